@@ -1,0 +1,64 @@
+package io.sluice.identity.control;
+
+import jakarta.servlet.http.Cookie;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.UUID;
+
+/**
+ * Owner keys (API.md section 6): {@code user:NAME} for an authenticated principal, {@code anon:UUID} for an
+ * anonymous browser. Every conversation, stream and run stores the key of the user who created it, and
+ * lookups by another owner behave as if the id did not exist.
+ */
+public final class Owners {
+
+    /** Name of the cookie that carries an anonymous identity. */
+    public static final String COOKIE = "sluice_uid";
+    /** Request attribute under which {@code IdentityFilter} leaves the owner key. */
+    public static final String ATTRIBUTE = "io.sluice.owner";
+
+    private Owners() {
+    }
+
+    /** The owner key of a request that passed the identity filter; never {@code null}. */
+    public static String of(HttpServletRequest request) {
+        Object owner = request.getAttribute(ATTRIBUTE);
+        if (owner == null) {
+            throw new IllegalStateException("request did not pass IdentityFilter");
+        }
+        return (String) owner;
+    }
+
+    public static String forPrincipal(String name) {
+        return "user:" + name;
+    }
+
+    public static String forAnonymous(String uuid) {
+        return "anon:" + uuid;
+    }
+
+    /** The anonymous id of the first well-formed {@value #COOKIE} cookie, or {@code null}. */
+    public static String anonymousIdFrom(Cookie[] cookies) {
+        if (cookies == null) {
+            return null;
+        }
+        for (Cookie cookie : cookies) {
+            if (COOKIE.equals(cookie.getName()) && isUuid(cookie.getValue())) {
+                return cookie.getValue().toLowerCase();
+            }
+        }
+        return null;
+    }
+
+    /** True when {@code value} is a canonical 36-character UUID. */
+    public static boolean isUuid(String value) {
+        if (value == null || value.length() != 36) {
+            return false;
+        }
+        try {
+            UUID.fromString(value);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.sluice.platform.control;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.Optional;
+import org.eclipse.microprofile.config.Config;
+
+/**
+ * Every run-time setting of Sluice, read through MicroProfile Config, so each key can be given as an
+ * environment variable ({@code SLUICE_UPSTREAM_URL}) or a property ({@code sluice.upstream.url}); API.md
+ * section 1 lists the public ones, the README all of them. One WAR serves every environment: nothing here
+ * is fixed at build time.
+ *
+ * <p>A value that cannot be converted (say {@code SLUICE_HEARTBEAT_SECONDS=soon}) or is out of range fails
+ * with an {@link IllegalArgumentException} naming the key, the first time it is read.
+ */
+@ApplicationScoped
+public class SluiceConfig {
+
+    @Inject
+    Config config;
+
+    /** Base URL of the OpenAI-compatible API without trailing slash, or empty for the simulated model. */
+    public Optional<String> upstreamUrl() {
+        return config.getOptionalValue("sluice.upstream.url", String.class)
+                .map(String::strip).filter(s -> !s.isEmpty())
+                .map(s -> s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
+    }
+
+    /** The bearer token sent upstream, or empty. */
+    public Optional<String> upstreamApiKey() {
+        return config.getOptionalValue("sluice.upstream.api.key", String.class).map(String::strip)
+                .filter(s -> !s.isEmpty());
+    }
+
+    /** The model name sent upstream when a request names none, or empty (the provider chooses). */
+    public Optional<String> upstreamModel() {
+        return config.getOptionalValue("sluice.upstream.model", String.class).map(String::strip)
+                .filter(s -> !s.isEmpty());
+    }
+
+    /** Connect timeout, and the longest silence (no byte) tolerated from the upstream; default 60 s. */
+    public Duration upstreamTimeout() {
+        return Duration.ofSeconds(positive("sluice.upstream.timeout.seconds", 60));
+    }
+
+    /** Interval of {@code ping} events on SSE connections; default 15 s. */
+    public Duration heartbeat() {
+        return Duration.ofSeconds(positive("sluice.heartbeat.seconds", 15));
+    }
+
+    /** Largest accepted JSON request body in bytes; larger bodies get 413; default 64 KiB. */
+    public int maxRequestBytes() {
+        return positive("sluice.request.max.bytes", 64 * 1024);
+    }
+
+    /** Pace of the simulated model in tokens per second; default 30. */
+    public int simulatedTokensPerSecond() {
+        return positive("sluice.simulated.tokens.per.second", 30);
+    }
+
+    /** Longest time a coalesced delta waits before it is sent, in ms; default 50. */
+    public int flushMillis() {
+        return positive("sluice.stream.flush.ms", 50);
+    }
+
+    /** Size in UTF-16 code units at which a coalesced delta is sent at once; default 512. */
+    public int flushChars() {
+        return positive("sluice.stream.flush.chars", 512);
+    }
+
+    /** How many earlier messages of a conversation are sent upstream as history; default 50. */
+    public int historyMessages() {
+        return positive("sluice.history.max.messages", 50);
+    }
+
+    /** Largest answer or reasoning kept per stream, in UTF-16 code units; past it the stream ends; default 4 Mi. */
+    public int maxGenerationChars() {
+        return positive("sluice.stream.max.chars", 4 * 1024 * 1024);
+    }
+
+    private int positive(String key, int fallback) {
+        int value = config.getOptionalValue(key, Integer.class).orElse(fallback);
+        if (value <= 0) {
+            throw new IllegalArgumentException(key + " must be a positive integer, was " + value);
+        }
+        return value;
+    }
+}
