@@ -1,0 +1,16 @@
+package io.sluice.conversations.boundary;
+
+import io.sluice.conversations.entity.Conversation;
+import jakarta.json.bind.annotation.JsonbNillable;
+import java.time.Instant;
+
+/** JSON view of a conversation (API.md section 4); absent values are sent as {@code null}. */
+@JsonbNillable
+public record ConversationView(String id, String title, String systemPrompt, String model, Instant createdAt,
+                               Instant updatedAt) {
+
+    static ConversationView of(Conversation c) {
+        return new ConversationView(c.getId(), c.getTitle(), c.getSystemPrompt(), c.getModel(), c.getCreatedAt(),
+                c.getUpdatedAt());
+    }
+}

@@ -1,0 +1,105 @@
+package io.sluice.conversations.boundary;
+
+import io.sluice.conversations.control.ConversationStore;
+import io.sluice.conversations.entity.Conversation;
+import io.sluice.identity.control.Owners;
+import io.sluice.platform.boundary.JsonBodies;
+import io.sluice.problems.control.ProblemException;
+import jakarta.inject.Inject;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import java.io.InputStream;
+import java.util.List;
+
+/**
+ * {@code /api/conversations} (API.md section 4): the caller's conversations and their messages. Someone
+ * else's conversation answers 404 like a missing one (section 6).
+ */
+@Path("conversations")
+@Produces(MediaType.APPLICATION_JSON)
+public class ConversationsResource {
+
+    /** Longest system prompt or model name accepted, in UTF-16 code units. */
+    public static final int MAX_SYSTEM_PROMPT = 32_000;
+    public static final int MAX_MODEL = 200;
+
+    @Inject
+    ConversationStore store;
+    @Inject
+    JsonBodies bodies;
+    @Context
+    HttpServletRequest request;
+
+    /** Body of {@code POST /api/conversations}; every field optional. */
+    public record NewConversation(String title, String systemPrompt, String model) {
+    }
+
+    /** The caller's conversations, most recently updated first. */
+    @GET
+    public List<ConversationView> list() {
+        return store.list(Owners.of(request)).stream().map(ConversationView::of).toList();
+    }
+
+    /** Creates a conversation: 201 with its view and {@code Location}; 400 for invalid fields. */
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response create(InputStream body, @Context UriInfo uri) {
+        NewConversation input = bodies.read(body, NewConversation.class);
+        String title = input.title() == null || input.title().isBlank() ? "New conversation" : input.title().strip();
+        if (title.length() > Conversation.MAX_TITLE) {
+            throw ProblemException.badRequest("title is longer than " + Conversation.MAX_TITLE + " characters");
+        }
+        String model = optional(input.model(), "model", MAX_MODEL);
+        String systemPrompt = optional(input.systemPrompt(), "systemPrompt", MAX_SYSTEM_PROMPT);
+        Conversation created = store.create(Owners.of(request), title, systemPrompt, model);
+        return Response.created(uri.getAbsolutePathBuilder().path(created.getId()).build())
+                .entity(ConversationView.of(created)).build();
+    }
+
+    @GET
+    @Path("{id}")
+    public ConversationView get(@PathParam("id") String id) {
+        return ConversationView.of(store.get(Owners.of(request), id));
+    }
+
+    /** The conversation's messages in order (API.md section 4 message shape, plus extensions). */
+    @GET
+    @Path("{id}/messages")
+    public List<MessageView> messages(@PathParam("id") String id) {
+        return store.messages(Owners.of(request), id).stream().map(MessageView::of).toList();
+    }
+
+    /** Deletes the conversation and its messages: 204, or 404. */
+    @DELETE
+    @Path("{id}")
+    public Response delete(@PathParam("id") String id) {
+        store.delete(Owners.of(request), id);
+        return Response.noContent().build();
+    }
+
+    /**
+     * A trimmed optional text field: {@code null} when absent or blank.
+     *
+     * @throws ProblemException 400 when longer than {@code max} UTF-16 code units
+     */
+    public static String optional(String value, String field, int max) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        String stripped = value.strip();
+        if (stripped.length() > max) {
+            throw ProblemException.badRequest(field + " is longer than " + max + " characters");
+        }
+        return stripped;
+    }
+}

@@ -1,0 +1,154 @@
+package io.sluice.conversations.control;
+
+import io.sluice.conversations.entity.Conversation;
+import io.sluice.conversations.entity.Message;
+import io.sluice.conversations.entity.MessageStatus;
+import io.sluice.problems.control.ProblemException;
+import jakarta.ejb.Stateless;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
+import jakarta.persistence.PersistenceContext;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Conversations and messages of their owners (API.md sections 4 and 6). Every lookup takes the owner key:
+ * a conversation of someone else is reported exactly like a missing one ({@link ProblemException} 404).
+ * Each public method is one transaction; a failure leaves no row behind.
+ */
+@Stateless
+public class ConversationStore {
+
+    @PersistenceContext(unitName = "sluice")
+    EntityManager em;
+
+    /** The owner's conversations, most recently updated first. */
+    public List<Conversation> list(String owner) {
+        return em.createNamedQuery(Conversation.BY_OWNER, Conversation.class)
+                .setParameter("owner", owner)
+                .getResultList();
+    }
+
+    /** Creates a conversation; {@code title} must already be valid (non-blank, at most 200 chars). */
+    public Conversation create(String owner, String title, String systemPrompt, String model) {
+        Conversation conversation = new Conversation(owner, title, systemPrompt, model, Instant.now());
+        em.persist(conversation);
+        return conversation;
+    }
+
+    /**
+     * @throws ProblemException 404 when the id is unknown or belongs to another owner
+     */
+    public Conversation get(String owner, String id) {
+        Conversation conversation = id == null ? null : em.find(Conversation.class, id);
+        if (conversation == null || !conversation.getOwner().equals(owner)) {
+            throw ProblemException.notFound("conversation");
+        }
+        return conversation;
+    }
+
+    /**
+     * The conversation's messages in order.
+     *
+     * @throws ProblemException 404 as {@link #get}
+     */
+    public List<Message> messages(String owner, String conversationId) {
+        get(owner, conversationId);
+        return em.createNamedQuery(Message.BY_CONVERSATION, Message.class)
+                .setParameter("conversation", conversationId)
+                .getResultList();
+    }
+
+    /**
+     * Deletes a conversation and its messages.
+     *
+     * @throws ProblemException 404 as {@link #get}
+     */
+    public void delete(String owner, String conversationId) {
+        Conversation conversation = get(owner, conversationId);
+        em.createQuery("DELETE FROM Message m WHERE m.conversationId = :c")
+                .setParameter("c", conversationId).executeUpdate();
+        em.remove(conversation);
+    }
+
+    /**
+     * Starts a chat turn: finds the conversation (or creates one titled after the message), saves the user
+     * message, reserves the position of the answer, and reads the history to send upstream, all in one
+     * transaction, before any upstream call.
+     *
+     * @param conversationId  an existing conversation of the owner, or {@code null} for a new one
+     * @param historyMessages how many earlier messages to include, at most
+     * @throws ProblemException 404 when {@code conversationId} is unknown or someone else's
+     */
+    public Turn beginTurn(String owner, String conversationId, String text, String model, String systemPrompt,
+                          int historyMessages) {
+        Instant now = Instant.now();
+        Conversation conversation;
+        List<Message> earlier;
+        if (conversationId == null) {
+            conversation = new Conversation(owner, titleFrom(text), null, model, now);
+            em.persist(conversation);
+            earlier = List.of();
+        } else {
+            conversation = get(owner, conversationId);
+            em.lock(conversation, LockModeType.PESSIMISTIC_WRITE);
+            earlier = em.createNamedQuery(Message.LATEST_BY_CONVERSATION, Message.class)
+                    .setParameter("conversation", conversation.getId())
+                    .setMaxResults(historyMessages)
+                    .getResultList();
+        }
+        List<Turn.Entry> history = new ArrayList<>();
+        for (Message message : earlier) {
+            if (!message.getContent().isEmpty() && message.getAgent() == null) {
+                history.add(new Turn.Entry(message.getRole(), message.getContent()));
+            }
+        }
+        Collections.reverse(history);
+
+        Message question = new Message(UUID.randomUUID().toString(), conversation.getId(), conversation.takeSeq(),
+                "user", text, MessageStatus.COMPLETED, now);
+        em.persist(question);
+        int answerSeq = conversation.takeSeq();
+        conversation.touch(now);
+
+        String effectiveSystemPrompt = systemPrompt != null ? systemPrompt : conversation.getSystemPrompt();
+        String effectiveModel = model != null ? model : conversation.getModel();
+        return new Turn(owner, conversation.getId(), question.getId(), UUID.randomUUID().toString(), answerSeq,
+                now, history, text, effectiveSystemPrompt, effectiveModel);
+    }
+
+    /**
+     * Saves the assistant message of a turn, once, when its stream has ended. If the conversation was
+     * deleted meanwhile, the answer has nowhere to go and is dropped ({@code false}).
+     *
+     * @return whether the message was saved
+     */
+    public boolean saveAnswer(Message answer) {
+        Conversation conversation = em.find(Conversation.class, answer.getConversationId());
+        if (conversation == null) {
+            return false;
+        }
+        em.persist(answer);
+        conversation.touch(answer.getUpdatedAt());
+        return true;
+    }
+
+    /** A title from the first line of a message: at most 60 code units, never blank. */
+    static String titleFrom(String text) {
+        String line = text.strip().lines().findFirst().orElse("").strip();
+        if (line.isEmpty()) {
+            return "New conversation";
+        }
+        if (line.length() <= 60) {
+            return line;
+        }
+        int cut = 59;
+        if (Character.isHighSurrogate(line.charAt(cut - 1))) {
+            cut--;
+        }
+        return line.substring(0, cut).stripTrailing() + "…";
+    }
+}

@@ -1,0 +1,27 @@
+package io.sluice.conversations.control;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A chat turn that has begun: the user message is saved, the answer's id and position are reserved.
+ *
+ * @param owner              the owner key
+ * @param conversationId     the conversation
+ * @param userMessageId      the saved user message
+ * @param answerMessageId    the id the assistant message will be saved under
+ * @param answerSeq          the position reserved for the assistant message
+ * @param startedAt          when the turn began
+ * @param history            earlier messages to send upstream, oldest first (role, content)
+ * @param message            the user's text
+ * @param systemPrompt       the system prompt for this turn, or {@code null}
+ * @param model              the model asked for, or {@code null} for the configured default
+ */
+public record Turn(String owner, String conversationId, String userMessageId, String answerMessageId,
+                   int answerSeq, Instant startedAt, List<Entry> history, String message, String systemPrompt,
+                   String model) {
+
+    /** One earlier message: {@code role} is {@code user} or {@code assistant}. */
+    public record Entry(String role, String content) {
+    }
+}

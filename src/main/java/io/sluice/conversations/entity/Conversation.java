@@ -1,0 +1,96 @@
+package io.sluice.conversations.entity;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Lob;
+import jakarta.persistence.NamedQuery;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * A conversation of one owner: its title, optional system prompt and model, and a counter that hands out
+ * the positions ({@code seq}) of its messages, so that an answer sits right after the question it answers
+ * even when several streams of one conversation end in another order.
+ */
+@Entity
+@Table(name = "conversations")
+@NamedQuery(name = Conversation.BY_OWNER,
+        query = "SELECT c FROM Conversation c WHERE c.owner = :owner ORDER BY c.updatedAt DESC, c.id")
+public class Conversation {
+
+    public static final String BY_OWNER = "Conversation.byOwner";
+    /** Longest title in UTF-16 code units. */
+    public static final int MAX_TITLE = 200;
+
+    @Id
+    private String id;
+    private String owner;
+    private String title;
+    @Lob
+    @Column(name = "system_prompt")
+    private String systemPrompt;
+    private String model;
+    @Column(name = "next_seq")
+    private int nextSeq;
+    @Column(name = "created_at")
+    private Instant createdAt;
+    @Column(name = "updated_at")
+    private Instant updatedAt;
+
+    protected Conversation() {
+    }
+
+    public Conversation(String owner, String title, String systemPrompt, String model, Instant now) {
+        this.id = UUID.randomUUID().toString();
+        this.owner = owner;
+        this.title = title;
+        this.systemPrompt = systemPrompt;
+        this.model = model;
+        this.nextSeq = 1;
+        this.createdAt = now;
+        this.updatedAt = now;
+    }
+
+    /** Hands out the next message position (1, 2, ...). */
+    public int takeSeq() {
+        return nextSeq++;
+    }
+
+    public void touch(Instant now) {
+        this.updatedAt = now;
+    }
+
+    public String getId() {
+        return id;
+    }
+
+    public String getOwner() {
+        return owner;
+    }
+
+    public String getTitle() {
+        return title;
+    }
+
+    public void setTitle(String title) {
+        this.title = title;
+    }
+
+    public String getSystemPrompt() {
+        return systemPrompt;
+    }
+
+    public String getModel() {
+        return model;
+    }
+
+    public Instant getCreatedAt() {
+        return createdAt;
+    }
+
+    public Instant getUpdatedAt() {
+        return updatedAt;
+    }
+}
