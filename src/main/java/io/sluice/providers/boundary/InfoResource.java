@@ -1,0 +1,38 @@
+package io.sluice.providers.boundary;
+
+import io.sluice.providers.control.Providers;
+import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+/**
+ * {@code GET /api/info} (extension of API.md, documented in the README): which provider answers requests
+ * that name no model, and its default model, so that a UI can say "simulated" when the simulated model
+ * answers: {@code {"provider":"openai"|"simulated","model":string|null,"simulated":boolean}}.
+ */
+@Path("info")
+public class InfoResource {
+
+    @Inject
+    Providers providers;
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public JsonObject info() {
+        boolean simulated = !providers.upstreamConfigured();
+        String model = providers.effectiveModel(null);
+        JsonObjectBuilder info = Json.createObjectBuilder()
+                .add("provider", simulated ? "simulated" : "openai");
+        if (model == null) {
+            info.addNull("model");
+        } else {
+            info.add("model", model);
+        }
+        return info.add("simulated", simulated).build();
+    }
+}

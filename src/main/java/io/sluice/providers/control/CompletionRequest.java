@@ -1,0 +1,54 @@
+package io.sluice.providers.control;
+
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import java.util.List;
+
+/**
+ * What a generation is asked: the model (or {@code null} to let the provider choose), the system prompt (or
+ * {@code null}) and the conversation so far, ending with the user's new message.
+ *
+ * @param model        model name sent upstream, or {@code null}
+ * @param systemPrompt system prompt, or {@code null}
+ * @param messages     history then the new message, oldest first; roles {@code user}/{@code assistant}
+ */
+public record CompletionRequest(String model, String systemPrompt, List<ChatMessage> messages) {
+
+    /** One message of the request. */
+    public record ChatMessage(String role, String content) {
+    }
+
+    /** The text of the last user message, or the empty string. */
+    public String lastUserMessage() {
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            if ("user".equals(messages.get(i).role())) {
+                return messages.get(i).content();
+            }
+        }
+        return "";
+    }
+
+    /**
+     * The OpenAI {@code POST /chat/completions} body for this request, streaming with
+     * {@code stream_options.include_usage} so that the usage arrives in the stream.
+     */
+    public JsonObject toOpenAiJson() {
+        JsonArrayBuilder array = Json.createArrayBuilder();
+        if (systemPrompt != null && !systemPrompt.isBlank()) {
+            array.add(Json.createObjectBuilder().add("role", "system").add("content", systemPrompt));
+        }
+        for (ChatMessage message : messages) {
+            array.add(Json.createObjectBuilder().add("role", message.role()).add("content", message.content()));
+        }
+        JsonObjectBuilder body = Json.createObjectBuilder();
+        if (model != null) {
+            body.add("model", model);
+        }
+        return body.add("messages", array)
+                .add("stream", true)
+                .add("stream_options", Json.createObjectBuilder().add("include_usage", true))
+                .build();
+    }
+}

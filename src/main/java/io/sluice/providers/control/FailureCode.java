@@ -1,0 +1,24 @@
+package io.sluice.providers.control;
+
+/**
+ * The stable, upper-case error codes a generation can end with (API.md section 2, {@code error} event).
+ * Clients switch on these tokens; never rename one.
+ */
+public enum FailureCode {
+    /** The upstream answered 401 or 403: a missing or wrong API key. */
+    UPSTREAM_AUTH,
+    /** The upstream answered 429; {@link UpstreamException#retryAfterSeconds()} keeps its Retry-After. */
+    RATE_LIMITED,
+    /** The upstream answered another non-2xx status, sent an error object, or cut the stream short. */
+    UPSTREAM_ERROR,
+    /** No connection, or no byte from the upstream, within the configured timeout. */
+    UPSTREAM_TIMEOUT,
+    /** The upstream's bytes are not a valid event stream of {@code chat.completion.chunk} objects. */
+    UPSTREAM_PROTOCOL,
+    /** The upstream could not be reached at all (refused, DNS, TLS). */
+    UPSTREAM_UNAVAILABLE,
+    /** The answer outgrew the per-stream limit (SLUICE_STREAM_MAX_CHARS); the text so far is kept. */
+    GENERATION_TOO_LONG,
+    /** A failure inside Sluice itself; details are logged, never sent to the client. */
+    INTERNAL_ERROR
+}

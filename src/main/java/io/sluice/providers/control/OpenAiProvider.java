@@ -1,0 +1,74 @@
+package io.sluice.providers.control;
+
+import jakarta.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * An OpenAI-compatible upstream (OpenAI, DeepSeek, Qwen, vLLM, Ollama, LiteLLM, ...): streams
+ * {@code POST {baseUrl}/chat/completions} with {@code "stream": true}. One shared JDK {@link HttpClient} per
+ * node; its callbacks run on the executor given (the server's managed executor), and no thread is held per
+ * stream. Cancelling a generation closes its upstream connection.
+ */
+public final class OpenAiProvider implements ChatProvider {
+
+    private final HttpClient client;
+    private final URI endpoint;
+    private final String apiKey;
+    private final ScheduledExecutorService scheduler;
+    private final Duration timeout;
+
+    /**
+     * @param baseUrl   the API base, e.g. {@code https://api.openai.com/v1} (no trailing slash)
+     * @param apiKey    bearer token, or {@code null}
+     * @param timeout   connect timeout and longest silence tolerated
+     * @param executor  runs the HTTP client's callbacks
+     * @param scheduler runs idle-timeout checks
+     * @throws IllegalArgumentException when {@code baseUrl} is not an absolute http(s) URL
+     */
+    public OpenAiProvider(String baseUrl, String apiKey, Duration timeout, Executor executor,
+                          ScheduledExecutorService scheduler) {
+        URI base = URI.create(baseUrl);
+        if (!"http".equalsIgnoreCase(base.getScheme()) && !"https".equalsIgnoreCase(base.getScheme())) {
+            throw new IllegalArgumentException("SLUICE_UPSTREAM_URL must be an http(s) URL");
+        }
+        this.endpoint = URI.create(baseUrl + "/chat/completions");
+        this.apiKey = apiKey;
+        this.timeout = timeout;
+        this.scheduler = scheduler;
+        this.client = HttpClient.newBuilder()
+                .executor(executor)
+                .connectTimeout(timeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+    }
+
+    @Override
+    public String name() {
+        return "openai";
+    }
+
+    /** The JSON body sent upstream for {@code request}; also what is saved with the answer. */
+    public JsonObject body(CompletionRequest request) {
+        return request.toOpenAiJson();
+    }
+
+    @Override
+    public Generation stream(CompletionRequest request, GenerationListener listener) {
+        HttpRequest.Builder http = HttpRequest.newBuilder(endpoint)
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", "text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(body(request).toString()));
+        if (apiKey != null) {
+            http.header("Authorization", "Bearer " + apiKey);
+        }
+        UpstreamCall call = new UpstreamCall(listener, scheduler, timeout.toMillis());
+        call.started(client.sendAsync(http.build(), call));
+        return call;
+    }
+}

@@ -1,0 +1,106 @@
+package io.sluice.providers.control;
+
+import jakarta.json.Json;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The built-in simulated model: deterministic, no network. It streams the {@link SimulatedScript} for the
+ * last user message, reasoning first when the model name asks for it, one token per tick at the configured
+ * pace (default 30 tokens/s), and finishes with {@code stop} and a usage object counting tokens. Ticks run
+ * on the scheduler given; no thread is held between them.
+ */
+public final class SimulatedProvider implements ChatProvider {
+
+    /** The model name reported when a request names none. */
+    public static final String DEFAULT_MODEL = "simulated";
+
+    private final ScheduledExecutorService scheduler;
+    private final long tickNanos;
+
+    /**
+     * @param scheduler       runs the ticks
+     * @param tokensPerSecond pace, at least 1
+     */
+    public SimulatedProvider(ScheduledExecutorService scheduler, int tokensPerSecond) {
+        this.scheduler = scheduler;
+        this.tickNanos = TimeUnit.SECONDS.toNanos(1) / Math.max(1, tokensPerSecond);
+    }
+
+    /** True for model names this provider answers: {@code simulated} and {@code simulated-*}. */
+    public static boolean handles(String model) {
+        return model != null && (model.equals(DEFAULT_MODEL) || model.startsWith(DEFAULT_MODEL + "-"));
+    }
+
+    @Override
+    public String name() {
+        return "simulated";
+    }
+
+    @Override
+    public Generation stream(CompletionRequest request, GenerationListener listener) {
+        String model = request.model() != null ? request.model() : DEFAULT_MODEL;
+        SimulatedScript.Script script = SimulatedScript.compose(request.lastUserMessage(), request.systemPrompt(),
+                model);
+        int promptTokens = request.messages().stream().mapToInt(m -> m.content().split("\\s+").length).sum();
+        Run run = new Run(script, listener, model, promptTokens);
+        run.future = scheduler.scheduleAtFixedRate(run::tick, tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+        return run;
+    }
+
+    private static final class Run implements Generation {
+        private final List<String> reasoning;
+        private final List<String> answer;
+        private final GenerationListener listener;
+        private final String model;
+        private final int promptTokens;
+        private int next;
+        private boolean over;
+        volatile ScheduledFuture<?> future;
+
+        Run(SimulatedScript.Script script, GenerationListener listener, String model, int promptTokens) {
+            this.reasoning = script.reasoning();
+            this.answer = script.answer();
+            this.listener = listener;
+            this.model = model;
+            this.promptTokens = promptTokens;
+        }
+
+        synchronized void tick() {
+            if (over) {
+                return;
+            }
+            int total = reasoning.size() + answer.size();
+            if (next < reasoning.size()) {
+                listener.onDelta(null, reasoning.get(next));
+            } else if (next < total) {
+                listener.onDelta(answer.get(next - reasoning.size()), null);
+            }
+            next++;
+            if (next >= total) {
+                over = true;
+                stopTicking();
+                listener.onComplete("stop", Json.createObjectBuilder()
+                        .add("prompt_tokens", promptTokens)
+                        .add("completion_tokens", total)
+                        .add("total_tokens", promptTokens + total)
+                        .build(), model);
+            }
+        }
+
+        @Override
+        public synchronized void cancel() {
+            over = true;
+            stopTicking();
+        }
+
+        private void stopTicking() {
+            ScheduledFuture<?> f = future;
+            if (f != null) {
+                f.cancel(false);
+            }
+        }
+    }
+}
