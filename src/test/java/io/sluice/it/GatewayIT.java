@@ -1,0 +1,421 @@
+package io.sluice.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+import java.io.File;
+import java.io.StringReader;
+import java.net.CookieManager;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.container.test.api.RunAsClient;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.jboss.shrinkwrap.api.ShrinkWrap;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Black-box tests of the deployed {@code target/sluice.war} on Payara Micro, driven over real HTTP and SSE
+ * with the JDK's client, against a fake OpenAI-compatible upstream (API.md sections 2, 4, 6, 7). Every test
+ * uses its own cookie jar, so it is its own anonymous user and shares no state with the others.
+ */
+@ExtendWith(ArquillianExtension.class)
+@RunAsClient
+class GatewayIT {
+
+    private static FakeUpstream upstream;
+
+    @ArquillianResource
+    URL base;
+
+    @Deployment(testable = false)
+    static WebArchive war() {
+        File war = new File(System.getProperty("sluice.war", "target/sluice.war"));
+        return ShrinkWrap.createFromZipFile(WebArchive.class, war);
+    }
+
+    @BeforeAll
+    static void startUpstream() throws Exception {
+        upstream = new FakeUpstream(Integer.getInteger("sluice.it.upstream.port", 18089));
+    }
+
+    @AfterAll
+    static void stopUpstream() {
+        upstream.close();
+    }
+
+    // --- the main path
+
+    @Test
+    void simulatedModelStreamsAnAnswerAndBothMessagesAreSaved() throws Exception {
+        HttpClient http = user();
+        SseClient sse = SseClient.post(http, uri("api/chat/stream"), "{\"message\":\"hello\",\"model\":\"simulated\"}");
+        assertEquals(200, sse.status, sse.errorBody);
+        assertTrue(sse.headers.firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+        assertEquals("no-cache", sse.headers.firstValue("Cache-Control").orElse(""));
+        assertEquals("no", sse.headers.firstValue("X-Accel-Buffering").orElse(""));
+
+        List<SseClient.Event> events = sse.untilTerminal(60);
+        SseClient.Event first = events.get(0);
+        assertEquals("stream", first.name());
+        assertEquals("chat", first.data().getString("type"));
+        String conversationId = first.data().getString("conversationId");
+        long previous = 0;
+        for (SseClient.Event e : events) {
+            long id = Long.parseLong(e.id());
+            assertTrue(id > previous, "event ids strictly increase");
+            previous = id;
+        }
+        SseClient.Event done = events.get(events.size() - 1);
+        assertEquals("done", done.name());
+        assertEquals("completed", done.data().getString("status"));
+        SseClient.Event lastMessage = events.get(events.size() - 2);
+        assertEquals("message", lastMessage.name());
+        assertTrue(lastMessage.data().getBoolean("isFinal"));
+        String text = deltas(events);
+        assertTrue(text.length() > 200, "a multi-paragraph answer");
+
+        JsonArray messages = getArray(http, "api/conversations/" + conversationId + "/messages");
+        assertEquals(2, messages.size());
+        assertEquals("user", messages.getJsonObject(0).getString("role"));
+        assertEquals("hello", messages.getJsonObject(0).getString("content"));
+        JsonObject answer = messages.getJsonObject(1);
+        assertEquals("assistant", answer.getString("role"));
+        assertEquals(text, answer.getString("content"));
+        assertEquals("completed", answer.getString("status"));
+        assertEquals(done.data().getString("messageId"), answer.getString("id"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> projectSampleStreamsReassembleExactly() throws Exception {
+        try (Stream<Path> files = Files.list(FakeUpstream.SAMPLES)) {
+            List<String> names = files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".jsonl")).map(n -> n.substring(0, n.length() - 6)).sorted().toList();
+            assertFalse(names.isEmpty(), "the project keeps sample streams");
+            return names.stream().map(name -> DynamicTest.dynamicTest(name,
+                    () -> replayAndCompare("sample:" + name, FakeUpstream.SAMPLES.resolve(name + ".expected.json"))));
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> sharedRecordedStreamsReassembleExactly() throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(FakeUpstream.FIXTURES),
+                "../shared/fixtures/upstream is absent: recorded provider streams skipped");
+        try (Stream<Path> files = Files.list(FakeUpstream.FIXTURES)) {
+            List<String> names = files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".jsonl")).map(n -> n.substring(0, n.length() - 6)).sorted().toList();
+            return names.stream().map(name -> DynamicTest.dynamicTest(name,
+                    () -> replayAndCompare("fixture:" + name, FakeUpstream.FIXTURES.resolve(name + ".expected.json"))));
+        }
+    }
+
+    private void replayAndCompare(String model, Path expectedFile) throws Exception {
+        JsonObject expected = SseClient.json(Files.readString(expectedFile));
+        HttpClient http = user();
+        String marker = "replay " + model + " " + UUID.randomUUID();
+        SseClient sse = SseClient.post(http, uri("api/chat/stream"), chat(marker, model, null));
+        assertEquals(200, sse.status, sse.errorBody);
+        List<SseClient.Event> events = sse.untilTerminal(60);
+        SseClient.Event done = events.get(events.size() - 1);
+        assertEquals("done", done.name(), () -> "terminal event " + done);
+
+        assertEquals(expected.getString("content"), deltas(events), "content");
+        assertEquals(expected.getString("reasoning"), reasonings(events), "reasoning");
+        assertEquals(expected.getString("finish_reason"), done.data().getString("finishReason"));
+        assertEquals(expected.get("usage"), done.data().get("usage"), "usage");
+
+        FakeUpstream.Call call = upstream.call(marker).get(5, TimeUnit.SECONDS);
+        assertEquals("Bearer it-secret", call.authorization);
+        assertTrue(call.body.getBoolean("stream"));
+        assertTrue(call.body.getJsonObject("stream_options").getBoolean("include_usage"));
+
+        String conversationId = events.get(0).data().getString("conversationId");
+        JsonObject saved = getArray(http, "api/conversations/" + conversationId + "/messages").getJsonObject(1);
+        assertEquals(expected.getString("content"), saved.getString("content"));
+        String reasoning = expected.getString("reasoning");
+        assertEquals(reasoning.isEmpty() ? JsonValue.NULL : Json.createValue(reasoning), saved.get("reasoning"));
+        assertEquals("completed", saved.getString("status"));
+        assertEquals(expected.getString("finish_reason"), saved.getString("finishReason"));
+        assertRowInPostgresql(saved.getString("id"), "completed");
+    }
+
+    // --- upstream failures
+
+    @Test
+    void upstreamServerErrorEndsInErrorEvent() throws Exception {
+        assertUpstreamFailure("fail:500", "UPSTREAM_ERROR", "");
+    }
+
+    @Test
+    void upstreamRateLimitKeepsRetryAfter() throws Exception {
+        JsonObject error = assertUpstreamFailure("fail:429", "RATE_LIMITED", "");
+        assertEquals(7, error.getJsonObject("details").getInt("retryAfterSeconds"));
+        assertEquals(429, error.getJsonObject("details").getInt("upstreamStatus"));
+    }
+
+    @Test
+    void upstreamAuthFailure() throws Exception {
+        assertUpstreamFailure("fail:401", "UPSTREAM_AUTH", "");
+    }
+
+    @Test
+    void silentUpstreamTimesOutAndItsConnectionIsClosed() throws Exception {
+        String marker = "hang " + UUID.randomUUID();
+        assertUpstreamFailure("hang", "UPSTREAM_TIMEOUT", "Before the silence", marker);
+        FakeUpstream.Call call = upstream.call(marker).get(5, TimeUnit.SECONDS);
+        call.closedByClient.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void upstreamCutMidStreamKeepsTheTextSoFar() throws Exception {
+        assertUpstreamFailure("cut", "UPSTREAM_ERROR", "Half an answer");
+    }
+
+    @Test
+    void malformedChunkIsAProtocolError() throws Exception {
+        String marker = "malformed " + UUID.randomUUID();
+        assertUpstreamFailure("malformed", "UPSTREAM_PROTOCOL", "Fine so far.", marker);
+        upstream.call(marker).get(5, TimeUnit.SECONDS).closedByClient.get(5, TimeUnit.SECONDS);
+    }
+
+    private JsonObject assertUpstreamFailure(String model, String code, String textSoFar) throws Exception {
+        return assertUpstreamFailure(model, code, textSoFar, model + " " + UUID.randomUUID());
+    }
+
+    private JsonObject assertUpstreamFailure(String model, String code, String textSoFar, String marker)
+            throws Exception {
+        HttpClient http = user();
+        SseClient sse = SseClient.post(http, uri("api/chat/stream"), chat(marker, model, null));
+        assertEquals(200, sse.status, sse.errorBody);
+        List<SseClient.Event> events = sse.untilTerminal(30);
+        SseClient.Event error = events.get(events.size() - 1);
+        assertEquals("error", error.name(), () -> "terminal event " + error);
+        assertEquals(code, error.data().getString("code"));
+        assertFalse(error.data().getString("error").isBlank());
+        assertEquals(textSoFar, deltas(events));
+        sse.ended().get(5, TimeUnit.SECONDS);
+
+        String conversationId = events.get(0).data().getString("conversationId");
+        JsonObject saved = getArray(http, "api/conversations/" + conversationId + "/messages").getJsonObject(1);
+        assertEquals(error.data().getString("messageId"), saved.getString("id"));
+        assertEquals("error", saved.getString("status"));
+        assertEquals(textSoFar, saved.getString("content"));
+        assertEquals(code, saved.getString("endReason"));
+        return error.data();
+    }
+
+    // --- a client that leaves
+
+    @Test
+    void clientThatLeavesMidStreamClosesTheUpstreamAndThePartialTextIsSaved() throws Exception {
+        HttpClient http = user();
+        String marker = "leaver " + UUID.randomUUID();
+        SseClient sse = SseClient.post(http, uri("api/chat/stream"), chat(marker, "slow", null));
+        assertEquals(200, sse.status, sse.errorBody);
+        String conversationId = sse.next(10).data().getString("conversationId");
+        StringBuilder seen = new StringBuilder();
+        while (seen.length() < 30) {
+            SseClient.Event e = sse.next(10);
+            seen.append(e.data().getString("delta", ""));
+        }
+        FakeUpstream.Call call = upstream.call(marker).get(5, TimeUnit.SECONDS);
+        long left = System.nanoTime();
+        sse.disconnect();
+
+        long closed = call.closedByClient.get(10, TimeUnit.SECONDS);
+        long millis = TimeUnit.NANOSECONDS.toMillis(closed - left);
+        // the gateway notices on its next write (deltas every 50 ms), then cancels at once
+        assertTrue(millis < 1000 + 100, "upstream closed " + millis + " ms after the client left");
+        assertFalse(call.finished.isDone(), "the upstream was cut off, not run to its end");
+
+        JsonObject saved = awaitAnswer(http, conversationId);
+        assertEquals("partial", saved.getString("status"));
+        assertEquals("client_disconnected", saved.getString("endReason"));
+        assertTrue(saved.getString("content").startsWith(seen.toString()), "saved text begins with what was seen");
+        assertTrue(saved.getString("content").matches("(w\\d+ )+"), "whole chunks only: " + saved.getString("content"));
+        assertRowInPostgresql(saved.getString("id"), "partial");
+    }
+
+    // --- conversations and bad input
+
+    @Test
+    void conversationsCrudAndOwnership() throws Exception {
+        HttpClient alice = user();
+        HttpClient bob = user();
+        HttpResponse<String> created = send(alice, "POST", "api/conversations", "application/json",
+                "{\"title\":\"Plans\",\"systemPrompt\":\"Be brief.\",\"model\":\"simulated\"}");
+        assertEquals(201, created.statusCode(), created.body());
+        JsonObject conversation = SseClient.json(created.body());
+        String id = conversation.getString("id");
+        assertTrue(created.headers().firstValue("Location").orElse("").endsWith("/api/conversations/" + id));
+        assertEquals("Plans", conversation.getString("title"));
+        assertEquals("Be brief.", conversation.getString("systemPrompt"));
+
+        assertEquals(id, getArray(alice, "api/conversations").getJsonObject(0).getString("id"));
+        assertEquals(0, getArray(bob, "api/conversations").size(), "bob sees none of alice's conversations");
+        assertProblem(send(bob, "GET", "api/conversations/" + id, null, null), 404);
+        assertProblem(send(bob, "GET", "api/conversations/" + id + "/messages", null, null), 404);
+        assertProblem(send(bob, "DELETE", "api/conversations/" + id, null, null), 404);
+        assertProblem(send(bob, "POST", "api/chat/stream", "application/json",
+                "{\"conversationId\":\"" + id + "\",\"message\":\"mine now\"}"), 404);
+
+        SseClient sse = SseClient.post(alice, uri("api/chat/stream"),
+                "{\"conversationId\":\"" + id + "\",\"message\":\"second turn\"}");
+        assertEquals("done", last(sse.untilTerminal(60)).name());
+        assertEquals(2, getArray(alice, "api/conversations/" + id + "/messages").size());
+
+        assertEquals(204, send(alice, "DELETE", "api/conversations/" + id, null, null).statusCode());
+        assertProblem(send(alice, "GET", "api/conversations/" + id, null, null), 404);
+    }
+
+    @Test
+    void badRequestsGetProblemDetailsAndChangeNothing() throws Exception {
+        HttpClient http = user();
+        assertProblem(send(http, "POST", "api/chat/stream", "application/json", "{\"message\":"), 400);
+        assertProblem(send(http, "POST", "api/chat/stream", "application/json", "{\"message\":\"   \"}"), 400);
+        assertProblem(send(http, "POST", "api/chat/stream", "application/json", "{\"model\":\"x\"}"), 400);
+        assertProblem(send(http, "POST", "api/chat/stream", "application/json", "[1,2]"), 400);
+        assertProblem(send(http, "POST", "api/chat/stream", "application/json", ""), 400);
+        assertProblem(send(http, "POST", "api/chat/stream", "application/json", "{\"message\":42}"), 400);
+        assertProblem(send(http, "POST", "api/chat/stream", "text/plain", "{\"message\":\"hi\"}"), 415);
+        String big = "{\"message\":\"" + "x".repeat(70 * 1024) + "\"}";
+        assertProblem(send(http, "POST", "api/chat/stream", "application/json", big), 413);
+        assertProblem(send(http, "POST", "api/chat/stream", "application/json",
+                "{\"conversationId\":\"" + UUID.randomUUID() + "\",\"message\":\"hi\"}"), 404);
+        assertProblem(send(http, "POST", "api/conversations", "application/json", "{\"title\":"), 400);
+        assertProblem(send(http, "GET", "api/no-such-thing", null, null), 404);
+        assertEquals(0, getArray(http, "api/conversations").size(), "no conversation was left behind");
+    }
+
+    @Test
+    void infoSaysWhichProviderAnswers() throws Exception {
+        JsonObject info = SseClient.json(send(user(), "GET", "api/info", null, null).body());
+        assertEquals("openai", info.getString("provider"));
+        assertFalse(info.getBoolean("simulated"));
+    }
+
+    @Test
+    void pageIsServedAtTheRoot() throws Exception {
+        HttpResponse<String> page = send(user(), "GET", "", null, null);
+        assertEquals(200, page.statusCode());
+        assertTrue(page.body().contains("<html"), "an HTML page");
+        assertTrue(page.headers().allValues("Set-Cookie").stream()
+                .anyMatch(c -> c.startsWith("sluice_uid=") && c.contains("HttpOnly") && c.contains("SameSite=Lax")));
+    }
+
+    // --- helpers
+
+    private HttpClient user() {
+        return HttpClient.newBuilder().cookieHandler(new CookieManager()).connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    private URI uri(String path) {
+        return URI.create(base.toString()).resolve(path);
+    }
+
+    private static String chat(String message, String model, String conversationId) {
+        var b = Json.createObjectBuilder().add("message", message).add("model", model);
+        if (conversationId != null) {
+            b.add("conversationId", conversationId);
+        }
+        return b.build().toString();
+    }
+
+    private HttpResponse<String> send(HttpClient http, String method, String path, String contentType, String body)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private JsonArray getArray(HttpClient http, String path) throws Exception {
+        HttpResponse<String> r = send(http, "GET", path, null, null);
+        assertEquals(200, r.statusCode(), r.body());
+        return Json.createReader(new StringReader(r.body())).readArray();
+    }
+
+    private JsonObject awaitAnswer(HttpClient http, String conversationId) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            JsonArray messages = getArray(http, "api/conversations/" + conversationId + "/messages");
+            if (messages.size() == 2) {
+                return messages.getJsonObject(1);
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the answer was not saved within 10 s");
+    }
+
+    private static void assertProblem(HttpResponse<String> response, int status) {
+        assertEquals(status, response.statusCode(), response.body());
+        assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"),
+                () -> "problem+json, was " + response.headers().firstValue("Content-Type"));
+        JsonObject problem = SseClient.json(response.body());
+        assertEquals(status, problem.getInt("status"));
+        assertNotNull(problem.getString("type"));
+        assertNotNull(problem.getString("title"));
+        assertFalse(problem.getString("detail").isBlank());
+    }
+
+    private static String deltas(List<SseClient.Event> events) {
+        StringBuilder text = new StringBuilder();
+        events.stream().filter(e -> e.name().equals("message")).forEach(e -> text.append(e.data().getString("delta", "")));
+        return text.toString();
+    }
+
+    private static String reasonings(List<SseClient.Event> events) {
+        StringBuilder text = new StringBuilder();
+        events.stream().filter(e -> e.name().equals("message"))
+                .forEach(e -> text.append(e.data().getString("reasoning", "")));
+        return text.toString();
+    }
+
+    private static SseClient.Event last(List<SseClient.Event> events) {
+        return events.get(events.size() - 1);
+    }
+
+    /** When the suite runs against PostgreSQL (SLUICE_DB_URL), the row must be there, not only in the API. */
+    private static void assertRowInPostgresql(String messageId, String status) throws Exception {
+        String url = System.getenv("SLUICE_DB_URL");
+        if (url == null || !url.startsWith("jdbc:postgresql:")) {
+            return;
+        }
+        String user = System.getenv().getOrDefault("SLUICE_DB_USER", "postgres");
+        try (var c = DriverManager.getConnection(url, user, System.getenv("SLUICE_DB_PASSWORD"));
+             var s = c.prepareStatement("SELECT status FROM messages WHERE id = ?")) {
+            s.setString(1, messageId);
+            try (var rs = s.executeQuery()) {
+                assertTrue(rs.next(), "message row in PostgreSQL");
+                assertEquals(status, rs.getString(1));
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package io.sluice.it;
+
+import io.sluice.providers.control.EventStreamParser;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import java.io.StringReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A minimal SSE client for the tests, on the JDK HTTP client: POSTs JSON, parses the response as an event
+ * stream, and can cut its connection for real ({@link #disconnect()} cancels the body subscription, which
+ * closes the socket).
+ */
+final class SseClient implements HttpResponse.BodySubscriber<Void> {
+
+    /** One received event; {@code data} is parsed as JSON. */
+    record Event(String id, String name, JsonObject data) {
+    }
+
+    final int status;
+    final HttpHeaders headers;
+    final String errorBody;
+    private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final CompletableFuture<Void> body = new CompletableFuture<>();
+    private final EventStreamParser parser = new EventStreamParser((id, type, data) ->
+            events.add(new Event(id, type, Json.createReader(new StringReader(data)).readObject())), 1 << 20, 1 << 22);
+    private volatile Flow.Subscription subscription;
+
+    private SseClient(HttpResponse<?> response, String errorBody) {
+        this.status = response.statusCode();
+        this.headers = response.headers();
+        this.errorBody = errorBody;
+    }
+
+    /** POSTs {@code json} to {@code uri} and returns once the response headers arrived. */
+    static SseClient post(HttpClient http, URI uri, String json) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(uri)
+                .header("Content-Type", "application/json")
+                .header("Accept", "text/event-stream")
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build();
+        CompletableFuture<SseClient> client = new CompletableFuture<>();
+        http.sendAsync(request, info -> {
+            if (info.statusCode() != 200) {
+                return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8),
+                        text -> {
+                            client.complete(new SseClient(new Info(info), text));
+                            return null;
+                        });
+            }
+            SseClient c = new SseClient(new Info(info), null);
+            client.complete(c);
+            return c;
+        }).exceptionally(e -> {
+            client.completeExceptionally(e);
+            return null;
+        });
+        return client.get(30, TimeUnit.SECONDS);
+    }
+
+    /** The next event other than {@code ping}, waiting up to {@code seconds}; fails when none comes. */
+    Event next(int seconds) throws InterruptedException {
+        while (true) {
+            Event e = events.poll(seconds, TimeUnit.SECONDS);
+            if (e == null) {
+                throw new AssertionError("no SSE event within " + seconds + " s");
+            }
+            if (!"ping".equals(e.name())) {
+                return e;
+            }
+        }
+    }
+
+    /** Every event up to and including the first terminal one ({@code done}, {@code stopped}, {@code error}). */
+    List<Event> untilTerminal(int seconds) throws InterruptedException {
+        List<Event> all = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (true) {
+            long left = deadline - System.nanoTime();
+            Event e = events.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
+            if (e == null) {
+                throw new AssertionError("no terminal event within " + seconds + " s; got " + all.size() + " events");
+            }
+            all.add(e);
+            if (e.name().equals("done") || e.name().equals("stopped") || e.name().equals("error")) {
+                return all;
+            }
+        }
+    }
+
+    /** Every event received so far without waiting, pings included. */
+    List<Event> drained() {
+        List<Event> all = new ArrayList<>();
+        events.drainTo(all);
+        return all;
+    }
+
+    /** Completes when the server ended the response. */
+    CompletableFuture<Void> ended() {
+        return body;
+    }
+
+    /** Cuts the connection (the socket is closed, as when a browser tab goes away). */
+    void disconnect() {
+        Flow.Subscription s = subscription;
+        if (s != null) {
+            s.cancel();
+        }
+    }
+
+    @Override
+    public CompletionStage<Void> getBody() {
+        return body;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+        subscription = s;
+        s.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> items) {
+        items.forEach(parser::feed);
+    }
+
+    @Override
+    public void onError(Throwable throwable) {
+        body.completeExceptionally(throwable);
+    }
+
+    @Override
+    public void onComplete() {
+        parser.end();
+        body.complete(null);
+    }
+
+    /** Adapts ResponseInfo to the constructor. */
+    private record Info(HttpResponse.ResponseInfo info) implements HttpResponse<Void> {
+        public int statusCode() { return info.statusCode(); }
+        public HttpRequest request() { return null; }
+        public java.util.Optional<HttpResponse<Void>> previousResponse() { return java.util.Optional.empty(); }
+        public HttpHeaders headers() { return info.headers(); }
+        public Void body() { return null; }
+        public java.util.Optional<javax.net.ssl.SSLSession> sslSession() { return java.util.Optional.empty(); }
+        public URI uri() { return null; }
+        public HttpClient.Version version() { return info.version(); }
+    }
+
+    static JsonObject json(String text) {
+        return Json.createReader(new StringReader(text)).readObject();
+    }
+}
