@@ -124,8 +124,11 @@ class GatewayIT {
 
     @TestFactory
     Stream<DynamicTest> sharedRecordedStreamsReassembleExactly() throws Exception {
-        Assumptions.assumeTrue(Files.isDirectory(FakeUpstream.FIXTURES),
-                "../shared/fixtures/upstream is absent: recorded provider streams skipped");
+        if (!Files.isDirectory(FakeUpstream.FIXTURES)) {
+            // one visible skipped test (an aborted factory would not show in the report)
+            return Stream.of(DynamicTest.dynamicTest("shared fixtures", () -> Assumptions.abort(
+                    FakeUpstream.FIXTURES + " is absent: recorded provider streams skipped")));
+        }
         try (Stream<Path> files = Files.list(FakeUpstream.FIXTURES)) {
             List<String> names = files.map(p -> p.getFileName().toString())
                     .filter(n -> n.endsWith(".jsonl")).map(n -> n.substring(0, n.length() - 6)).sorted().toList();

@@ -43,8 +43,12 @@ class SampleStreamsTest {
 
     @TestFactory
     Stream<DynamicTest> sharedFixtures() throws IOException {
-        Assumptions.assumeTrue(Files.isDirectory(SHARED_FIXTURES),
-                "shared upstream fixtures absent (" + SHARED_FIXTURES.toAbsolutePath().normalize() + "): skipped");
+        if (!Files.isDirectory(SHARED_FIXTURES)) {
+            // one visible skipped test (an aborted factory would not show in the report)
+            String message = "shared upstream fixtures absent (" + SHARED_FIXTURES.toAbsolutePath().normalize()
+                    + "): recorded provider streams skipped";
+            return Stream.of(DynamicTest.dynamicTest("shared fixtures", () -> Assumptions.abort(message)));
+        }
         List<Path> samples = samples(SHARED_FIXTURES);
         assertTrue(!samples.isEmpty(), "the fixtures folder holds *.jsonl files");
         return samples.stream().map(p -> DynamicTest.dynamicTest(name(p), () -> replay(p)));
