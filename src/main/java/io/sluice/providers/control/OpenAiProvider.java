@@ -11,8 +11,8 @@ import java.util.concurrent.ScheduledExecutorService;
 /**
  * An OpenAI-compatible upstream (OpenAI, DeepSeek, Qwen, vLLM, Ollama, LiteLLM, ...): streams
  * {@code POST {baseUrl}/chat/completions} with {@code "stream": true}. One shared JDK {@link HttpClient} per
- * node; its callbacks run on the executor given (the server's managed executor), and no thread is held per
- * stream. Cancelling a generation closes its upstream connection.
+ * node, speaking HTTP/1.1 with keep-alive; its callbacks run on the executor given (the server's managed
+ * executor), and no thread is held per stream. Cancelling a generation closes its upstream connection.
  */
 public final class OpenAiProvider implements ChatProvider {
 
@@ -41,6 +41,9 @@ public final class OpenAiProvider implements ChatProvider {
         this.timeout = timeout;
         this.scheduler = scheduler;
         this.client = HttpClient.newBuilder()
+                // HTTP/1.1: no h2c upgrade attempt on plain http (some OpenAI-compatible servers mishandle it),
+                // and a cancelled stream closes its socket, which every upstream notices
+                .version(HttpClient.Version.HTTP_1_1)
                 .executor(executor)
                 .connectTimeout(timeout)
                 .followRedirects(HttpClient.Redirect.NEVER)

@@ -10,7 +10,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The script of Sluice's built-in "simulated" model, used when no upstream model is configured.
+ * The script of Sluice's built-in "simulated" model, used when no upstream model is configured or a request
+ * names a {@code simulated} model.
  *
  * <p>Given the conversation's last user message, an optional system prompt and the model name, {@link #compose}
  * writes what the model "says": a Markdown answer of roughly 120-300 words (a heading naming the topic, two or three
@@ -200,7 +201,7 @@ public final class SimulatedScript {
 
     private static final List<String> FOOTERS = List.of(
             "*This reply comes from Sluice's built-in simulated model; no upstream model was called.*",
-            "*Simulated response: Sluice generated this text locally because no upstream model is configured.*");
+            "*Simulated response: Sluice generated this text locally, without calling a model.*");
 
     private static final List<String> REASONING_SUBJECTS = List.of(
             "The user is asking about {topic}.",
