@@ -250,7 +250,14 @@ class GatewayIT {
         long left = System.nanoTime();
         sse.disconnect();
 
-        long closed = call.closedByClient.get(10, TimeUnit.SECONDS);
+        long closed;
+        try {
+            closed = call.closedByClient.get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("the upstream connection stayed open 10 s after the client left; upstream "
+                    + (call.finished.isDone() ? "ran to its end" : "still streaming") + "; saved answer: "
+                    + getArray(http, "api/conversations/" + conversationId + "/messages"));
+        }
         long millis = TimeUnit.NANOSECONDS.toMillis(closed - left);
         // the gateway notices on its next write (deltas every 50 ms), then cancels at once
         assertTrue(millis < 1000 + 100, "upstream closed " + millis + " ms after the client left");

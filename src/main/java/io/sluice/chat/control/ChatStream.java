@@ -396,6 +396,11 @@ public final class ChatStream implements GenerationListener {
         }
     }
 
+    /**
+     * Writes one event; {@code false} when the connection is gone. Any failure counts as gone: the
+     * runtime reports a closed connection in several ways (a failed stage, {@link IllegalStateException},
+     * a wrapped {@code IOException}), and none of them may leave the stream without its writer.
+     */
     private boolean write(Out out) {
         if (sink.isClosed()) {
             return false;
@@ -408,6 +413,9 @@ public final class ChatStream implements GenerationListener {
             sink.send(builder.build()).toCompletableFuture().join();
             return true;
         } catch (CompletionException | IllegalStateException e) {
+            return false;
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "stream " + streamId + ": write failed", e);
             return false;
         }
     }

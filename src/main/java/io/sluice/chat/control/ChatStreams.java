@@ -2,6 +2,7 @@ package io.sluice.chat.control;
 
 import io.sluice.conversations.control.ConversationStore;
 import io.sluice.conversations.control.Turn;
+import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.providers.control.ChatProvider;
 import io.sluice.providers.control.CompletionRequest;
@@ -21,8 +22,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Starts chat streams and keeps the running ones, so that they can be counted and, when the application
- * stops, cancelled with their text saved as {@code partial}. Work runs on the server's
- * {@link ManagedExecutorService}; timers on its {@link ManagedScheduledExecutorService}.
+ * stops, cancelled with their text saved as {@code partial}. Work runs on the application's
+ * {@link ManagedExecutorService} ({@link ManagedExecutors#STREAMS}), timers on its
+ * {@link ManagedScheduledExecutorService} ({@link ManagedExecutors#TIMERS}).
  */
 @ApplicationScoped
 public class ChatStreams {
@@ -33,9 +35,9 @@ public class ChatStreams {
     Providers providers;
     @Inject
     ConversationStore store;
-    @Resource
+    @Resource(lookup = ManagedExecutors.STREAMS)
     ManagedExecutorService executor;
-    @Resource
+    @Resource(lookup = ManagedExecutors.TIMERS)
     ManagedScheduledExecutorService scheduler;
 
     private final ConcurrentHashMap<String, ChatStream> running = new ConcurrentHashMap<>();

@@ -1,5 +1,6 @@
 package io.sluice.providers.control;
 
+import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Resource;
@@ -18,9 +19,9 @@ public class Providers {
 
     @Inject
     SluiceConfig config;
-    @Resource
+    @Resource(lookup = ManagedExecutors.STREAMS)
     ManagedExecutorService executor;
-    @Resource
+    @Resource(lookup = ManagedExecutors.TIMERS)
     ManagedScheduledExecutorService scheduler;
 
     private OpenAiProvider upstream;
