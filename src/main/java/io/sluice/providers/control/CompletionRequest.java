@@ -13,8 +13,16 @@ import java.util.List;
  * @param model        model name sent upstream, or {@code null}
  * @param systemPrompt system prompt, or {@code null}
  * @param messages     history then the new message, oldest first; roles {@code user}/{@code assistant}
+ * @param task         the stream type that asks ({@code chat}, {@code conversation_title}, ...), or
+ *                     {@code null} for a plain chat turn; never sent upstream, it lets the simulated model
+ *                     answer in kind
  */
-public record CompletionRequest(String model, String systemPrompt, List<ChatMessage> messages) {
+public record CompletionRequest(String model, String systemPrompt, List<ChatMessage> messages, String task) {
+
+    /** A plain chat request. */
+    public CompletionRequest(String model, String systemPrompt, List<ChatMessage> messages) {
+        this(model, systemPrompt, messages, null);
+    }
 
     /** One message of the request. */
     public record ChatMessage(String role, String content) {

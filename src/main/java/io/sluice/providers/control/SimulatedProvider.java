@@ -42,8 +42,10 @@ public final class SimulatedProvider implements ChatProvider {
     @Override
     public Generation stream(CompletionRequest request, GenerationListener listener) {
         String model = request.model() != null ? request.model() : DEFAULT_MODEL;
-        SimulatedScript.Script script = SimulatedScript.compose(request.lastUserMessage(), request.systemPrompt(),
-                model);
+        boolean typed = request.task() != null && !"chat".equals(request.task());
+        SimulatedScript.Script script = typed
+                ? SimulatedScript.composeTask(request.task(), request.lastUserMessage(), model)
+                : SimulatedScript.compose(request.lastUserMessage(), request.systemPrompt(), model);
         int promptTokens = request.messages().stream().mapToInt(m -> m.content().split("\\s+").length).sum();
         Run run = new Run(script, listener, model, promptTokens);
         run.future = scheduler.scheduleAtFixedRate(run::tick, tickNanos, tickNanos, TimeUnit.NANOSECONDS);

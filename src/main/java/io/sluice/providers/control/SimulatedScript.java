@@ -231,6 +231,75 @@ public final class SimulatedScript {
                     + "few examples of what I can help with, and invite a concrete question. Two short paragraphs "
                     + "are enough; no list or code is needed here. Keep it light and friendly.";
 
+    // ------------------------------------------------------------------------------------------- typed tasks
+
+    /** Longest assistant name quoted in a simulated system prompt, in UTF-16 chars, ellipsis included. */
+    private static final int NAME_MAX = 40;
+    /** Longest simulated title, in UTF-16 chars, ellipsis included (as titles are cleaned). */
+    static final int TITLE_MAX = 80;
+
+    private static final List<String> TITLE_SUFFIXES = List.of("Basics", "Overview", "Explained", "Essentials");
+    private static final List<String> CONVERSATION_FALLBACK_TITLES =
+            List.of("New Conversation", "Quick Question", "General Chat");
+    private static final List<String> TOPIC_FALLBACK_TITLES =
+            List.of("Untitled Topic", "General Notes", "Miscellaneous Notes");
+
+    private static final List<String> OPTIMIZED_INTENTS = List.of(
+            "Write a clear, accurate explanation of {topic}. Start with what {t1} is and why it matters, then show "
+                    + "how it relates to {t2}, and include one concrete example.",
+            "Help me understand {topic}. Give a short overview of {t1}, walk through {t2} step by step, and end "
+                    + "with practical recommendations I can apply.",
+            "Act as an experienced expert on {t1}. Explain it in practical terms, show how it connects to {t2}, "
+                    + "and finish with a clear recommendation and a short justification.");
+    private static final String OPTIMIZED_EMPTY_INTENT =
+            "Help me with [describe the task in one sentence]. Context: [who it is for, what you already have, "
+                    + "and what a good result looks like].";
+    private static final List<String> OPTIMIZED_LEAD_INS = List.of("Requirements:", "Constraints:");
+    private static final List<String> OPTIMIZED_AUDIENCES = List.of(
+            "- Audience: readers new to {t1}; define any jargon the first time it appears.",
+            "- Audience: practitioners who already know the basics of {t1}; skip the introductory material.",
+            "- Audience: a non-specialist reader; prefer plain language over jargon.");
+    private static final List<String> OPTIMIZED_FORMATS = List.of(
+            "- Format: a one-paragraph summary, then short sections with descriptive headings and a bullet list "
+                    + "of key points.",
+            "- Format: numbered steps, each with a one-line explanation, followed by a short summary.",
+            "- Format: Markdown with headings; put any comparison in a table.");
+    private static final String OPTIMIZED_CODE_FORMAT =
+            "- Format: a brief explanation, then a complete, runnable code example with comments, then notes on "
+                    + "edge cases.";
+    private static final List<String> OPTIMIZED_LENGTHS = List.of(
+            "- Length: about 300-500 words.",
+            "- Length: under 300 words; be concise.",
+            "- Length: at most one page, roughly 600 words.");
+    private static final List<String> OPTIMIZED_AVOIDS = List.of(
+            "- Avoid: filler, vague generalities and claims you cannot support; say so when something depends on "
+                    + "context.",
+            "- Avoid: unexplained jargon, repetition and speculation; state any assumptions explicitly.",
+            "- Avoid: a generic introduction, marketing language and invented facts or sources.");
+
+    private static final List<String> SYSTEM_GOALS = List.of(
+            "Your goal is to give accurate, practical guidance on {t1}, connecting it to {t2} when that helps.",
+            "Your job is to help users make progress with {t1}: explain the options and recommend a sensible next "
+                    + "step.");
+    private static final List<String> SYSTEM_TONES = List.of(
+            "Be friendly, clear and patient, and adapt the depth of each answer to the user's experience.",
+            "Be professional, concise and precise: lead with the answer, then add only the detail the user needs.");
+    private static final String SYSTEM_GUIDELINES = String.join("\n",
+            "Guidelines:",
+            "- Ask one short clarifying question when a request about {t1} is ambiguous or missing key details.",
+            "- Prefer concrete steps and examples over abstract advice.",
+            "- Keep answers focused, using short paragraphs and lists.",
+            "- Stay within your scope; when a request falls outside {scope}, say so politely and suggest where to "
+                    + "look instead.",
+            "- Never invent facts, numbers or sources; say when you are unsure and how the user could check.");
+    /** Words that describe any assistant rather than its subject ("Helps users with ..."). */
+    private static final Set<String> DESCRIPTION_STOP_WORDS = Set.of(
+            "assistant", "assistants", "assist", "assists", "helps", "helping", "helper", "helpful", "user",
+            "users", "people", "someone", "answers", "answering", "guides", "supports", "bot", "chatbot");
+    private static final String SYSTEM_EMPTY_TOPIC = "a wide range of everyday questions";
+    private static final List<String> SYSTEM_EMPTY_TERMS =
+            List.of("their question", "the context they give", "the practical details");
+
     private SimulatedScript() {
     }
 
@@ -287,6 +356,73 @@ public final class SimulatedScript {
                 ? tokenize(reasoning(keywords, empty, greeting, code, hasText(systemPrompt), seed))
                 : List.of();
         return new Script(reasoning, tokenize(answer));
+    }
+
+    /**
+     * Writes the simulated model's output for a typed stream (API.md section 3), short and in kind, reading the
+     * last user message as {@code TaskPrompts} lays it out. Deterministic, like {@link #compose}; reasoning only
+     * when {@link #wantsReasoning} says so.
+     * <ul>
+     *   <li>{@code conversation_title}: a 2-6 word Title Case title from the keywords of the {@code <question>}
+     *       part (the whole input when there are no tags);</li>
+     *   <li>{@code topic_title}: the same from the whole input;</li>
+     *   <li>{@code prompt_optimization}: a rewritten prompt: an instruction restating the draft's intent with its
+     *       keywords, then four bullet constraints (audience, format, length, what to avoid);</li>
+     *   <li>{@code system_prompt}: a 90-150 word system prompt starting "You are" and the {@code <name>} part (or
+     *       "an assistant"), built from the keywords of the {@code <description>} part (the whole input when
+     *       there are no tags).</li>
+     * </ul>
+     * Any other task ({@code chat}, {@code null}, unknown) gets {@link #compose}{@code (input, null, model)}.
+     *
+     * @param task  the stream type's wire name, or {@code null}
+     * @param input the request's last user message, or {@code null}
+     * @param model the model name, or {@code null}; decides only whether there is reasoning
+     * @return the script; the answer is plain text (no Markdown heading, no simulated-model note)
+     */
+    public static Script composeTask(String task, String input, String model) {
+        String text = input == null ? "" : input;
+        if (task == null) {
+            return compose(text, null, model);
+        }
+        int seed = mix(text.hashCode() ^ task.hashCode());
+        String answer;
+        String reasoning;
+        switch (task) {
+            case "conversation_title", "topic_title" -> {
+                boolean conversation = task.equals("conversation_title");
+                String question = conversation ? section(text, "question") : null;
+                String source = question != null ? question : text;
+                answer = title(source, conversation, seed);
+                List<String> terms = terms(source);
+                reasoning = "The user wants a short title for " + (conversation ? "this conversation" : "this text")
+                        + ". The main subject is " + (terms.isEmpty() ? "not obvious" : phrase(terms))
+                        + ". A few words in Title Case, no quotes and no trailing punctuation.";
+            }
+            case "prompt_optimization" -> {
+                answer = optimizedPrompt(text, seed);
+                List<String> terms = terms(text);
+                reasoning = "This is a draft prompt about " + (terms.isEmpty() ? "nothing specific yet" : phrase(terms))
+                        + ". I should keep its intent, make the task explicit, and add constraints for audience, "
+                        + "format, length and what to avoid. Output only the rewritten prompt.";
+            }
+            case "system_prompt" -> {
+                String name = section(text, "name");
+                String description = section(text, "description");
+                if (name == null && description == null) {
+                    description = text;
+                }
+                List<String> terms = descriptionTerms(description);
+                answer = systemPrompt(name, terms, seed);
+                String who = hasText(name) ? shorten(name, NAME_MAX) : "an assistant";
+                reasoning = "They need a system prompt for " + who + " about "
+                        + (terms.isEmpty() ? "general questions" : phrase(terms))
+                        + ". Second person, starting with You are, then role, tone and a few clear constraints.";
+            }
+            default -> {
+                return compose(text, null, model);
+            }
+        }
+        return new Script(wantsReasoning(model) ? tokenize(reasoning) : List.of(), tokenize(answer));
     }
 
     /**
@@ -432,6 +568,97 @@ public final class SimulatedScript {
                 fill(pick(REASONING_CAVEATS, seed, 23), topic, terms, "")) + suffix;
     }
 
+    // ----------------------------------------------------------------------------------------- typed task parts
+
+    /** A 2-6 word Title Case title from the keywords, at most {@value #TITLE_MAX} chars. */
+    private static String title(String source, boolean conversation, int seed) {
+        List<String> terms = new ArrayList<>();
+        for (List<String> group : keywordGroups(source)) {
+            List<String> words = new ArrayList<>();
+            for (String word : group) {
+                words.add(titleCase(word));
+            }
+            terms.add(String.join(" ", words));
+        }
+        if (terms.isEmpty()) {
+            return pick(conversation ? CONVERSATION_FALLBACK_TITLES : TOPIC_FALLBACK_TITLES, seed, 30);
+        }
+        String title = titleOf(terms, seed);
+        while (title.length() > TITLE_MAX && terms.size() > 1) {
+            terms.remove(terms.size() - 1);
+            title = titleOf(terms, seed);
+        }
+        return shorten(title, TITLE_MAX);
+    }
+
+    /** A lone one-word term gets a suffix ("Kubernetes Basics"); more are joined, three at most ("A, B and C"). */
+    private static String titleOf(List<String> terms, int seed) {
+        if (terms.size() == 1) {
+            String only = terms.get(0);
+            return only.contains(" ") ? only : only + " " + pick(TITLE_SUFFIXES, seed, 31);
+        }
+        return phrase(terms);
+    }
+
+    /** The word with its first letter upper case, unless it already has capitals after the first ("iPhone"). */
+    private static String titleCase(String word) {
+        int first = word.codePointAt(0);
+        String rest = word.substring(Character.charCount(first));
+        return rest.chars().anyMatch(Character::isUpperCase) ? word : capitalize(word);
+    }
+
+    private static String optimizedPrompt(String draft, int seed) {
+        List<String> keywords = terms(draft);
+        boolean code = isAboutCode(draft);
+        List<String> terms = keywords.isEmpty() ? List.of("the topic", "its context", "the details")
+                : withFillers(keywords);
+        String intent = keywords.isEmpty()
+                ? OPTIMIZED_EMPTY_INTENT
+                : fill(pick(OPTIMIZED_INTENTS, seed, 32), phrase(keywords), terms, "");
+        return intent + "\n\n" + pick(OPTIMIZED_LEAD_INS, seed, 33)
+                + "\n" + fill(pick(OPTIMIZED_AUDIENCES, seed, 34), "", terms, "")
+                + "\n" + (code ? OPTIMIZED_CODE_FORMAT : pick(OPTIMIZED_FORMATS, seed, 35))
+                + "\n" + pick(OPTIMIZED_LENGTHS, seed, 36)
+                + "\n" + pick(OPTIMIZED_AVOIDS, seed, 37);
+    }
+
+    /** The terms of an assistant's description, without words that fit any assistant ("helps", "users"). */
+    private static List<String> descriptionTerms(String description) {
+        List<String> terms = new ArrayList<>();
+        for (List<String> group : keywordGroups(description, DESCRIPTION_STOP_WORDS)) {
+            terms.add(String.join(" ", group));
+        }
+        return terms;
+    }
+
+    private static String systemPrompt(String name, List<String> keywords, int seed) {
+        boolean empty = keywords.isEmpty();
+        String topic = empty ? SYSTEM_EMPTY_TOPIC : phrase(keywords);
+        List<String> terms = empty ? SYSTEM_EMPTY_TERMS : withFillers(keywords);
+        String role = "an assistant that helps users with " + topic + ".";
+        String intro = hasText(name) ? "You are " + shorten(name, NAME_MAX) + ", " + role : "You are " + role;
+        String guidelines = fill(SYSTEM_GUIDELINES, topic, terms, "")
+                .replace("{scope}", empty ? "what you can help with" : topic);
+        return intro + " " + fill(pick(SYSTEM_GOALS, seed, 38), topic, terms, "")
+                + "\n\n" + pick(SYSTEM_TONES, seed, 39)
+                + "\n\n" + guidelines;
+    }
+
+    /**
+     * The content of the first {@code <tag>...</tag>} part of the text (to its end when the closing tag is
+     * missing), stripped; {@code null} when there is no such part.
+     */
+    static String section(String text, String tag) {
+        String open = "<" + tag + ">";
+        int start = text.indexOf(open);
+        if (start < 0) {
+            return null;
+        }
+        start += open.length();
+        int end = text.indexOf("</" + tag + ">", start);
+        return (end < 0 ? text.substring(start) : text.substring(start, end)).strip();
+    }
+
     private static String persona(String systemPrompt, int seed) {
         if (!hasText(systemPrompt)) {
             return "";
@@ -481,6 +708,11 @@ public final class SimulatedScript {
     }
 
     private static List<List<String>> keywordGroups(String prompt) {
+        return keywordGroups(prompt, Set.of());
+    }
+
+    /** The keyword groups, also skipping the lower-case words in {@code extraStopWords}. */
+    private static List<List<String>> keywordGroups(String prompt, Set<String> extraStopWords) {
         List<List<String>> groups = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         List<String> words = words(prompt == null ? "" : prompt);
@@ -490,6 +722,7 @@ public final class SimulatedScript {
             String word = words.get(i);
             String lower = word.toLowerCase(Locale.ROOT);
             if (word.codePointCount(0, word.length()) < 4 || STOP_WORDS.contains(lower)
+                    || extraStopWords.contains(lower)
                     || lower.chars().allMatch(Character::isDigit) || !seen.add(lower)) {
                 continue;
             }

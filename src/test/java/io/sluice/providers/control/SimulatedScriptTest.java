@@ -266,6 +266,138 @@ class SimulatedScriptTest {
         assertThrows(UnsupportedOperationException.class, () -> s.reasoning().clear());
     }
 
+    // ------------------------------------------------------------------------------------------------ typed tasks
+
+    private static final List<String> TASKS =
+            List.of("conversation_title", "topic_title", "prompt_optimization", "system_prompt");
+
+    @Test
+    void composeTaskIsDeterministic() {
+        for (String task : TASKS) {
+            for (String p : prompts()) {
+                var a = SimulatedScript.composeTask(task, p, "simulated-think");
+                assertEquals(a, SimulatedScript.composeTask(task, p, "simulated-think"));
+                assertEquals(a.answerText(), String.join("", a.answer()));
+                assertEquals(SimulatedScript.tokenize(a.answerText()), a.answer());
+                assertFalse(a.reasoning().isEmpty(), "a reasoning model reasons");
+                var plain = SimulatedScript.composeTask(task, p, "simulated");
+                assertTrue(plain.reasoning().isEmpty(), "no reasoning unless the model asks");
+                assertEquals(a.answer(), plain.answer(), "the model name only adds reasoning");
+                assertFalse(plain.answerText().toLowerCase().contains("simulated"), "output in kind, no note");
+            }
+        }
+    }
+
+    @Test
+    void titlesAreTwoToSixTitleCaseWordsThatNeedNoCleaning() {
+        List<String> inputs = new ArrayList<>(prompts());
+        inputs.addAll(List.of("", "   ", "ok", "kubernetes", "iPhone battery", "x".repeat(200),
+                "Supercalifragilisticexpialidocious antidisestablishmentarianism internationalization "
+                        + "electroencephalography, incomprehensibilities"));
+        Set<String> titles = new HashSet<>();
+        for (String task : List.of("conversation_title", "topic_title")) {
+            for (String p : inputs) {
+                String title = SimulatedScript.composeTask(task, p, null).answerText();
+                titles.add(title);
+                int n = words(title);
+                assertTrue(n >= 2 && n <= 6, n + " words: " + title);
+                assertEquals(title, io.sluice.streams.control.TaskPrompts.cleanTitle(title), "clean: " + title);
+                for (String word : title.split(" ")) {
+                    boolean mixedCase = word.substring(1).chars().anyMatch(Character::isUpperCase); // "iPhone"
+                    if (!word.equals("and") && !mixedCase) {
+                        assertFalse(Character.isLowerCase(word.codePointAt(0)), "Title Case: " + title);
+                    }
+                }
+            }
+        }
+        assertTrue(titles.size() > 50, "titles vary: " + titles.size());
+        assertEquals("Garbage Collection and Latency",
+                SimulatedScript.composeTask("topic_title", "How does garbage collection affect latency?", null)
+                        .answerText());
+        assertEquals("iPhone Battery", SimulatedScript.composeTask("topic_title", "iPhone battery", null).answerText());
+        assertTrue(SimulatedScript.composeTask("topic_title", "kubernetes", null).answerText()
+                .startsWith("Kubernetes "));
+    }
+
+    @Test
+    void conversationTitleComesFromTheQuestion() {
+        String input = "<question>\nHow do I bake sourdough bread?\n</question>\n\n"
+                + "<answer>\nKnead the dough, proof it overnight, then bake in a Dutch oven.\n</answer>";
+        String title = SimulatedScript.composeTask("conversation_title", input, null).answerText();
+        assertEquals("Bake Sourdough Bread", title);
+        assertFalse(title.contains("Question") || title.contains("Knead"), title);
+        // without tags the whole input counts
+        assertEquals(title, SimulatedScript.composeTask("conversation_title", "How do I bake sourdough bread?", null)
+                .answerText());
+    }
+
+    @Test
+    void optimizedPromptRestatesTheDraftWithConstraints() {
+        String draft = "write smth about garbage collection in java for my blog";
+        String text = SimulatedScript.composeTask("prompt_optimization", draft, null).answerText();
+        for (String k : SimulatedScript.keywords(draft)) {
+            assertTrue(text.contains(k), k + " in " + text);
+        }
+        assertEquals(List.of("smth", "garbage", "collection", "java"), SimulatedScript.keywords(draft));
+        String[] parts = text.split("\n\n");
+        assertEquals(2, parts.length, text);
+        assertFalse(parts[0].startsWith("-") || parts[0].startsWith("#"), "an instruction first");
+        String[] lines = parts[1].split("\n");
+        long bullets = java.util.Arrays.stream(lines).filter(l -> l.startsWith("- ")).count();
+        assertTrue(bullets >= 3 && bullets <= 4, text);
+        for (String aspect : List.of("Audience:", "Format:", "Length:", "Avoid:")) {
+            assertTrue(text.contains("- " + aspect), aspect + " in " + text);
+        }
+        assertTrue(text.contains("runnable code example"), "java is code: " + text);
+        assertFalse(text.contains("{"), "templates filled: " + text);
+        for (String p : prompts()) {
+            String t = SimulatedScript.composeTask("prompt_optimization", p, null).answerText();
+            assertFalse(t.contains("{") && !p.contains("{"), t);
+            assertTrue(words(t) >= 40 && words(t) <= 150, words(t) + " words: " + t);
+        }
+        String empty = SimulatedScript.composeTask("prompt_optimization", "", null).answerText();
+        assertTrue(empty.contains("[describe the task"), empty);
+        assertTrue(empty.contains("- Length:"), empty);
+    }
+
+    @Test
+    void systemPromptStartsWithYouAre() {
+        String named = SimulatedScript.composeTask("system_prompt",
+                "<name>\nChef Remy\n</name>\n\n<description>\nHelps home cooks plan vegetarian meals on a budget"
+                        + "\n</description>", null).answerText();
+        assertTrue(named.startsWith("You are Chef Remy, an assistant"), named);
+        assertTrue(named.contains("home cooks") && named.contains("vegetarian"), named);
+        assertFalse(named.contains("Helps"), "generic assistant words are no keywords: " + named);
+        assertFalse(named.contains("<") || named.contains("{"), named);
+
+        String unnamed = SimulatedScript.composeTask("system_prompt",
+                "<description>\nReviews pull requests for security issues\n</description>", null).answerText();
+        assertTrue(unnamed.startsWith("You are an assistant"), unnamed);
+        assertTrue(unnamed.contains("security"), unnamed);
+        assertTrue(SimulatedScript.composeTask("system_prompt", "Reviews SQL migrations", null).answerText()
+                .startsWith("You are an assistant that helps users with"));
+
+        List<String> inputs = new ArrayList<>(prompts());
+        inputs.addAll(List.of("", "<name>\nX\n</name>", "<name>\n" + "Very Long Name ".repeat(20) + "\n</name>"));
+        for (String p : inputs) {
+            String text = SimulatedScript.composeTask("system_prompt", p, "r1").answerText();
+            assertTrue(text.startsWith("You are "), text);
+            int n = words(text);
+            assertTrue(n >= 90 && n <= 150, n + " words: " + text);
+            assertFalse(text.contains("{"), text);
+        }
+    }
+
+    @Test
+    void otherTasksGetTheChatAnswer() {
+        String p = "How does garbage collection affect latency in the JVM?";
+        assertEquals(SimulatedScript.compose(p, null, "think"), SimulatedScript.composeTask("chat", p, "think"));
+        assertEquals(SimulatedScript.compose(p, null, "x"), SimulatedScript.composeTask(null, p, "x"));
+        assertEquals(SimulatedScript.compose(p, null, "x"), SimulatedScript.composeTask("summary", p, "x"));
+        assertEquals(SimulatedScript.composeTask("topic_title", "", null),
+                SimulatedScript.composeTask("topic_title", null, null));
+    }
+
     private static int count(String text, String part) {
         int n = 0;
         for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) {

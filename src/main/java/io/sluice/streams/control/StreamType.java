@@ -1,0 +1,55 @@
+package io.sluice.streams.control;
+
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * What a stream generates: the {@code type} of {@code POST /api/streams} (API.md section 3). {@link #wire()} is the
+ * JSON value.
+ *
+ * <p>What each type reads from the request body (API.md section 3, "What each type reads from the body"):
+ * <ul>
+ *   <li>{@link #CHAT}: the {@code message} (and {@code conversationId});</li>
+ *   <li>{@link #CONVERSATION_TITLE}: the conversation that {@code relatedId} names; started by the server after a
+ *       conversation's first answer;</li>
+ *   <li>{@link #TOPIC_TITLE}: the {@code input} text;</li>
+ *   <li>{@link #PROMPT_OPTIMIZATION}: the user's draft prompt in {@code input};</li>
+ *   <li>{@link #SYSTEM_PROMPT}: the assistant's description in {@code input} and its name in
+ *       {@code metadata.name}.</li>
+ * </ul>
+ */
+public enum StreamType {
+    /** A chat turn: the answer to {@code message} in a conversation. */
+    CHAT,
+    /** A short title for a conversation, from its first exchange. */
+    CONVERSATION_TITLE,
+    /** A short title for an arbitrary {@code input} text. */
+    TOPIC_TITLE,
+    /** The user's draft prompt ({@code input}) rewritten into a clearer, more effective prompt. */
+    PROMPT_OPTIMIZATION,
+    /** A system prompt for an assistant, from its name ({@code metadata.name}) and description ({@code input}). */
+    SYSTEM_PROMPT;
+
+    /** @return the JSON value: {@code chat}, {@code conversation_title}, {@code topic_title}, ... */
+    public String wire() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The type with this JSON value.
+     *
+     * @param s the value, matched exactly (lower case, as {@link #wire()} writes it), or {@code null}
+     * @return the type, or empty when {@code s} is {@code null} or names no type
+     */
+    public static Optional<StreamType> fromWire(String s) {
+        if (s == null) {
+            return Optional.empty();
+        }
+        for (StreamType type : values()) {
+            if (type.wire().equals(s)) {
+                return Optional.of(type);
+            }
+        }
+        return Optional.empty();
+    }
+}
