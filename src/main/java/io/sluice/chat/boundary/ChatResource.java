@@ -1,40 +1,59 @@
 package io.sluice.chat.boundary;
 
-import io.sluice.chat.control.ChatStreams;
-import io.sluice.conversations.boundary.ConversationsResource;
-import io.sluice.conversations.control.ConversationStore;
-import io.sluice.conversations.control.Turn;
+import io.sluice.chat.control.Chats;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
+import io.sluice.streams.control.Followers;
+import io.sluice.streams.control.Stream;
+import io.sluice.streams.control.StreamHub;
 import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.JsonException;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 
 /**
- * {@code POST /api/chat/stream} (API.md section 2): saves the user message, then streams the answer as SSE
- * events {@code stream}, {@code message}..., and one of {@code done}, {@code stopped}, {@code error}, with
- * {@code ping} heartbeats. A bad request is refused with {@code application/problem+json} before anything
- * is saved or streamed.
+ * {@code /api/chat} (API.md sections 2 and 3): start a chat turn and follow its stream
+ * ({@code POST /api/chat/stream}), resume a stream from a character offset ({@code POST /api/chat/resume}),
+ * and the {@code navigator.sendBeacon} abort of page unload ({@code POST /api/chat/abort}). Bad requests
+ * are refused with {@code application/problem+json} before anything is saved or streamed.
  */
 @Path("chat")
 public class ChatResource {
 
+    /** Largest abort body, in bytes (a beacon carries a stream id and a reason). */
+    static final int MAX_ABORT_BYTES = 4096;
+
     @Inject
     JsonBodies bodies;
     @Inject
-    ConversationStore store;
+    Chats chats;
     @Inject
-    ChatStreams streams;
+    StreamHub hub;
+    @Inject
+    Followers followers;
     @Inject
     SluiceConfig config;
     @Context
@@ -51,29 +70,126 @@ public class ChatResource {
     public record ChatTurn(String conversationId, String message, String model, String systemPrompt) {
     }
 
-    /**
-     * Starts a chat turn and follows its stream; the SSE work runs on the managed executor and this method
-     * returns at once.
-     */
+    /** Body of {@code POST /api/chat/resume}: the offset counts UTF-16 code units of the content. */
+    public record Resume(String streamId, Integer offset) {
+    }
+
+    /** Creates a chat stream and follows it: SSE from its first event ({@code stream}). */
     @POST
     @Path("stream")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    public void stream(InputStream body, @Context SseEventSink sink, @Context Sse sse) {
-        // everything that can refuse the request happens before the sink is touched: a refusal is answered
-        // as application/problem+json and leaves no row behind
+    public void stream(InputStream body, @QueryParam("clientId") String clientId,
+                       @HeaderParam("X-Sluice-Client-Id") String clientIdHeader, @Context SseEventSink sink,
+                       @Context Sse sse) {
         ChatTurn input = bodies.read(body, ChatTurn.class);
-        if (input.message() == null || input.message().isBlank()) {
-            throw ProblemException.badRequest("message is required and must not be blank");
+        String owner = Owners.of(request);
+        Stream stream = chats.startChat(owner, input.conversationId(), input.message(), input.model(),
+                input.systemPrompt());
+        followers.follow(owner, stream, new Stream.Resumption(0, null), clientId != null ? clientId : clientIdHeader,
+                sink, sse);
+    }
+
+    /**
+     * Follows a stream from a character offset of its content: the first {@code message} may carry the rest
+     * of a delta; concatenated, the deltas sent equal the content from {@code offset} on.
+     */
+    @POST
+    @Path("resume")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    public void resume(InputStream body, @QueryParam("clientId") String clientId,
+                       @HeaderParam("X-Sluice-Client-Id") String clientIdHeader, @Context SseEventSink sink,
+                       @Context Sse sse) {
+        Resume input = bodies.read(body, Resume.class);
+        if (input.streamId() == null || input.streamId().isBlank()) {
+            throw ProblemException.badRequest("streamId is required");
         }
-        String model = ConversationsResource.optional(input.model(), "model", ConversationsResource.MAX_MODEL);
-        String systemPrompt = ConversationsResource.optional(input.systemPrompt(), "systemPrompt",
-                ConversationsResource.MAX_SYSTEM_PROMPT);
-        if (input.conversationId() != null && input.conversationId().isBlank()) {
-            throw ProblemException.badRequest("conversationId must not be blank; omit it for a new conversation");
+        int offset = input.offset() == null ? 0 : input.offset();
+        String owner = Owners.of(request);
+        Stream stream = hub.require(owner, input.streamId());
+        Stream.Resumption from;
+        try {
+            from = stream.resumeAt(offset);
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.badRequest(e.getMessage());
         }
-        Turn turn = store.beginTurn(Owners.of(request), input.conversationId(), input.message(), model,
-                systemPrompt, config.historyMessages());
-        streams.start(turn, sink, sse);
+        followers.follow(owner, stream, from, clientId != null ? clientId : clientIdHeader, sink, sse);
+    }
+
+    /**
+     * The beacon abort of page unload: body {@code {"streamId","reason"}} as {@code text/plain} (JSON text),
+     * {@code application/json} or form fields; answers 204. {@code reason: "unload"} aborts after the unload
+     * grace unless a connection of the owner re-attaches (a reload); any other reason aborts at once.
+     */
+    @POST
+    @Path("abort")
+    @Consumes({MediaType.TEXT_PLAIN, MediaType.APPLICATION_JSON, MediaType.APPLICATION_FORM_URLENCODED})
+    public Response abort(InputStream body, @HeaderParam("Content-Type") String contentType) {
+        String[] fields = abortFields(body, contentType);
+        String streamId = fields[0];
+        String reason = fields[1] == null || fields[1].isBlank() ? "user" : fields[1].strip();
+        if (streamId == null || streamId.isBlank()) {
+            throw ProblemException.badRequest("streamId is required");
+        }
+        if (reason.length() > 64) {
+            throw ProblemException.badRequest("reason is longer than 64 characters");
+        }
+        String owner = Owners.of(request);
+        Stream stream = hub.require(owner, streamId.strip());
+        if ("unload".equals(reason)) {
+            stream.abortOnUnload(config.unloadGraceMillis());
+        } else {
+            stream.stop(reason, "stopped");
+        }
+        return Response.noContent().build();
+    }
+
+    /** {@code [streamId, reason]} from any of the three encodings a beacon can send. */
+    private static String[] abortFields(InputStream body, String contentType) {
+        String text;
+        try {
+            byte[] bytes = body.readNBytes(MAX_ABORT_BYTES + 1);
+            if (bytes.length > MAX_ABORT_BYTES) {
+                throw ProblemException.tooLarge(MAX_ABORT_BYTES);
+            }
+            text = new String(bytes, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw ProblemException.badRequest("the request body could not be read");
+        }
+        if (contentType != null && contentType.toLowerCase().startsWith(MediaType.APPLICATION_FORM_URLENCODED)) {
+            String streamId = null;
+            String reason = null;
+            for (String pair : text.split("&")) {
+                int eq = pair.indexOf('=');
+                String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                if (key.equals("streamId")) {
+                    streamId = value;
+                } else if (key.equals("reason")) {
+                    reason = value;
+                }
+            }
+            return new String[] {streamId, reason};
+        }
+        try (var reader = Json.createReader(new StringReader(text))) {
+            JsonValue value = reader.readValue();
+            if (value instanceof JsonObject object) {
+                return new String[] {string(object.get("streamId")), string(object.get("reason"))};
+            }
+        } catch (JsonException e) {
+            // answered below
+        }
+        throw ProblemException.badRequest("the body must be {\"streamId\",\"reason\"} as JSON or form fields");
+    }
+
+    private static String string(JsonValue value) {
+        if (value instanceof JsonString s) {
+            return s.getString();
+        }
+        if (value instanceof JsonNumber n) {
+            return n.toString();
+        }
+        return null;
     }
 }

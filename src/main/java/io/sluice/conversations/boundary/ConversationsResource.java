@@ -29,10 +29,6 @@ import java.util.List;
 @Produces(MediaType.APPLICATION_JSON)
 public class ConversationsResource {
 
-    /** Longest system prompt or model name accepted, in UTF-16 code units. */
-    public static final int MAX_SYSTEM_PROMPT = 32_000;
-    public static final int MAX_MODEL = 200;
-
     @Inject
     ConversationStore store;
     @Inject
@@ -55,12 +51,12 @@ public class ConversationsResource {
     @Consumes(MediaType.APPLICATION_JSON)
     public Response create(InputStream body, @Context UriInfo uri) {
         NewConversation input = bodies.read(body, NewConversation.class);
-        String title = input.title() == null || input.title().isBlank() ? "New conversation" : input.title().strip();
+        String title = input.title() == null || input.title().isBlank() ? Conversation.DEFAULT_TITLE : input.title().strip();
         if (title.length() > Conversation.MAX_TITLE) {
             throw ProblemException.badRequest("title is longer than " + Conversation.MAX_TITLE + " characters");
         }
-        String model = optional(input.model(), "model", MAX_MODEL);
-        String systemPrompt = optional(input.systemPrompt(), "systemPrompt", MAX_SYSTEM_PROMPT);
+        String model = JsonBodies.optional(input.model(), "model", Conversation.MAX_MODEL);
+        String systemPrompt = JsonBodies.optional(input.systemPrompt(), "systemPrompt", Conversation.MAX_SYSTEM_PROMPT);
         Conversation created = store.create(Owners.of(request), title, systemPrompt, model);
         return Response.created(uri.getAbsolutePathBuilder().path(created.getId()).build())
                 .entity(ConversationView.of(created)).build();
@@ -85,21 +81,5 @@ public class ConversationsResource {
     public Response delete(@PathParam("id") String id) {
         store.delete(Owners.of(request), id);
         return Response.noContent().build();
-    }
-
-    /**
-     * A trimmed optional text field: {@code null} when absent or blank.
-     *
-     * @throws ProblemException 400 when longer than {@code max} UTF-16 code units
-     */
-    public static String optional(String value, String field, int max) {
-        if (value == null || value.isBlank()) {
-            return null;
-        }
-        String stripped = value.strip();
-        if (stripped.length() > max) {
-            throw ProblemException.badRequest(field + " is longer than " + max + " characters");
-        }
-        return stripped;
     }
 }

@@ -62,6 +62,17 @@ public class ConversationStore {
                 .getResultList();
     }
 
+    /** An owner's message by id; empty for unknown ids and other owners' messages. */
+    public java.util.Optional<Message> message(String owner, String messageId) {
+        Message message = messageId == null ? null : em.find(Message.class, messageId);
+        if (message == null) {
+            return java.util.Optional.empty();
+        }
+        Conversation conversation = em.find(Conversation.class, message.getConversationId());
+        return conversation != null && conversation.getOwner().equals(owner) ? java.util.Optional.of(message)
+                : java.util.Optional.empty();
+    }
+
     /**
      * Deletes a conversation and its messages.
      *
@@ -88,6 +99,7 @@ public class ConversationStore {
         Instant now = Instant.now();
         Conversation conversation;
         List<Message> earlier;
+        boolean provisionalTitle = conversationId == null;
         if (conversationId == null) {
             conversation = new Conversation(owner, titleFrom(text), null, model, now);
             em.persist(conversation);
@@ -95,6 +107,7 @@ public class ConversationStore {
         } else {
             conversation = get(owner, conversationId);
             em.lock(conversation, LockModeType.PESSIMISTIC_WRITE);
+            provisionalTitle = Conversation.DEFAULT_TITLE.equals(conversation.getTitle());
             earlier = em.createNamedQuery(Message.LATEST_BY_CONVERSATION, Message.class)
                     .setParameter("conversation", conversation.getId())
                     .setMaxResults(historyMessages)
@@ -117,7 +130,7 @@ public class ConversationStore {
         String effectiveSystemPrompt = systemPrompt != null ? systemPrompt : conversation.getSystemPrompt();
         String effectiveModel = model != null ? model : conversation.getModel();
         return new Turn(owner, conversation.getId(), question.getId(), UUID.randomUUID().toString(), answerSeq,
-                now, history, text, effectiveSystemPrompt, effectiveModel);
+                now, history, text, effectiveSystemPrompt, effectiveModel, provisionalTitle);
     }
 
     /**
@@ -136,11 +149,40 @@ public class ConversationStore {
         return true;
     }
 
+    /**
+     * Sets a conversation's title (from a {@code conversation_title} stream); does nothing when the
+     * conversation was deleted meanwhile or belongs to someone else.
+     */
+    public void setTitle(String owner, String conversationId, String title) {
+        Conversation conversation = em.find(Conversation.class, conversationId);
+        if (conversation != null && conversation.getOwner().equals(owner)) {
+            conversation.setTitle(title.length() > Conversation.MAX_TITLE ? title.substring(0, Conversation.MAX_TITLE)
+                    : title);
+            conversation.touch(Instant.now());
+        }
+    }
+
+    /** The first user message and the first answer of a conversation, for its title; empty strings if absent. */
+    public String[] firstExchange(String owner, String conversationId) {
+        List<Message> messages = messages(owner, conversationId);
+        String question = "";
+        String answer = "";
+        for (Message m : messages) {
+            if (question.isEmpty() && "user".equals(m.getRole())) {
+                question = m.getContent();
+            } else if (!question.isEmpty() && "assistant".equals(m.getRole()) && m.getAgent() == null) {
+                answer = m.getContent();
+                break;
+            }
+        }
+        return new String[] {question, answer};
+    }
+
     /** A title from the first line of a message: at most 60 code units, never blank. */
     static String titleFrom(String text) {
         String line = text.strip().lines().findFirst().orElse("").strip();
         if (line.isEmpty()) {
-            return "New conversation";
+            return Conversation.DEFAULT_TITLE;
         }
         if (line.length() <= 60) {
             return line;

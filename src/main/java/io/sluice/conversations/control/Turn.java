@@ -16,10 +16,12 @@ import java.util.List;
  * @param message            the user's text
  * @param systemPrompt       the system prompt for this turn, or {@code null}
  * @param model              the model asked for, or {@code null} for the configured default
+ * @param provisionalTitle   whether the conversation's title was derived by Sluice (not chosen by the user),
+ *                           so that a {@code conversation_title} stream may replace it
  */
 public record Turn(String owner, String conversationId, String userMessageId, String answerMessageId,
                    int answerSeq, Instant startedAt, List<Entry> history, String message, String systemPrompt,
-                   String model) {
+                   String model, boolean provisionalTitle) {
 
     /** One earlier message: {@code role} is {@code user} or {@code assistant}. */
     public record Entry(String role, String content) {

@@ -21,6 +21,12 @@ import java.util.UUID;
 public class Conversation {
 
     public static final String BY_OWNER = "Conversation.byOwner";
+    /** Title of a conversation created without one; a title stream may replace it. */
+    public static final String DEFAULT_TITLE = "New conversation";
+    /** Longest model name, in UTF-16 code units. */
+    public static final int MAX_MODEL = 200;
+    /** Longest system prompt, in UTF-16 code units. */
+    public static final int MAX_SYSTEM_PROMPT = 32_000;
     /** Longest title in UTF-16 code units. */
     public static final int MAX_TITLE = 200;
 

@@ -100,6 +100,23 @@ public class JsonBodies {
         }
     }
 
+    /**
+     * A trimmed optional text field: {@code null} when absent or blank.
+     *
+     * @param max longest accepted value, in UTF-16 code units
+     * @throws ProblemException 400 when longer than {@code max}
+     */
+    public static String optional(String value, String field, int max) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        String stripped = value.strip();
+        if (stripped.length() > max) {
+            throw ProblemException.badRequest(field + " is longer than " + max + " characters");
+        }
+        return stripped;
+    }
+
     @PreDestroy
     void close() {
         try {

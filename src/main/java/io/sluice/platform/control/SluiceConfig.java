@@ -80,6 +80,36 @@ public class SluiceConfig {
         return positive("sluice.stream.max.chars", 4 * 1024 * 1024);
     }
 
+    /** How long a running stream with no follower is kept before it is cancelled; default 60 s. */
+    public long resumeGraceMillis() {
+        return 1000L * positive("sluice.resume.grace.seconds", 60);
+    }
+
+    /** How long a beacon abort on page unload waits for a reload to re-attach; default 5 s. */
+    public long unloadGraceMillis() {
+        return 1000L * positive("sluice.unload.grace.seconds", 5);
+    }
+
+    /** How long an ended stream stays replayable in memory; default 10 minutes. */
+    public long retentionMillis() {
+        return 1000L * positive("sluice.stream.retention.seconds", 600);
+    }
+
+    /** Live SSE connections allowed per owner on one node; default 8. */
+    public int maxConnectionsPerOwner() {
+        return positive("sluice.max.connections.per.owner", 8);
+    }
+
+    /** Streams kept in memory on one node, running and retained; default 20000. */
+    public int maxStreams() {
+        return positive("sluice.max.streams", 20_000);
+    }
+
+    /** Running streams allowed per owner; default 16. */
+    public int maxStreamsPerOwner() {
+        return positive("sluice.max.streams.per.owner", 16);
+    }
+
     private int positive(String key, int fallback) {
         int value = config.getOptionalValue(key, Integer.class).orElse(fallback);
         if (value <= 0) {

@@ -1,4 +1,4 @@
-package io.sluice.chat.control;
+package io.sluice.streams.control;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,11 +1,11 @@
-package io.sluice.chat.control;
+package io.sluice.streams.control;
 
-import static io.sluice.chat.control.DeltaCoalescer.Kind.CONTENT;
-import static io.sluice.chat.control.DeltaCoalescer.Kind.REASONING;
+import static io.sluice.streams.control.DeltaCoalescer.Kind.CONTENT;
+import static io.sluice.streams.control.DeltaCoalescer.Kind.REASONING;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sluice.chat.control.DeltaCoalescer.Piece;
+import io.sluice.streams.control.DeltaCoalescer.Piece;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

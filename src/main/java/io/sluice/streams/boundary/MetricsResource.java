@@ -1,0 +1,35 @@
+package io.sluice.streams.boundary;
+
+import io.sluice.streams.control.ConnectionGuard;
+import io.sluice.streams.control.StreamHub;
+import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+/**
+ * {@code GET /api/metrics} (extension): this node's live SSE connections and streams, as counts only:
+ * {@code {"connections":N,"streams":{"running":N,"retained":N}}}.
+ */
+@Path("metrics")
+public class MetricsResource {
+
+    @Inject
+    ConnectionGuard guard;
+    @Inject
+    StreamHub hub;
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public JsonObject metrics() {
+        return Json.createObjectBuilder()
+                .add("connections", guard.connectionCount())
+                .add("streams", Json.createObjectBuilder()
+                        .add("running", hub.runningCount())
+                        .add("retained", hub.retainedCount()))
+                .build();
+    }
+}

@@ -1,0 +1,265 @@
+package io.sluice.streams.boundary;
+
+import io.sluice.chat.control.Chats;
+import io.sluice.conversations.control.ConversationStore;
+import io.sluice.conversations.entity.Conversation;
+import io.sluice.conversations.entity.Message;
+import io.sluice.identity.control.Owners;
+import io.sluice.platform.boundary.JsonBodies;
+import io.sluice.problems.control.ProblemException;
+import io.sluice.streams.control.Follower;
+import io.sluice.streams.control.Followers;
+import io.sluice.streams.control.Stream;
+import io.sluice.streams.control.StreamEvent;
+import io.sluice.streams.control.StreamHub;
+import io.sluice.streams.control.StreamRecords;
+import io.sluice.streams.control.StreamType;
+import io.sluice.streams.entity.StreamRecord;
+import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.container.AsyncResponse;
+import jakarta.ws.rs.container.Suspended;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
+import java.io.InputStream;
+import java.io.StringReader;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code /api/streams} (API.md section 3): create typed streams, follow them over SSE from any position,
+ * read their state or poll them, list the running ones, stop them. Someone else's stream is answered 404
+ * like a missing one (section 6).
+ */
+@Path("streams")
+public class StreamsResource {
+
+    /** Longest wait of a poll, in seconds. */
+    static final int MAX_WAIT_SECONDS = 30;
+    /** Most events returned by one poll. */
+    static final int POLL_BATCH = 256;
+
+    @Inject
+    StreamHub hub;
+    @Inject
+    Chats chats;
+    @Inject
+    Followers followers;
+    @Inject
+    StreamRecords records;
+    @Inject
+    ConversationStore conversations;
+    @Inject
+    JsonBodies bodies;
+    @Context
+    HttpServletRequest request;
+
+    /**
+     * Body of {@code POST /api/streams}.
+     *
+     * @param type           {@code chat}, {@code conversation_title}, {@code topic_title},
+     *                       {@code prompt_optimization} or {@code system_prompt}
+     * @param relatedId      what the stream is about (for {@code conversation_title}, the conversation)
+     * @param conversationId for {@code chat}, the conversation (omitted: a new one)
+     * @param message        for {@code chat}, the user's text
+     * @param input          for the typed tasks, their text
+     * @param model          optional model name
+     * @param systemPrompt   for {@code chat}, overrides the conversation's system prompt
+     * @param metadata       for {@code system_prompt}, {@code name}
+     */
+    public record NewStream(String type, String relatedId, String conversationId, String message, String input,
+                            String model, String systemPrompt, Map<String, String> metadata) {
+    }
+
+    /** Creates a stream: 201 {@code {"streamId","type","relatedId","status","eventsUrl"}} and {@code Location}. */
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response create(InputStream body, @Context UriInfo uri) {
+        NewStream input = bodies.read(body, NewStream.class);
+        StreamType type = StreamType.fromWire(input.type()).orElseThrow(() -> ProblemException.badRequest(
+                "type must be one of chat, conversation_title, topic_title, prompt_optimization, system_prompt"));
+        String owner = Owners.of(request);
+        String model = JsonBodies.optional(input.model(), "model", Conversation.MAX_MODEL);
+        Stream stream;
+        if (type == StreamType.CHAT) {
+            stream = chats.startChat(owner, input.conversationId(), input.message(), model, input.systemPrompt());
+        } else if (type == StreamType.CONVERSATION_TITLE) {
+            String conversationId = input.relatedId() != null ? input.relatedId() : input.conversationId();
+            if (conversationId == null || conversationId.isBlank()) {
+                throw ProblemException.badRequest("relatedId must name the conversation to title");
+            }
+            conversations.get(owner, conversationId);
+            stream = chats.startTask(owner, type, conversationId, null, null, model);
+        } else {
+            String text = input.input();
+            if (text == null || text.isBlank()) {
+                throw ProblemException.badRequest("input is required and must not be blank for " + type.wire());
+            }
+            String relatedId = JsonBodies.optional(input.relatedId(), "relatedId", 200);
+            String name = input.metadata() == null ? null
+                    : JsonBodies.optional(input.metadata().get("name"), "metadata.name", 200);
+            stream = chats.startTask(owner, type, relatedId, text, name, model);
+        }
+        String events = "api/streams/" + stream.id() + "/events";
+        JsonObject created = Json.createObjectBuilder()
+                .add("streamId", stream.id())
+                .add("type", stream.type().wire())
+                .add("relatedId", stream.relatedId() == null ? jakarta.json.JsonValue.NULL
+                        : Json.createValue(stream.relatedId()))
+                .add("status", stream.status().wire())
+                .add("eventsUrl", events)
+                .build();
+        return Response.created(uri.getBaseUriBuilder().path("streams").path(stream.id()).build())
+                .entity(created).build();
+    }
+
+    /** The caller's running streams (state without content), oldest first. */
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public List<JsonObject> list(@QueryParam("status") String status) {
+        if (status != null && !status.equals("active")) {
+            throw ProblemException.badRequest("status must be active");
+        }
+        return hub.running(Owners.of(request)).stream().map(s -> StreamView.of(s, false)).toList();
+    }
+
+    /**
+     * The stream's state; with {@code after} the polling fallback: {@code {"status","lastEventId","events"}}
+     * with the events after {@code after}, waiting up to {@code wait} seconds (at most 30) for one. A
+     * waiting poll holds no thread.
+     */
+    @GET
+    @Path("{id}")
+    @Produces(MediaType.APPLICATION_JSON)
+    public void state(@PathParam("id") String id, @QueryParam("after") Long after, @QueryParam("wait") Integer wait,
+                      @Suspended AsyncResponse response) {
+        String owner = Owners.of(request);
+        Optional<Stream> live = hub.find(owner, id);
+        if (after == null) {
+            response.resume(live.map(s -> StreamView.of(s, true)).orElseGet(() -> fromDatabase(owner, id)));
+            return;
+        }
+        if (after < 0) {
+            throw ProblemException.badRequest("after must be 0 or more");
+        }
+        int seconds = wait == null ? 0 : Math.max(0, Math.min(MAX_WAIT_SECONDS, wait));
+        Stream stream = live.orElseGet(() -> hub.require(owner, id));
+        stream.attended();
+        if (!poll(stream, after, response, false) && seconds > 0) {
+            AtomicBoolean answered = new AtomicBoolean();
+            Follower waiter = new Follower() {
+                @Override
+                public void wake() {
+                    if (!answered.get() && poll(stream, after, response, false) && answered.compareAndSet(false, true)) {
+                        stream.detach(this);
+                    }
+                }
+            };
+            response.setTimeout(seconds, TimeUnit.SECONDS);
+            response.setTimeoutHandler(r -> {
+                if (answered.compareAndSet(false, true)) {
+                    stream.detach(waiter);
+                    poll(stream, after, r, true);
+                }
+            });
+            stream.attach(waiter);
+        } else if (!response.isDone()) {
+            poll(stream, after, response, true);
+        }
+    }
+
+    /** Answers a poll when there are events (or the stream ended, or {@code always}); true when answered. */
+    private static boolean poll(Stream stream, long after, AsyncResponse response, boolean always) {
+        List<StreamEvent> events = stream.eventsAfter(after, POLL_BATCH);
+        if (events.isEmpty() && !always && !stream.terminated()) {
+            return false;
+        }
+        JsonArrayBuilder array = Json.createArrayBuilder();
+        for (StreamEvent e : events) {
+            array.add(Json.createObjectBuilder().add("id", e.id()).add("event", e.name())
+                    .add("data", Json.createReader(new StringReader(e.data())).readObject()));
+        }
+        JsonObject answer = Json.createObjectBuilder()
+                .add("status", stream.status().wire())
+                .add("lastEventId", stream.lastEventId())
+                .add("events", array)
+                .build();
+        return response.resume(answer);
+    }
+
+    /**
+     * Follows a stream over SSE (EventSource-compatible): the events after {@code Last-Event-ID} (header) or
+     * {@code lastEventId} (query), then live ones; the response ends after the terminal event.
+     */
+    @GET
+    @Path("{id}/events")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    public void events(@PathParam("id") String id, @HeaderParam(HttpHeaders.LAST_EVENT_ID_HEADER) String lastEventId,
+                       @QueryParam("lastEventId") String lastEventIdQuery, @QueryParam("clientId") String clientId,
+                       @HeaderParam("X-Sluice-Client-Id") String clientIdHeader, @Context SseEventSink sink,
+                       @Context Sse sse) {
+        String owner = Owners.of(request);
+        Stream stream = hub.require(owner, id);
+        long after = parseLastEventId(lastEventId != null ? lastEventId : lastEventIdQuery);
+        followers.follow(owner, stream, new Stream.Resumption(after, null),
+                clientId != null ? clientId : clientIdHeader, sink, sse);
+    }
+
+    /** Stops the stream: 202 with its state; {@code stopped} reaches every follower. */
+    @POST
+    @Path("{id}/stop")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response stop(@PathParam("id") String id) {
+        String owner = Owners.of(request);
+        Stream stream = hub.require(owner, id);
+        stream.stop("user", "stopped");
+        return Response.accepted(StreamView.of(stream, false)).build();
+    }
+
+    private JsonObject fromDatabase(String owner, String id) {
+        StreamRecord record = records.find(owner, id).orElseThrow(() -> ProblemException.notFound("stream"));
+        if (record.getMessageId() != null) {
+            Optional<Message> message = conversations.message(owner, record.getMessageId());
+            if (message.isPresent()) {
+                return StreamView.of(record, message.get().getContent(), message.get().getReasoning());
+            }
+        }
+        return StreamView.of(record, record.getContent(), null);
+    }
+
+    /** A {@code Last-Event-ID}: absent or blank is 0; anything but a non-negative integer is 400. */
+    static long parseLastEventId(String value) {
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        try {
+            long id = Long.parseLong(value.strip());
+            if (id >= 0) {
+                return id;
+            }
+        } catch (NumberFormatException ignored) {
+            // answered below
+        }
+        throw ProblemException.badRequest("Last-Event-ID must be a non-negative integer");
+    }
+}

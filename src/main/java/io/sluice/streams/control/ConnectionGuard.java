@@ -1,0 +1,135 @@
+package io.sluice.streams.control;
+
+import io.sluice.platform.control.ManagedExecutors;
+import io.sluice.platform.control.SluiceConfig;
+import io.sluice.problems.control.ProblemException;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Resource;
+import jakarta.ejb.ConcurrencyManagement;
+import jakarta.ejb.ConcurrencyManagementType;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
+import jakarta.inject.Inject;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
+
+/**
+ * Guards the live SSE connections of this node (API.md section 3; seed behaviour "connection guard").
+ *
+ * <ul>
+ *   <li><b>No duplicates.</b> Connections are keyed by owner, stream and client id (a per-tab id); a
+ *       second connection with the same key replaces the first, which is closed.</li>
+ *   <li><b>Per-owner cap.</b> An owner may hold at most {@code SLUICE_MAX_CONNECTIONS_PER_OWNER}
+ *       connections (default 8); one more is refused with 429 before anything is written.</li>
+ *   <li><b>Heartbeats.</b> Every {@code SLUICE_HEARTBEAT_SECONDS} each connection is sent a {@code ping};
+ *       a failed write closes and forgets the connection (no zombies).</li>
+ *   <li><b>Stalled readers.</b> A connection whose write has been blocked for two heartbeat periods (the
+ *       client keeps its socket open but reads nothing) is forgotten at once and its sink closed off the
+ *       timer thread; the stream and its other followers are unaffected.</li>
+ * </ul>
+ *
+ * <p>Concurrency is bean-managed: concurrent maps, no container lock on the hot path.
+ */
+@Singleton
+@Startup
+@ConcurrencyManagement(ConcurrencyManagementType.BEAN)
+public class ConnectionGuard {
+
+    private static final Logger LOG = Logger.getLogger(ConnectionGuard.class.getName());
+
+    private record Key(String owner, String streamId, String clientId) {
+    }
+
+    @Inject
+    SluiceConfig config;
+    @Resource(lookup = ManagedExecutors.TIMERS)
+    ManagedScheduledExecutorService timers;
+
+    private final ConcurrentHashMap<Key, SseConnection> connections = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Integer> perOwner = new ConcurrentHashMap<>();
+    private ScheduledFuture<?> heartbeat;
+    private long heartbeatNanos;
+
+    @PostConstruct
+    void start() {
+        long period = config.heartbeat().toMillis();
+        heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(period);
+        heartbeat = timers.scheduleAtFixedRate(this::beat, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    @PreDestroy
+    void stop() {
+        if (heartbeat != null) {
+            heartbeat.cancel(false);
+        }
+        connections.values().forEach(SseConnection::close);
+    }
+
+    /**
+     * Registers and opens a connection; a previous one with the same owner, stream and client id is closed.
+     *
+     * @throws ProblemException 429 when the owner already holds the maximum number of connections
+     */
+    public void open(String owner, SseConnection connection) {
+        Key key = new Key(owner, connection.stream().id(), connection.clientId());
+        int max = config.maxConnectionsPerOwner();
+        AtomicBoolean admitted = new AtomicBoolean();
+        boolean replacing = connections.containsKey(key);
+        perOwner.compute(owner, (k, n) -> {
+            int count = n == null ? 0 : n;
+            if (!replacing && count >= max) {
+                return n;
+            }
+            admitted.set(true);
+            return count + 1;
+        });
+        if (!admitted.get()) {
+            throw new ProblemException(429, "too-many-connections",
+                    "at most " + max + " live connections per user; close one first", 1L);
+        }
+        SseConnection previous = connections.put(key, connection);
+        if (previous != null) {
+            decrement(owner); // the key is counted once; the replaced connection's own forget finds it gone
+            previous.close();
+        }
+        connection.open(closed -> forget(owner, key, closed));
+    }
+
+    private void forget(String owner, Key key, SseConnection connection) {
+        if (connections.remove(key, connection)) {
+            decrement(owner);
+        }
+    }
+
+    private void decrement(String owner) {
+        perOwner.computeIfPresent(owner, (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /** The heartbeat: pings every connection and reaps the stalled ones. */
+    void beat() {
+        long now = System.nanoTime();
+        for (SseConnection connection : connections.values()) {
+            if (connection.stalledNanos(now) >= 2 * heartbeatNanos) {
+                LOG.fine(() -> "reaping a stalled connection of stream " + connection.stream().id());
+                connection.abandon();
+            } else {
+                connection.ping();
+            }
+        }
+    }
+
+    /** Live SSE connections on this node. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /** Live SSE connections of one owner. */
+    public int connectionCount(String owner) {
+        return perOwner.getOrDefault(owner, 0);
+    }
+}

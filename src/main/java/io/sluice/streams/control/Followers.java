@@ -1,0 +1,41 @@
+package io.sluice.streams.control;
+
+import io.sluice.platform.control.ManagedExecutors;
+import io.sluice.problems.control.ProblemException;
+import jakarta.annotation.Resource;
+import jakarta.enterprise.concurrent.ManagedExecutorService;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
+import java.util.UUID;
+
+/** Opens SSE connections that follow streams, through the {@link ConnectionGuard}. */
+@ApplicationScoped
+public class Followers {
+
+    /** Longest client id accepted, in UTF-16 code units. */
+    public static final int MAX_CLIENT_ID = 100;
+
+    @Inject
+    ConnectionGuard guard;
+    @Resource(lookup = ManagedExecutors.STREAMS)
+    ManagedExecutorService executor;
+
+    /**
+     * Follows {@code stream} on {@code sink} from {@code resumption}.
+     *
+     * @param clientId the tab's id ({@code clientId} query parameter or {@code X-Sluice-Client-Id}), or
+     *                 {@code null} for a connection that replaces no other
+     * @throws ProblemException 400 for an over-long client id, 429 at the per-owner connection cap; both
+     *                          before anything is written
+     */
+    public void follow(String owner, Stream stream, Stream.Resumption resumption, String clientId, SseEventSink sink,
+                       Sse sse) {
+        String tab = clientId == null || clientId.isBlank() ? "anonymous-" + UUID.randomUUID() : clientId.strip();
+        if (tab.length() > MAX_CLIENT_ID) {
+            throw ProblemException.badRequest("clientId is longer than " + MAX_CLIENT_ID + " characters");
+        }
+        guard.open(owner, new SseConnection(stream, resumption, tab, sink, sse, executor));
+    }
+}

@@ -1,0 +1,146 @@
+package io.sluice.streams.control;
+
+import io.sluice.platform.control.ManagedExecutors;
+import io.sluice.platform.control.SluiceConfig;
+import io.sluice.problems.control.ProblemException;
+import io.sluice.providers.control.ChatProvider;
+import io.sluice.providers.control.CompletionRequest;
+import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Resource;
+import jakarta.enterprise.concurrent.ManagedExecutorService;
+import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.json.JsonObject;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The streams of this node (API.md section 3): creates them, finds them for their owner, and keeps ended
+ * ones replayable for the retention period ({@code SLUICE_STREAM_RETENTION_SECONDS}, default 10 minutes),
+ * after which their state comes from the database.
+ *
+ * <p>Memory is bounded per stream ({@code SLUICE_STREAM_MAX_CHARS}) and per node: at most
+ * {@code SLUICE_MAX_STREAMS} streams are held (default 20000). When a new stream would exceed it, ended
+ * streams are evicted oldest first; if all are running, the new one is refused (429). An owner may run at
+ * most {@code SLUICE_MAX_STREAMS_PER_OWNER} streams at once (default 16).
+ */
+@ApplicationScoped
+public class StreamHub {
+
+    private static final Logger LOG = Logger.getLogger(StreamHub.class.getName());
+
+    @Inject
+    SluiceConfig config;
+    @Inject
+    StreamRecords records;
+    @Resource(lookup = ManagedExecutors.STREAMS)
+    ManagedExecutorService executor;
+    @Resource(lookup = ManagedExecutors.TIMERS)
+    ManagedScheduledExecutorService timers;
+
+    private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
+
+    /**
+     * Creates a stream, records it, and starts its generation with {@code provider} on the stream
+     * executor. Its first event is {@code stream} with {@code first} as data plus {@code streamId} and
+     * {@code type}.
+     *
+     * @param conversationId for chat streams, else {@code null}
+     * @throws ProblemException 429 when the owner or the node runs too many streams
+     */
+    public Stream start(String owner, StreamType type, String relatedId, String conversationId, ChatProvider provider,
+                        CompletionRequest request, JsonObject first, Stream.Outcome outcome) {
+        admit(owner);
+        String id = UUID.randomUUID().toString();
+        Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
+                config.maxGenerationChars(), config.resumeGraceMillis());
+        Stream stream = new Stream(id, type, relatedId, owner, conversationId, request.model(), executor, timers,
+                settings, outcome);
+        records.started(stream);
+        streams.put(id, stream);
+        JsonObject firstEvent = jakarta.json.Json.createObjectBuilder(first)
+                .add("streamId", id).add("type", type.wire()).build();
+        executor.execute(() -> stream.start(firstEvent, () -> provider.stream(request, stream),
+                () -> terminated(stream)));
+        return stream;
+    }
+
+    /** The owner's stream with this id, if this node holds it; someone else's stream is not found. */
+    public Optional<Stream> find(String owner, String id) {
+        Stream stream = id == null ? null : streams.get(id);
+        return stream != null && stream.owner().equals(owner) ? Optional.of(stream) : Optional.empty();
+    }
+
+    /**
+     * The owner's stream held in memory.
+     *
+     * @throws ProblemException 404 for unknown ids and other owners' streams; 410 for the owner's stream that
+     *                          ended and left memory (its final state stays at {@code GET /api/streams/{id}})
+     */
+    public Stream require(String owner, String id) {
+        return find(owner, id).orElseThrow(() -> records.find(owner, id).isPresent()
+                ? new ProblemException(410, "stream-gone", "the stream has ended and is no longer replayable; "
+                        + "GET /api/streams/" + id + " has its final state")
+                : ProblemException.notFound("stream"));
+    }
+
+    /** The owner's running streams, oldest first. */
+    public List<Stream> running(String owner) {
+        return streams.values().stream()
+                .filter(s -> s.owner().equals(owner) && !s.status().ended())
+                .sorted(Comparator.comparing(Stream::createdAt))
+                .toList();
+    }
+
+    /** Streams running on this node. */
+    public int runningCount() {
+        return (int) streams.values().stream().filter(s -> !s.terminated()).count();
+    }
+
+    /** Ended streams still replayable from memory. */
+    public int retainedCount() {
+        return streams.size() - runningCount();
+    }
+
+    private void admit(String owner) {
+        long mine = streams.values().stream().filter(s -> s.owner().equals(owner) && !s.terminated()).count();
+        if (mine >= config.maxStreamsPerOwner()) {
+            throw new ProblemException(429, "too-many-streams",
+                    "at most " + config.maxStreamsPerOwner() + " running streams per user", 1L);
+        }
+        if (streams.size() < config.maxStreams()) {
+            return;
+        }
+        streams.values().stream().filter(Stream::terminated)
+                .sorted(Comparator.comparing(Stream::endedAt))
+                .limit(Math.max(1, streams.size() - config.maxStreams() + 1))
+                .forEach(s -> streams.remove(s.id(), s));
+        if (streams.size() >= config.maxStreams()) {
+            throw new ProblemException(429, "too-many-streams", "this node runs its maximum of streams", 5L);
+        }
+    }
+
+    private void terminated(Stream stream) {
+        try {
+            records.ended(stream);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "stream " + stream.id() + ": its record could not be updated", e);
+        }
+        timers.schedule(() -> streams.remove(stream.id(), stream), config.retentionMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Server shutdown: running streams are cancelled and their text saved as partial. */
+    @PreDestroy
+    void shutdown() {
+        for (Stream stream : List.copyOf(streams.values())) {
+            stream.stop("server_shutdown", "partial");
+        }
+    }
+}
