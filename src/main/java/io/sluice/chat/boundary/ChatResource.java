@@ -1,5 +1,7 @@
 package io.sluice.chat.boundary;
 
+import static io.sluice.platform.control.JsonP.JSON;
+
 import io.sluice.chat.control.Chats;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
@@ -9,7 +11,6 @@ import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamHub;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -172,7 +173,7 @@ public class ChatResource {
             }
             return new String[] {streamId, reason};
         }
-        try (var reader = Json.createReader(new StringReader(text))) {
+        try (var reader = JSON.createReader(new StringReader(text))) {
             JsonValue value = reader.readValue();
             if (value instanceof JsonObject object) {
                 return new String[] {string(object.get("streamId")), string(object.get("reason"))};

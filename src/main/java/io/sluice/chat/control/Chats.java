@@ -1,5 +1,7 @@
 package io.sluice.chat.control;
 
+import static io.sluice.platform.control.JsonP.JSON;
+
 import io.sluice.conversations.control.ConversationStore;
 import io.sluice.conversations.control.Turn;
 import io.sluice.conversations.entity.Conversation;
@@ -17,7 +19,6 @@ import io.sluice.streams.control.StreamType;
 import io.sluice.streams.control.TaskPrompts;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
 import java.time.Instant;
@@ -80,7 +81,7 @@ public class Chats {
         messages.add(new CompletionRequest.ChatMessage("user", turn.message()));
         CompletionRequest request = new CompletionRequest(model, turn.systemPrompt(), messages, StreamType.CHAT.wire());
         String upstreamJson = request.toOpenAiJson().toString();
-        JsonObject first = Json.createObjectBuilder()
+        JsonObject first = JSON.createObjectBuilder()
                 .add("conversationId", turn.conversationId())
                 .add("userMessageId", turn.userMessageId())
                 .build();
@@ -110,8 +111,8 @@ public class Chats {
             }
             case CHAT -> throw new IllegalArgumentException("chat streams start with startTurn");
         };
-        JsonObject first = Json.createObjectBuilder()
-                .add("relatedId", relatedId == null ? JsonValue.NULL : Json.createValue(relatedId))
+        JsonObject first = JSON.createObjectBuilder()
+                .add("relatedId", relatedId == null ? JsonValue.NULL : JSON.createValue(relatedId))
                 .build();
         String conversationId = type == StreamType.CONVERSATION_TITLE ? relatedId : null;
         Stream.Outcome outcome = type == StreamType.CONVERSATION_TITLE

@@ -1,11 +1,12 @@
 package io.sluice.platform.boundary;
 
+import static io.sluice.platform.control.JsonP.JSON;
+
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
@@ -66,7 +67,7 @@ public class JsonBodies {
             throw ProblemException.badRequest("the request body is empty: send a JSON object");
         }
         JsonObject object;
-        try (JsonReader reader = Json.createReader(new StringReader(text))) {
+        try (JsonReader reader = JSON.createReader(new StringReader(text))) {
             JsonValue value = reader.readValue();
             if (!(value instanceof JsonObject o)) {
                 throw ProblemException.badRequest("the request body must be a JSON object");

@@ -1,30 +1,78 @@
 package io.sluice.platform.control;
 
-import jakarta.ejb.Singleton;
-import jakarta.enterprise.concurrent.ManagedExecutorDefinition;
-import jakarta.enterprise.concurrent.ManagedScheduledExecutorDefinition;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Resource;
+import jakarta.enterprise.concurrent.ManagedThreadFactory;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The application's own managed thread pools (Jakarta Concurrency 3.0), so that its throughput does not
- * depend on the server's defaults. Measured on Payara Micro 6.2025.10: the default
- * {@code ManagedScheduledExecutorService} runs all timers on one thread (core pool size 0), which would
- * serialize every flush timer, heartbeat and idle check of every stream.
+ * The application's two thread pools, whose threads come from the container's {@link ManagedThreadFactory}
+ * (Jakarta Concurrency): container-managed threads, with the application's context captured once per
+ * thread rather than once per task.
+ *
+ * <p>Why not a {@code ManagedExecutorService}: Payara captures and restores the context for every task
+ * submitted to one, with a {@code ServiceLoader} scan each time; stream work submits a task per event and
+ * per flush, and under load that scan took a third of the CPU, serialized on a jar-file lock (benchmark in
+ * {@code src/test/java/io/sluice/bench}). Its default scheduled executor also runs every timer on one
+ * thread.
  *
  * <ul>
- *   <li>{@value #STREAMS}: stream work (starting generations, writing SSE events, the upstream HTTP
- *       client's callbacks, saving answers); up to 64 tasks at once. Tasks are short: no task waits for an
- *       upstream, and a write blocks only while a client's socket buffer is full.</li>
- *   <li>{@value #TIMERS}: timers (coalescing flushes, heartbeats, upstream idle timeouts, the simulated
- *       model's pace); up to 4 at once. Timer tasks only touch memory and hand work to {@value #STREAMS}.</li>
+ *   <li>{@link #work()}: stream work (starting generations, writing SSE events, the upstream HTTP client's
+ *       callbacks, saving results); {@code SLUICE_STREAM_THREADS} threads (default 64). No task waits for
+ *       an upstream; a write blocks only while a client's socket buffer is full, and the connection guard
+ *       forgets such a connection after two heartbeat periods.</li>
+ *   <li>{@link #timers()}: timers (coalescing ticks, heartbeats, idle timeouts, grace periods, the simulated
+ *       model's pace); 2 threads. Timer tasks only touch memory and hand work to {@link #work()}.</li>
  * </ul>
  */
-@ManagedExecutorDefinition(name = ManagedExecutors.STREAMS, maxAsync = 64)
-@ManagedScheduledExecutorDefinition(name = ManagedExecutors.TIMERS, maxAsync = 4)
-@Singleton
+@ApplicationScoped
 public class ManagedExecutors {
 
-    /** JNDI name of the stream work pool. */
-    public static final String STREAMS = "java:app/concurrent/sluice-streams";
-    /** JNDI name of the timer pool. */
-    public static final String TIMERS = "java:app/concurrent/sluice-timers";
+    @Resource
+    ManagedThreadFactory threads;
+    @Inject
+    SluiceConfig config;
+
+    private ThreadPoolExecutor work;
+    private ScheduledThreadPoolExecutor timers;
+
+    @PostConstruct
+    void start() {
+        int size = config.streamThreads();
+        work = new ThreadPoolExecutor(size, size, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), threads);
+        work.allowCoreThreadTimeOut(true);
+        timers = new ScheduledThreadPoolExecutor(2, threads);
+        timers.setRemoveOnCancelPolicy(true);
+        timers.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    }
+
+    /** The stream work pool. */
+    public ExecutorService work() {
+        return work;
+    }
+
+    /** The timer pool. */
+    public ScheduledExecutorService timers() {
+        return timers;
+    }
+
+    @PreDestroy
+    void stop() {
+        timers.shutdownNow();
+        work.shutdown();
+        try {
+            work.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        work.shutdownNow();
+    }
 }

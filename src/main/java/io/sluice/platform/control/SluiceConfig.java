@@ -110,6 +110,11 @@ public class SluiceConfig {
         return positive("sluice.max.streams.per.owner", 16);
     }
 
+    /** Threads of the stream work pool; default 64. */
+    public int streamThreads() {
+        return positive("sluice.stream.threads", 64);
+    }
+
     private int positive(String key, int fallback) {
         int value = config.getOptionalValue(key, Integer.class).orElse(fallback);
         if (value <= 0) {

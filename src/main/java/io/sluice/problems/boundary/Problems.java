@@ -1,7 +1,8 @@
 package io.sluice.problems.boundary;
 
+import static io.sluice.platform.control.JsonP.JSON;
+
 import io.sluice.problems.control.ProblemException;
-import jakarta.json.Json;
 import jakarta.ws.rs.core.Response;
 
 /**
@@ -20,7 +21,7 @@ public final class Problems {
 
     /** A problem response; {@code detail} must be client-safe. */
     public static Response response(int status, String type, String detail, Long retryAfterSeconds) {
-        String body = Json.createObjectBuilder()
+        String body = JSON.createObjectBuilder()
                 .add("type", TYPE_BASE + type)
                 .add("title", ProblemException.title(status))
                 .add("status", status)

@@ -1,8 +1,9 @@
 package io.sluice.providers.boundary;
 
+import static io.sluice.platform.control.JsonP.JSON;
+
 import io.sluice.providers.control.Providers;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.ws.rs.GET;
@@ -26,7 +27,7 @@ public class InfoResource {
     public JsonObject info() {
         boolean simulated = !providers.upstreamConfigured();
         String model = providers.effectiveModel(null);
-        JsonObjectBuilder info = Json.createObjectBuilder()
+        JsonObjectBuilder info = JSON.createObjectBuilder()
                 .add("provider", simulated ? "simulated" : "openai");
         if (model == null) {
             info.addNull("model");

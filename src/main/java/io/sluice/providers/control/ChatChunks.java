@@ -1,6 +1,7 @@
 package io.sluice.providers.control;
 
-import jakarta.json.Json;
+import static io.sluice.platform.control.JsonP.JSON;
+
 import jakarta.json.JsonArray;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -34,7 +35,7 @@ import java.util.Map;
 public final class ChatChunks {
 
     /** Cached: {@code Json.createParser} looks the JSON-P provider up on every call. */
-    private static final JsonParserFactory PARSERS = Json.createParserFactory(Map.of());
+    private static final JsonParserFactory PARSERS = JSON.createParserFactory(Map.of());
 
     private static final String UNPARSEABLE = "upstream sent an unparseable chunk";
 

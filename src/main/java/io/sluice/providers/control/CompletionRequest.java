@@ -1,6 +1,7 @@
 package io.sluice.providers.control;
 
-import jakarta.json.Json;
+import static io.sluice.platform.control.JsonP.JSON;
+
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
@@ -43,20 +44,20 @@ public record CompletionRequest(String model, String systemPrompt, List<ChatMess
      * {@code stream_options.include_usage} so that the usage arrives in the stream.
      */
     public JsonObject toOpenAiJson() {
-        JsonArrayBuilder array = Json.createArrayBuilder();
+        JsonArrayBuilder array = JSON.createArrayBuilder();
         if (systemPrompt != null && !systemPrompt.isBlank()) {
-            array.add(Json.createObjectBuilder().add("role", "system").add("content", systemPrompt));
+            array.add(JSON.createObjectBuilder().add("role", "system").add("content", systemPrompt));
         }
         for (ChatMessage message : messages) {
-            array.add(Json.createObjectBuilder().add("role", message.role()).add("content", message.content()));
+            array.add(JSON.createObjectBuilder().add("role", message.role()).add("content", message.content()));
         }
-        JsonObjectBuilder body = Json.createObjectBuilder();
+        JsonObjectBuilder body = JSON.createObjectBuilder();
         if (model != null) {
             body.add("model", model);
         }
         return body.add("messages", array)
                 .add("stream", true)
-                .add("stream_options", Json.createObjectBuilder().add("include_usage", true))
+                .add("stream_options", JSON.createObjectBuilder().add("include_usage", true))
                 .build();
     }
 }

@@ -3,9 +3,6 @@ package io.sluice.providers.control;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
 import jakarta.annotation.PostConstruct;
-import jakarta.annotation.Resource;
-import jakarta.enterprise.concurrent.ManagedExecutorService;
-import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -19,20 +16,18 @@ public class Providers {
 
     @Inject
     SluiceConfig config;
-    @Resource(lookup = ManagedExecutors.STREAMS)
-    ManagedExecutorService executor;
-    @Resource(lookup = ManagedExecutors.TIMERS)
-    ManagedScheduledExecutorService scheduler;
+    @Inject
+    ManagedExecutors executors;
 
     private OpenAiProvider upstream;
     private SimulatedProvider simulated;
 
     @PostConstruct
     void init() {
-        simulated = new SimulatedProvider(scheduler, config.simulatedTokensPerSecond());
+        simulated = new SimulatedProvider(executors.timers(), config.simulatedTokensPerSecond());
         upstream = config.upstreamUrl()
                 .map(url -> new OpenAiProvider(url, config.upstreamApiKey().orElse(null), config.upstreamTimeout(),
-                        executor, scheduler))
+                        executors.work(), executors.timers()))
                 .orElse(null);
     }
 

@@ -1,6 +1,7 @@
 package io.sluice.providers.control;
 
-import jakarta.json.Json;
+import static io.sluice.platform.control.JsonP.JSON;
+
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -84,7 +85,7 @@ public final class SimulatedProvider implements ChatProvider {
             if (next >= total) {
                 over = true;
                 stopTicking();
-                listener.onComplete("stop", Json.createObjectBuilder()
+                listener.onComplete("stop", JSON.createObjectBuilder()
                         .add("prompt_tokens", promptTokens)
                         .add("completion_tokens", total)
                         .add("total_tokens", promptTokens + total)

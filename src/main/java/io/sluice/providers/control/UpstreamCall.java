@@ -1,6 +1,7 @@
 package io.sluice.providers.control;
 
-import jakarta.json.Json;
+import static io.sluice.platform.control.JsonP.JSON;
+
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
@@ -284,7 +285,7 @@ final class UpstreamCall implements Generation, HttpResponse.BodyHandler<Void>, 
 
     /** The {@code error.message} (or {@code error} string, or {@code message}) of a JSON error body, shortened. */
     static String errorMessage(String text) {
-        try (var reader = Json.createReader(new StringReader(text))) {
+        try (var reader = JSON.createReader(new StringReader(text))) {
             JsonValue value = reader.readValue();
             if (value instanceof JsonObject object) {
                 JsonValue error = object.get("error");

@@ -1,9 +1,10 @@
 package io.sluice.streams.boundary;
 
+import static io.sluice.platform.control.JsonP.JSON;
+
 import io.sluice.streams.control.ConnectionGuard;
 import io.sluice.streams.control.StreamHub;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -25,9 +26,9 @@ public class MetricsResource {
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public JsonObject metrics() {
-        return Json.createObjectBuilder()
+        return JSON.createObjectBuilder()
                 .add("connections", guard.connectionCount())
-                .add("streams", Json.createObjectBuilder()
+                .add("streams", JSON.createObjectBuilder()
                         .add("running", hub.runningCount())
                         .add("retained", hub.retainedCount()))
                 .build();

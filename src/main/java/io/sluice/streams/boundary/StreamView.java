@@ -1,8 +1,9 @@
 package io.sluice.streams.boundary;
 
+import static io.sluice.platform.control.JsonP.JSON;
+
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.entity.StreamRecord;
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonValue;
@@ -19,7 +20,7 @@ final class StreamView {
 
     static JsonObject of(Stream s, boolean withText) {
         Stream.End end = s.end();
-        JsonObjectBuilder b = Json.createObjectBuilder()
+        JsonObjectBuilder b = JSON.createObjectBuilder()
                 .add("id", s.id())
                 .add("type", s.type().wire())
                 .add("relatedId", text(s.relatedId()))
@@ -40,7 +41,7 @@ final class StreamView {
 
     /** The state of a stream no longer in memory, from its record and (for chat) its message. */
     static JsonObject of(StreamRecord r, String content, String reasoning) {
-        return Json.createObjectBuilder()
+        return JSON.createObjectBuilder()
                 .add("id", r.getId())
                 .add("type", r.getType())
                 .add("relatedId", text(r.getRelatedId()))
@@ -58,6 +59,6 @@ final class StreamView {
     }
 
     private static JsonValue text(String value) {
-        return value == null ? JsonValue.NULL : Json.createValue(value);
+        return value == null ? JsonValue.NULL : JSON.createValue(value);
     }
 }

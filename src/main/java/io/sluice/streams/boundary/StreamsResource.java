@@ -1,5 +1,7 @@
 package io.sluice.streams.boundary;
 
+import static io.sluice.platform.control.JsonP.JSON;
+
 import io.sluice.chat.control.Chats;
 import io.sluice.conversations.control.ConversationStore;
 import io.sluice.conversations.entity.Conversation;
@@ -16,7 +18,6 @@ import io.sluice.streams.control.StreamRecords;
 import io.sluice.streams.control.StreamType;
 import io.sluice.streams.entity.StreamRecord;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.servlet.http.HttpServletRequest;
@@ -121,11 +122,11 @@ public class StreamsResource {
             stream = chats.startTask(owner, type, relatedId, text, name, model);
         }
         String events = "api/streams/" + stream.id() + "/events";
-        JsonObject created = Json.createObjectBuilder()
+        JsonObject created = JSON.createObjectBuilder()
                 .add("streamId", stream.id())
                 .add("type", stream.type().wire())
                 .add("relatedId", stream.relatedId() == null ? jakarta.json.JsonValue.NULL
-                        : Json.createValue(stream.relatedId()))
+                        : JSON.createValue(stream.relatedId()))
                 .add("status", stream.status().wire())
                 .add("eventsUrl", events)
                 .build();
@@ -194,12 +195,12 @@ public class StreamsResource {
         if (events.isEmpty() && !always && !stream.terminated()) {
             return false;
         }
-        JsonArrayBuilder array = Json.createArrayBuilder();
+        JsonArrayBuilder array = JSON.createArrayBuilder();
         for (StreamEvent e : events) {
-            array.add(Json.createObjectBuilder().add("id", e.id()).add("event", e.name())
-                    .add("data", Json.createReader(new StringReader(e.data())).readObject()));
+            array.add(JSON.createObjectBuilder().add("id", e.id()).add("event", e.name())
+                    .add("data", JSON.createReader(new StringReader(e.data())).readObject()));
         }
-        JsonObject answer = Json.createObjectBuilder()
+        JsonObject answer = JSON.createObjectBuilder()
                 .add("status", stream.status().wire())
                 .add("lastEventId", stream.lastEventId())
                 .add("events", array)

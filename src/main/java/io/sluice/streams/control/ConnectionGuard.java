@@ -5,12 +5,10 @@ import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
-import jakarta.annotation.Resource;
 import jakarta.ejb.ConcurrencyManagement;
 import jakarta.ejb.ConcurrencyManagementType;
 import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
-import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
 import jakarta.inject.Inject;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -47,8 +45,8 @@ public class ConnectionGuard {
 
     @Inject
     SluiceConfig config;
-    @Resource(lookup = ManagedExecutors.TIMERS)
-    ManagedScheduledExecutorService timers;
+    @Inject
+    ManagedExecutors executors;
 
     private final ConcurrentHashMap<Key, SseConnection> connections = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> perOwner = new ConcurrentHashMap<>();
@@ -59,7 +57,7 @@ public class ConnectionGuard {
     void start() {
         long period = config.heartbeat().toMillis();
         heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(period);
-        heartbeat = timers.scheduleAtFixedRate(this::beat, period, period, TimeUnit.MILLISECONDS);
+        heartbeat = executors.timers().scheduleAtFixedRate(this::beat, period, period, TimeUnit.MILLISECONDS);
     }
 
     @PreDestroy

@@ -2,8 +2,6 @@ package io.sluice.streams.control;
 
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.problems.control.ProblemException;
-import jakarta.annotation.Resource;
-import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.sse.Sse;
@@ -19,8 +17,8 @@ public class Followers {
 
     @Inject
     ConnectionGuard guard;
-    @Resource(lookup = ManagedExecutors.STREAMS)
-    ManagedExecutorService executor;
+    @Inject
+    ManagedExecutors executors;
 
     /**
      * Follows {@code stream} on {@code sink} from {@code resumption}.
@@ -36,6 +34,6 @@ public class Followers {
         if (tab.length() > MAX_CLIENT_ID) {
             throw ProblemException.badRequest("clientId is longer than " + MAX_CLIENT_ID + " characters");
         }
-        guard.open(owner, new SseConnection(stream, resumption, tab, sink, sse, executor));
+        guard.open(owner, new SseConnection(stream, resumption, tab, sink, sse, executors.work()));
     }
 }

@@ -1,10 +1,11 @@
 package io.sluice.streams.control;
 
+import static io.sluice.platform.control.JsonP.JSON;
+
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.Generation;
 import io.sluice.providers.control.GenerationListener;
 import io.sluice.providers.control.UpstreamException;
-import jakarta.json.Json;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
@@ -277,7 +278,7 @@ public final class Stream implements GenerationListener {
         Entry straddling = log.get(lo);
         if (straddling.data() == null && !straddling.reasoningRange() && straddling.from() < offset) {
             String rest = content.substring(offset, straddling.to());
-            StreamEvent partial = new StreamEvent(lo + 1, "message", Json.createObjectBuilder()
+            StreamEvent partial = new StreamEvent(lo + 1, "message", JSON.createObjectBuilder()
                     .add("delta", rest).add("isFinal", straddling.isFinal()).build().toString());
             return new Resumption(lo + 1, partial);
         }
@@ -476,29 +477,29 @@ public final class Stream implements GenerationListener {
     }
 
     private static JsonObjectBuilder terminalData(End end, String messageId) {
-        JsonValue message = messageId == null ? JsonValue.NULL : Json.createValue(messageId);
+        JsonValue message = messageId == null ? JsonValue.NULL : JSON.createValue(messageId);
         return switch (end.status()) {
-            case COMPLETED -> Json.createObjectBuilder()
+            case COMPLETED -> JSON.createObjectBuilder()
                     .add("messageId", message)
                     .add("status", "completed")
-                    .add("finishReason", end.finishReason() == null ? JsonValue.NULL : Json.createValue(end.finishReason()))
+                    .add("finishReason", end.finishReason() == null ? JsonValue.NULL : JSON.createValue(end.finishReason()))
                     .add("usage", end.usage() == null ? JsonValue.NULL : end.usage());
             case ERROR -> {
                 UpstreamException f = end.failure();
-                JsonObjectBuilder details = Json.createObjectBuilder();
+                JsonObjectBuilder details = JSON.createObjectBuilder();
                 if (f.upstreamStatus() > 0) {
                     details.add("upstreamStatus", f.upstreamStatus());
                 }
                 if (f.retryAfterSeconds() != null) {
                     details.add("retryAfterSeconds", f.retryAfterSeconds());
                 }
-                yield Json.createObjectBuilder()
+                yield JSON.createObjectBuilder()
                         .add("error", f.getMessage())
                         .add("code", f.code().name())
                         .add("details", details)
                         .add("messageId", message);
             }
-            default -> Json.createObjectBuilder()
+            default -> JSON.createObjectBuilder()
                     .add("messageId", message)
                     .add("status", end.messageStatus())
                     .add("reason", end.reason());
@@ -532,7 +533,7 @@ public final class Stream implements GenerationListener {
             return new StreamEvent(index + 1, e.name(), e.data());
         }
         StringBuilder source = e.reasoningRange() ? reasoning : content;
-        String data = Json.createObjectBuilder()
+        String data = JSON.createObjectBuilder()
                 .add(e.reasoningRange() ? "reasoning" : "delta", source.substring(e.from(), e.to()))
                 .add("isFinal", e.isFinal())
                 .build().toString();

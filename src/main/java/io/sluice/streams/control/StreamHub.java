@@ -1,14 +1,13 @@
 package io.sluice.streams.control;
 
+import static io.sluice.platform.control.JsonP.JSON;
+
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.ChatProvider;
 import io.sluice.providers.control.CompletionRequest;
 import jakarta.annotation.PreDestroy;
-import jakarta.annotation.Resource;
-import jakarta.enterprise.concurrent.ManagedExecutorService;
-import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
@@ -39,17 +38,15 @@ public class StreamHub {
     @Inject
     SluiceConfig config;
     @Inject
+    ManagedExecutors executors;
+    @Inject
     StreamRecords records;
-    @Resource(lookup = ManagedExecutors.STREAMS)
-    ManagedExecutorService executor;
-    @Resource(lookup = ManagedExecutors.TIMERS)
-    ManagedScheduledExecutorService timers;
 
     private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
 
     /**
-     * Creates a stream, records it, and starts its generation with {@code provider} on the stream
-     * executor. Its first event is {@code stream} with {@code first} as data plus {@code streamId} and
+     * Creates a stream, records it, and starts its generation with {@code provider} on the
+     * stream executor. Its first event is {@code stream} with {@code first} as data plus {@code streamId} and
      * {@code type}.
      *
      * @param conversationId for chat streams, else {@code null}
@@ -61,13 +58,13 @@ public class StreamHub {
         String id = UUID.randomUUID().toString();
         Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
                 config.maxGenerationChars(), config.resumeGraceMillis());
-        Stream stream = new Stream(id, type, relatedId, owner, conversationId, request.model(), executor, timers,
-                settings, outcome);
+        Stream stream = new Stream(id, type, relatedId, owner, conversationId, request.model(), executors.work(),
+                executors.timers(), settings, outcome);
         records.started(stream);
         streams.put(id, stream);
-        JsonObject firstEvent = jakarta.json.Json.createObjectBuilder(first)
+        JsonObject firstEvent = JSON.createObjectBuilder(first)
                 .add("streamId", id).add("type", type.wire()).build();
-        executor.execute(() -> stream.start(firstEvent, () -> provider.stream(request, stream),
+        executors.work().execute(() -> stream.start(firstEvent, () -> provider.stream(request, stream),
                 () -> terminated(stream)));
         return stream;
     }
@@ -133,7 +130,8 @@ public class StreamHub {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "stream " + stream.id() + ": its record could not be updated", e);
         }
-        timers.schedule(() -> streams.remove(stream.id(), stream), config.retentionMillis(), TimeUnit.MILLISECONDS);
+        executors.timers().schedule(() -> streams.remove(stream.id(), stream), config.retentionMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     /** Server shutdown: running streams are cancelled and their text saved as partial. */
