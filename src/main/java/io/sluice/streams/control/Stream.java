@@ -254,13 +254,17 @@ public final class Stream implements GenerationListener {
     /**
      * Where a reader resuming at content {@code offset} (UTF-16 code units, as JavaScript counts) starts:
      * the id of the last event it is considered to have, and, when the offset falls inside a delta, that
-     * delta's rest as a synthetic first event carrying the same id.
+     * delta's rest as a synthetic first event carrying the same id. Offset 0 replays everything; past 0,
+     * reasoning that came before the offset is not sent again.
      *
      * @throws IllegalArgumentException when {@code offset} is negative or beyond the content so far
      */
     public synchronized Resumption resumeAt(int offset) {
         if (offset < 0 || offset > emittedContent) {
             throw new IllegalArgumentException("offset must be between 0 and " + emittedContent);
+        }
+        if (offset == 0) {
+            return new Resumption(0, null); // everything, from the stream event on
         }
         int lo = 0;
         int hi = log.size();
@@ -273,7 +277,13 @@ public final class Stream implements GenerationListener {
             }
         }
         if (lo == log.size()) {
-            return new Resumption(lo, null);
+            // nothing beyond the offset yet: continue right after the event whose content reached it
+            int last = log.size() - 1;
+            while (last > 0 && !(log.get(last).data() == null && !log.get(last).reasoningRange()
+                    && log.get(last).to() > log.get(last).from())) {
+                last--;
+            }
+            return new Resumption(last + 1, null);
         }
         Entry straddling = log.get(lo);
         if (straddling.data() == null && !straddling.reasoningRange() && straddling.from() < offset) {

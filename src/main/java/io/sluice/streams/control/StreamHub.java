@@ -14,9 +14,11 @@ import jakarta.json.JsonObject;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -43,6 +45,9 @@ public class StreamHub {
     StreamRecords records;
 
     private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
+    /** Running streams by owner: admission and listing cost O(the owner's streams), not O(the node's). */
+    private final ConcurrentHashMap<String, Set<Stream>> runningByOwner = new ConcurrentHashMap<>();
+    private final AtomicInteger running = new AtomicInteger();
 
     /**
      * Creates a stream, records it, and starts its generation with {@code provider} on the
@@ -54,13 +59,19 @@ public class StreamHub {
      */
     public Stream start(String owner, StreamType type, String relatedId, String conversationId, ChatProvider provider,
                         CompletionRequest request, JsonObject first, Stream.Outcome outcome) {
-        admit(owner);
+        makeRoom();
         String id = UUID.randomUUID().toString();
         Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
                 config.maxGenerationChars(), config.resumeGraceMillis());
         Stream stream = new Stream(id, type, relatedId, owner, conversationId, request.model(), executors.work(),
                 executors.timers(), settings, outcome);
-        records.started(stream);
+        admit(stream);
+        try {
+            records.started(stream);
+        } catch (RuntimeException e) {
+            release(stream);
+            throw e;
+        }
         streams.put(id, stream);
         JsonObject firstEvent = JSON.createObjectBuilder(first)
                 .add("streamId", id).add("type", type.wire()).build();
@@ -90,28 +101,61 @@ public class StreamHub {
 
     /** The owner's running streams, oldest first. */
     public List<Stream> running(String owner) {
-        return streams.values().stream()
-                .filter(s -> s.owner().equals(owner) && !s.status().ended())
-                .sorted(Comparator.comparing(Stream::createdAt))
-                .toList();
+        Set<Stream> mine = runningByOwner.get(owner);
+        return mine == null ? List.of()
+                : mine.stream().sorted(Comparator.comparing(Stream::createdAt)).toList();
     }
 
     /** Streams running on this node. */
     public int runningCount() {
-        return (int) streams.values().stream().filter(s -> !s.terminated()).count();
+        return running.get();
     }
 
     /** Ended streams still replayable from memory. */
     public int retainedCount() {
-        return streams.size() - runningCount();
+        return Math.max(0, streams.size() - running.get());
     }
 
-    private void admit(String owner) {
-        long mine = streams.values().stream().filter(s -> s.owner().equals(owner) && !s.terminated()).count();
-        if (mine >= config.maxStreamsPerOwner()) {
-            throw new ProblemException(429, "too-many-streams",
-                    "at most " + config.maxStreamsPerOwner() + " running streams per user", 1L);
+    /**
+     * Counts a new stream as running for its owner.
+     *
+     * @throws ProblemException 429 when the owner already runs the maximum
+     */
+    private void admit(Stream stream) {
+        int max = config.maxStreamsPerOwner();
+        boolean[] admitted = {false};
+        runningByOwner.compute(stream.owner(), (owner, mine) -> {
+            Set<Stream> set = mine != null ? mine : ConcurrentHashMap.newKeySet();
+            if (set.size() < max) {
+                set.add(stream);
+                admitted[0] = true;
+            }
+            return set.isEmpty() ? null : set;
+        });
+        if (!admitted[0]) {
+            throw new ProblemException(429, "too-many-streams", "at most " + max + " running streams per user", 1L);
         }
+        running.incrementAndGet();
+    }
+
+    private void release(Stream stream) {
+        boolean[] removed = {false};
+        runningByOwner.computeIfPresent(stream.owner(), (owner, mine) -> {
+            removed[0] = mine.remove(stream);
+            return mine.isEmpty() ? null : mine;
+        });
+        if (removed[0]) {
+            running.decrementAndGet();
+        }
+    }
+
+    /**
+     * Keeps the node under {@code SLUICE_MAX_STREAMS}: evicts ended streams oldest first (a scan, only when
+     * the cap is reached).
+     *
+     * @throws ProblemException 429 when every stream held is running
+     */
+    private void makeRoom() {
         if (streams.size() < config.maxStreams()) {
             return;
         }
@@ -125,6 +169,7 @@ public class StreamHub {
     }
 
     private void terminated(Stream stream) {
+        release(stream);
         try {
             records.ended(stream);
         } catch (RuntimeException e) {

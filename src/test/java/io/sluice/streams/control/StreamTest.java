@@ -1,0 +1,203 @@
+package io.sluice.streams.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.providers.control.FailureCode;
+import io.sluice.providers.control.Generation;
+import io.sluice.providers.control.UpstreamException;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import java.io.StringReader;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The stream's log, resumption, ending and grace rules, without a container. */
+class StreamTest {
+
+    private final ExecutorService work = Executors.newFixedThreadPool(2);
+    private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(1);
+    private final AtomicInteger saves = new AtomicInteger();
+    private final AtomicBoolean cancelled = new AtomicBoolean();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+
+    @AfterEach
+    void stop() {
+        work.shutdownNow();
+        timers.shutdownNow();
+    }
+
+    private Stream stream(int flushChars, long graceMillis) {
+        Stream stream = new Stream("s-1", StreamType.CHAT, "c-1", "anon:me", "c-1", "m",
+                work, timers, new Stream.Settings(10_000, flushChars, 1 << 20, graceMillis), (s, end) -> {
+                    saves.incrementAndGet();
+                    return "msg-1";
+                });
+        stream.start(Json.createObjectBuilder().add("streamId", "s-1").build(), () -> () -> cancelled.set(true),
+                terminated::countDown);
+        return stream;
+    }
+
+    private static String deltas(List<StreamEvent> events) {
+        StringBuilder text = new StringBuilder();
+        for (StreamEvent e : events) {
+            if (e.name().equals("message")) {
+                text.append(data(e).getString("delta", ""));
+            }
+        }
+        return text.toString();
+    }
+
+    private static JsonObject data(StreamEvent e) {
+        return Json.createReader(new StringReader(e.data())).readObject();
+    }
+
+    @Test
+    void eventIdsAreContiguousAndReadableFromAnyPosition() throws Exception {
+        Stream stream = stream(1, 60_000);
+        for (int i = 0; i < 50; i++) {
+            stream.onDelta("w" + i + " ", null);
+        }
+        stream.onComplete("stop", null, null);
+        assertTrue(terminated.await(5, TimeUnit.SECONDS));
+        List<StreamEvent> all = stream.eventsAfter(0, 1000);
+        for (int i = 0; i < all.size(); i++) {
+            assertEquals(i + 1, all.get(i).id());
+        }
+        assertEquals("stream", all.get(0).name());
+        assertEquals("done", all.get(all.size() - 1).name());
+        assertEquals("msg-1", data(all.get(all.size() - 1)).getString("messageId"));
+        assertEquals(stream.content(), deltas(all));
+        for (long after = 0; after <= all.size(); after++) {
+            List<StreamEvent> rest = stream.eventsAfter(after, 7);
+            if (after < all.size()) {
+                assertEquals(after + 1, rest.get(0).id(), "first event after " + after);
+            } else {
+                assertTrue(rest.isEmpty());
+            }
+        }
+    }
+
+    @Test
+    void resumingAtEveryOffsetGivesExactlyTheRestOfTheContent() throws Exception {
+        Stream stream = stream(8, 60_000); // coalesced deltas: offsets fall inside them
+        String[] pieces = {"Hé", "llo", " wör", "ld 🙂", " and", " more", " text", " here."};
+        for (String piece : pieces) {
+            stream.onDelta(piece, null);
+        }
+        stream.onComplete("stop", null, null);
+        assertTrue(terminated.await(5, TimeUnit.SECONDS));
+        String content = stream.content();
+        assertEquals(String.join("", pieces), content);
+        for (int offset = 0; offset <= content.length(); offset++) {
+            Stream.Resumption from = stream.resumeAt(offset);
+            List<StreamEvent> events = new ArrayList<>();
+            if (from.first() != null) {
+                events.add(from.first());
+            }
+            events.addAll(stream.eventsAfter(from.afterId(), 1000));
+            assertEquals(content.substring(offset), deltas(events), "offset " + offset);
+            assertEquals("done", events.get(events.size() - 1).name());
+        }
+        assertThrows(IllegalArgumentException.class, () -> stream.resumeAt(content.length() + 1));
+        assertThrows(IllegalArgumentException.class, () -> stream.resumeAt(-1));
+    }
+
+    @Test
+    void aStreamEndsExactlyOnceWhateverComesAfter() throws Exception {
+        Stream stream = stream(1, 60_000);
+        stream.onDelta("partial text", null);
+        assertTrue(stream.stop("user", "stopped"));
+        assertFalse(stream.stop("user", "stopped"));
+        stream.onComplete("stop", null, null);
+        stream.onFailure(new UpstreamException(FailureCode.UPSTREAM_ERROR, "late"));
+        stream.onDelta("late text", null);
+        assertTrue(terminated.await(5, TimeUnit.SECONDS));
+        assertTrue(cancelled.get(), "stopping cancels the upstream request");
+        assertEquals(1, saves.get());
+        assertEquals(StreamStatus.STOPPED, stream.status());
+        assertEquals("partial text", stream.content());
+        List<StreamEvent> all = stream.eventsAfter(0, 100);
+        StreamEvent last = all.get(all.size() - 1);
+        assertEquals("stopped", last.name());
+        assertEquals("user", data(last).getString("reason"));
+        assertEquals(1, all.stream().filter(e -> e.name().equals("stopped") || e.name().equals("done")).count());
+    }
+
+    @Test
+    void withNoFollowerPastTheResumeGraceTheGenerationIsCancelledAndSavedAsPartial() throws Exception {
+        Stream stream = stream(1, 200);
+        stream.onDelta("so far", null);
+        assertTrue(terminated.await(5, TimeUnit.SECONDS));
+        assertTrue(cancelled.get());
+        assertEquals(StreamStatus.STOPPED, stream.status());
+        assertEquals("client_disconnected", stream.end().reason());
+        assertEquals("partial", stream.end().messageStatus());
+    }
+
+    @Test
+    void anAttachedFollowerKeepsTheStreamAliveAndIsWokenByNews() throws Exception {
+        Stream stream = stream(1, 200);
+        AtomicInteger wakes = new AtomicInteger();
+        Follower follower = wakes::incrementAndGet;
+        stream.attach(follower);
+        Thread.sleep(500);
+        assertFalse(stream.status().ended(), "followed: no grace expiry");
+        int before = wakes.get();
+        stream.onDelta("news", null);
+        assertTrue(wakes.get() > before);
+        stream.detach(follower);
+        assertTrue(terminated.await(5, TimeUnit.SECONDS), "unfollowed: ends after the grace");
+        assertEquals("client_disconnected", stream.end().reason());
+    }
+
+    @Test
+    void anUnloadAbortIsCancelledByAReattachWithinTheGrace() throws Exception {
+        Stream stream = stream(1, 60_000);
+        stream.abortOnUnload(300);
+        Thread.sleep(100);
+        stream.attach(() -> { });
+        Thread.sleep(500);
+        assertFalse(stream.status().ended(), "a reload re-attached: the stream goes on");
+        stream.onComplete("stop", null, null);
+        assertTrue(terminated.await(5, TimeUnit.SECONDS));
+        assertEquals(StreamStatus.COMPLETED, stream.status());
+    }
+
+    @Test
+    void anUnloadAbortWithoutReattachStopsTheStream() throws Exception {
+        Stream stream = stream(1, 60_000);
+        stream.attach(() -> { }); // the closing tab's own connection, not yet noticed gone
+        stream.abortOnUnload(200);
+        assertTrue(terminated.await(5, TimeUnit.SECONDS));
+        assertEquals("unload", stream.end().reason());
+        assertEquals("stopped", stream.end().messageStatus());
+        assertTrue(cancelled.get());
+    }
+
+    @Test
+    void aFailureEndsInAnErrorEventWithItsCode() throws Exception {
+        Stream stream = stream(1, 60_000);
+        stream.onDelta("half", null);
+        stream.onFailure(new UpstreamException(FailureCode.RATE_LIMITED, "slow down", 429, 7L));
+        assertTrue(terminated.await(5, TimeUnit.SECONDS));
+        List<StreamEvent> all = stream.eventsAfter(0, 100);
+        JsonObject error = data(all.get(all.size() - 1));
+        assertEquals("RATE_LIMITED", error.getString("code"));
+        assertEquals(7, error.getJsonObject("details").getInt("retryAfterSeconds"));
+        assertEquals("half", deltas(all));
+        assertNull(stream.end().finishReason());
+    }
+}
