@@ -442,8 +442,23 @@ els.prompt.addEventListener('keydown', (e) => {
   if (!state.stream) els.form.requestSubmit();
 });
 
-// Aborting the fetch ends this connection; POST /api/streams/{id}/stop will replace it later.
-els.stop.addEventListener('click', () => state.stream?.controller.abort());
+// Stop ends the generation on the server (API.md section 3): the answer is saved as stopped and the
+// `stopped` event closes this stream. Dropping the connection alone would not stop it. Before the stream
+// has an id (no `stream` event yet), cancelling the request is all there is to do.
+els.stop.addEventListener('click', async () => {
+  const s = state.stream;
+  if (!s) return;
+  if (!s.streamId) { s.controller.abort(); return; }
+  els.stop.disabled = true;
+  try {
+    const response = await fetch(`api/streams/${encodeURIComponent(s.streamId)}/stop`, { method: 'POST' });
+    if (!response.ok) s.controller.abort();
+  } catch {
+    s.controller.abort();
+  } finally {
+    els.stop.disabled = false;
+  }
+});
 els.newChat.addEventListener('click', newChat);
 
 async function start() {
