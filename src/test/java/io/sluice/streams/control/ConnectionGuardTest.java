@@ -1,0 +1,218 @@
+package io.sluice.streams.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.platform.control.ManagedExecutors;
+import io.sluice.platform.control.SluiceConfig;
+import io.sluice.problems.control.ProblemException;
+import jakarta.json.Json;
+import jakarta.ws.rs.core.GenericType;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseBroadcaster;
+import jakarta.ws.rs.sse.SseEventSink;
+import java.lang.reflect.Type;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The connection guard's rules without a container: duplicates, the per-owner cap, heartbeats, stalls. */
+class ConnectionGuardTest {
+
+    private final ExecutorService work = Executors.newFixedThreadPool(4);
+    private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(1);
+    private ConnectionGuard guard;
+    private Stream stream;
+
+    @BeforeEach
+    void start() {
+        guard = new ConnectionGuard();
+        guard.config = new SluiceConfig() {
+            @Override
+            public Duration heartbeat() {
+                return Duration.ofMillis(200);
+            }
+
+            @Override
+            public int maxConnectionsPerOwner() {
+                return 3;
+            }
+        };
+        guard.executors = new ManagedExecutors() {
+            @Override
+            public ExecutorService work() {
+                return work;
+            }
+
+            @Override
+            public ScheduledExecutorService timers() {
+                return timers;
+            }
+        };
+        guard.start();
+        stream = new Stream("s-1", StreamType.CHAT, null, "anon:a", null, "m", work, timers,
+                new Stream.Settings(50, 1, 1 << 20, 60_000), (s, end) -> null);
+        stream.start(Json.createObjectBuilder().build(), () -> () -> { }, () -> { });
+    }
+
+    @AfterEach
+    void stop() {
+        guard.stop();
+        work.shutdownNow();
+        timers.shutdownNow();
+    }
+
+    private SseConnection connection(String clientId, FakeSink sink) {
+        return new SseConnection(stream, new Stream.Resumption(0, null), clientId, sink, new FakeSse(), work);
+    }
+
+    @Test
+    void aSecondConnectionWithTheSameClientIdReplacesTheFirst() throws Exception {
+        FakeSink first = new FakeSink();
+        FakeSink second = new FakeSink();
+        guard.open("anon:a", connection("tab-1", first));
+        guard.open("anon:a", connection("tab-1", second));
+        assertTrue(first.closed.await(2, TimeUnit.SECONDS), "the first connection is closed");
+        assertEquals(1, guard.connectionCount());
+        assertEquals(1, guard.connectionCount("anon:a"));
+        assertFalse(second.isClosed());
+        assertEquals(1, stream.followerCount());
+    }
+
+    @Test
+    void theOwnerCapAnswers429AndCountsOnlyLiveConnections() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            guard.open("anon:a", connection("tab-" + i, new FakeSink()));
+        }
+        ProblemException refused = assertThrows(ProblemException.class,
+                () -> guard.open("anon:a", connection("tab-9", new FakeSink())));
+        assertEquals(429, refused.status());
+        guard.open("anon:a", connection("tab-0", new FakeSink())); // a replacement is not one more
+        guard.open("anon:b", connection("tab-0", new FakeSink())); // another owner has a cap of its own
+        assertEquals(3, guard.connectionCount("anon:a"));
+        assertEquals(4, guard.connectionCount());
+    }
+
+    @Test
+    void heartbeatsArePingsWithoutIdsAndAFailedWriteForgetsTheConnection() throws Exception {
+        FakeSink sink = new FakeSink();
+        guard.open("anon:a", connection("tab-1", sink));
+        Thread.sleep(700);
+        List<OutboundSseEvent> pings = sink.sent.stream().filter(e -> e.getName().equals("ping")).toList();
+        assertTrue(pings.size() >= 2, "pings every heartbeat: " + pings.size());
+        assertTrue(pings.stream().allMatch(e -> e.getId() == null));
+        sink.failWrites = true;
+        assertTrue(sink.closed.await(2, TimeUnit.SECONDS));
+        Thread.sleep(100);
+        assertEquals(0, guard.connectionCount());
+        assertEquals(0, stream.followerCount());
+        assertFalse(stream.status().ended(), "a gone client is not a stop");
+    }
+
+    @Test
+    void aStalledWriterIsForgottenWhileOthersGoOn() throws Exception {
+        FakeSink stalled = new FakeSink();
+        stalled.block = new CountDownLatch(1);
+        FakeSink healthy = new FakeSink();
+        guard.open("anon:a", connection("stalled", stalled));
+        guard.open("anon:a", connection("healthy", healthy));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (guard.connectionCount() > 1 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(1, guard.connectionCount(), "reaped after two heartbeat periods");
+        assertEquals(1, stream.followerCount());
+        int before = healthy.sent.size();
+        stream.onDelta("still flowing", null);
+        Thread.sleep(200);
+        assertTrue(healthy.sent.size() > before, "the other follower still gets events");
+        stalled.block.countDown();
+    }
+
+    /** A sink that records events, can fail its writes, or block them until released. */
+    static final class FakeSink implements SseEventSink {
+        final List<OutboundSseEvent> sent = new CopyOnWriteArrayList<>();
+        final CountDownLatch closed = new CountDownLatch(1);
+        volatile boolean failWrites;
+        volatile CountDownLatch block;
+
+        @Override
+        public boolean isClosed() {
+            return closed.getCount() == 0;
+        }
+
+        @Override
+        public CompletionStage<?> send(OutboundSseEvent event) {
+            CountDownLatch b = block;
+            if (b != null) {
+                try {
+                    b.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (failWrites) {
+                return CompletableFuture.failedFuture(new java.io.IOException("broken pipe"));
+            }
+            sent.add(event);
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public void close() {
+            closed.countDown();
+        }
+    }
+
+    /** Builds plain outbound events. */
+    static final class FakeSse implements Sse {
+        @Override
+        public OutboundSseEvent.Builder newEventBuilder() {
+            return new Builder();
+        }
+
+        @Override
+        public SseBroadcaster newBroadcaster() {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    private record Event(String getId, String getName, Object getData) implements OutboundSseEvent {
+        public String getComment() { return null; }
+        public long getReconnectDelay() { return -1; }
+        public boolean isReconnectDelaySet() { return false; }
+        public Class<?> getType() { return String.class; }
+        public Type getGenericType() { return String.class; }
+        public MediaType getMediaType() { return MediaType.TEXT_PLAIN_TYPE; }
+    }
+
+    private static final class Builder implements OutboundSseEvent.Builder {
+        private String id;
+        private String name;
+        private Object data;
+
+        public OutboundSseEvent.Builder id(String id) { this.id = id; return this; }
+        public OutboundSseEvent.Builder name(String name) { this.name = name; return this; }
+        public OutboundSseEvent.Builder reconnectDelay(long milliseconds) { return this; }
+        public OutboundSseEvent.Builder mediaType(MediaType mediaType) { return this; }
+        public OutboundSseEvent.Builder comment(String comment) { return this; }
+        public OutboundSseEvent.Builder data(Class type, Object data) { this.data = data; return this; }
+        public OutboundSseEvent.Builder data(GenericType type, Object data) { this.data = data; return this; }
+        public OutboundSseEvent.Builder data(Object data) { this.data = data; return this; }
+        public OutboundSseEvent build() { return new Event(id, name, data); }
+    }
+}
