@@ -1,5 +1,6 @@
 package io.sluice.conversations.control;
 
+import io.sluice.platform.control.Ids;
 import io.sluice.conversations.entity.Conversation;
 import io.sluice.conversations.entity.Message;
 import io.sluice.conversations.entity.MessageStatus;
@@ -12,7 +13,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * Conversations and messages of their owners (API.md sections 4 and 6). Every lookup takes the owner key:
@@ -121,7 +121,7 @@ public class ConversationStore {
         }
         Collections.reverse(history);
 
-        Message question = new Message(UUID.randomUUID().toString(), conversation.getId(), conversation.takeSeq(),
+        Message question = new Message(Ids.newId(), conversation.getId(), conversation.takeSeq(),
                 "user", text, MessageStatus.COMPLETED, now);
         em.persist(question);
         int answerSeq = conversation.takeSeq();
@@ -129,7 +129,7 @@ public class ConversationStore {
 
         String effectiveSystemPrompt = systemPrompt != null ? systemPrompt : conversation.getSystemPrompt();
         String effectiveModel = model != null ? model : conversation.getModel();
-        return new Turn(owner, conversation.getId(), question.getId(), UUID.randomUUID().toString(), answerSeq,
+        return new Turn(owner, conversation.getId(), question.getId(), Ids.newId(), answerSeq,
                 now, history, text, effectiveSystemPrompt, effectiveModel, provisionalTitle);
     }
 

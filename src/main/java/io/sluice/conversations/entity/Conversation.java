@@ -1,5 +1,6 @@
 package io.sluice.conversations.entity;
 
+import io.sluice.platform.control.Ids;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
@@ -7,7 +8,6 @@ import jakarta.persistence.Lob;
 import jakarta.persistence.NamedQuery;
 import jakarta.persistence.Table;
 import java.time.Instant;
-import java.util.UUID;
 
 /**
  * A conversation of one owner: its title, optional system prompt and model, and a counter that hands out
@@ -49,7 +49,7 @@ public class Conversation {
     }
 
     public Conversation(String owner, String title, String systemPrompt, String model, Instant now) {
-        this.id = UUID.randomUUID().toString();
+        this.id = Ids.newId();
         this.owner = owner;
         this.title = title;
         this.systemPrompt = systemPrompt;

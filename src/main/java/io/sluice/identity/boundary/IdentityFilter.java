@@ -1,5 +1,6 @@
 package io.sluice.identity.boundary;
 
+import io.sluice.platform.control.Ids;
 import io.sluice.identity.control.Owners;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -31,7 +32,7 @@ public class IdentityFilter extends HttpFilter {
         } else {
             String anonymous = Owners.anonymousIdFrom(request.getCookies());
             if (anonymous == null) {
-                anonymous = UUID.randomUUID().toString();
+                anonymous = Ids.newId();
                 Cookie cookie = new Cookie(Owners.COOKIE, anonymous);
                 cookie.setHttpOnly(true);
                 cookie.setPath(request.getContextPath().isEmpty() ? "/" : request.getContextPath());

@@ -1,9 +1,9 @@
 package io.sluice.problems.boundary;
 
+import io.sluice.platform.control.Ids;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
-import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -18,7 +18,7 @@ public class UnexpectedExceptionMapper implements ExceptionMapper<Exception> {
 
     @Override
     public Response toResponse(Exception e) {
-        String incident = UUID.randomUUID().toString();
+        String incident = Ids.newId();
         LOG.log(Level.SEVERE, "unexpected failure, incident " + incident, e);
         return Problems.response(500, "internal-error", "unexpected server error, incident " + incident, null);
     }

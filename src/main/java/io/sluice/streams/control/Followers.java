@@ -1,12 +1,12 @@
 package io.sluice.streams.control;
 
+import io.sluice.platform.control.Ids;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.problems.control.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
-import java.util.UUID;
 
 /** Opens SSE connections that follow streams, through the {@link ConnectionGuard}. */
 @ApplicationScoped
@@ -30,7 +30,7 @@ public class Followers {
      */
     public void follow(String owner, Stream stream, Stream.Resumption resumption, String clientId, SseEventSink sink,
                        Sse sse) {
-        String tab = clientId == null || clientId.isBlank() ? "anonymous-" + UUID.randomUUID() : clientId.strip();
+        String tab = clientId == null || clientId.isBlank() ? "anonymous-" + Ids.newId() : clientId.strip();
         if (tab.length() > MAX_CLIENT_ID) {
             throw ProblemException.badRequest("clientId is longer than " + MAX_CLIENT_ID + " characters");
         }

@@ -1,5 +1,6 @@
 package io.sluice.streams.control;
 
+import io.sluice.platform.control.Ids;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.platform.control.ManagedExecutors;
@@ -15,7 +16,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,7 +60,7 @@ public class StreamHub {
     public Stream start(String owner, StreamType type, String relatedId, String conversationId, ChatProvider provider,
                         CompletionRequest request, JsonObject first, Stream.Outcome outcome) {
         makeRoom();
-        String id = UUID.randomUUID().toString();
+        String id = Ids.newId();
         Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
                 config.maxGenerationChars(), config.resumeGraceMillis());
         Stream stream = new Stream(id, type, relatedId, owner, conversationId, request.model(), executors.work(),
