@@ -85,6 +85,7 @@ public class ChatResource {
                        @Context Sse sse) {
         ChatTurn input = bodies.read(body, ChatTurn.class);
         String owner = Owners.of(request);
+        followers.ensureRoomFor(owner);
         Stream stream = chats.startChat(owner, input.conversationId(), input.message(), input.model(),
                 input.systemPrompt());
         followers.follow(owner, stream, new Stream.Resumption(0, null), clientId != null ? clientId : clientIdHeader,

@@ -8,6 +8,7 @@ import io.sluice.conversations.entity.Conversation;
 import io.sluice.conversations.entity.Message;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
+import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.streams.control.Follower;
 import io.sluice.streams.control.Followers;
@@ -71,6 +72,8 @@ public class StreamsResource {
     ConversationStore conversations;
     @Inject
     JsonBodies bodies;
+    @Inject
+    ManagedExecutors executors;
     @Context
     HttpServletRequest request;
 
@@ -171,8 +174,14 @@ public class StreamsResource {
             Follower waiter = new Follower() {
                 @Override
                 public void wake() {
-                    if (!answered.get() && poll(stream, after, response, false) && answered.compareAndSet(false, true)) {
-                        stream.detach(this);
+                    // called under the stream's lock: answer on the work pool, never write here
+                    if (!answered.get()) {
+                        executors.work().execute(() -> {
+                            if (!answered.get() && poll(stream, after, response, false)
+                                    && answered.compareAndSet(false, true)) {
+                                stream.detach(this);
+                            }
+                        });
                     }
                 }
             };

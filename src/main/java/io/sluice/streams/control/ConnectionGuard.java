@@ -69,6 +69,24 @@ public class ConnectionGuard {
     }
 
     /**
+     * Refuses early, before a request changes anything, when the owner already holds the maximum of
+     * connections; {@link #open} checks again atomically.
+     *
+     * @throws ProblemException 429
+     */
+    public void ensureRoomFor(String owner) {
+        int max = config.maxConnectionsPerOwner();
+        if (connectionCount(owner) >= max) {
+            throw tooMany(max);
+        }
+    }
+
+    private static ProblemException tooMany(int max) {
+        return new ProblemException(429, "too-many-connections",
+                "at most " + max + " live connections per user; close one first", 1L);
+    }
+
+    /**
      * Registers and opens a connection; a previous one with the same owner, stream and client id is closed.
      *
      * @throws ProblemException 429 when the owner already holds the maximum number of connections
@@ -87,8 +105,7 @@ public class ConnectionGuard {
             return count + 1;
         });
         if (!admitted.get()) {
-            throw new ProblemException(429, "too-many-connections",
-                    "at most " + max + " live connections per user; close one first", 1L);
+            throw tooMany(max);
         }
         SseConnection previous = connections.put(key, connection);
         if (previous != null) {

@@ -21,6 +21,14 @@ public class Followers {
     ManagedExecutors executors;
 
     /**
+     * Refuses with 429 when the owner already holds the maximum of connections; call it before a request
+     * that will follow a stream changes anything.
+     */
+    public void ensureRoomFor(String owner) {
+        guard.ensureRoomFor(owner);
+    }
+
+    /**
      * Follows {@code stream} on {@code sink} from {@code resumption}.
      *
      * @param clientId the tab's id ({@code clientId} query parameter or {@code X-Sluice-Client-Id}), or
