@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
@@ -48,6 +49,8 @@ public class StreamHub {
     /** Running streams by owner: admission and listing cost O(the owner's streams), not O(the node's). */
     private final ConcurrentHashMap<String, Set<Stream>> runningByOwner = new ConcurrentHashMap<>();
     private final AtomicInteger running = new AtomicInteger();
+    /** Ended streams in the order they ended: eviction takes from the head, in O(1). */
+    private final ConcurrentLinkedQueue<Stream> ended = new ConcurrentLinkedQueue<>();
 
     /**
      * Creates a stream, records it, and starts its generation with {@code provider} on the
@@ -150,21 +153,18 @@ public class StreamHub {
     }
 
     /**
-     * Keeps the node under {@code SLUICE_MAX_STREAMS}: evicts ended streams oldest first (a scan, only when
-     * the cap is reached).
+     * Keeps the node under {@code SLUICE_MAX_STREAMS} by evicting ended streams, oldest first (they stay
+     * readable from the database).
      *
      * @throws ProblemException 429 when every stream held is running
      */
     private void makeRoom() {
-        if (streams.size() < config.maxStreams()) {
-            return;
-        }
-        streams.values().stream().filter(Stream::terminated)
-                .sorted(Comparator.comparing(Stream::endedAt))
-                .limit(Math.max(1, streams.size() - config.maxStreams() + 1))
-                .forEach(s -> streams.remove(s.id(), s));
-        if (streams.size() >= config.maxStreams()) {
-            throw new ProblemException(429, "too-many-streams", "this node runs its maximum of streams", 5L);
+        while (streams.size() >= config.maxStreams()) {
+            Stream oldest = ended.poll();
+            if (oldest == null) {
+                throw new ProblemException(429, "too-many-streams", "this node runs its maximum of streams", 5L);
+            }
+            streams.remove(oldest.id(), oldest);
         }
     }
 
@@ -175,8 +175,11 @@ public class StreamHub {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "stream " + stream.id() + ": its record could not be updated", e);
         }
-        executors.timers().schedule(() -> streams.remove(stream.id(), stream), config.retentionMillis(),
-                TimeUnit.MILLISECONDS);
+        ended.add(stream);
+        executors.timers().schedule(() -> {
+            streams.remove(stream.id(), stream);
+            ended.remove(stream);
+        }, config.retentionMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Server shutdown: running streams are cancelled and their text saved as partial. */
