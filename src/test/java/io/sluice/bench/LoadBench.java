@@ -93,11 +93,13 @@ import java.util.concurrent.atomic.LongAdder;
  *     mvn -DskipTests package payara-micro:start &gt; target/payara.log 2&gt;&amp;1 &amp;
  * until curl -sf localhost:8080/api/info; do sleep 2; done
  *
- * # 2. the server's pid (the Payara Micro JVM, not Maven)
- * PID=$(pgrep -f 'payara-micro.*\.jar' | head -1)     # or: pgrep -f payara-micro
+ * # 2. the server's pid: the Payara Micro JVM that deployed this WAR (plain `pgrep -f payara-micro` also
+ * #    matches the Maven process and any other Payara Micro on the machine)
+ * PID=$(pgrep -f "payara-micro.*--deploy $PWD/target/sluice.war")
  *
  * # 3. the bench: 100 chunks at 100 ms, so each stream lasts about 10 s and the streams overlap
- * java src/test/java/io/sluice/bench/LoadBench.java --streams 1000  --ramp-seconds 5  --pid $PID
+ * java src/test/java/io/sluice/bench/LoadBench.java --streams 1000  --ramp-seconds 10 --pid $PID
+ * java src/test/java/io/sluice/bench/LoadBench.java --streams 5000  --ramp-seconds 10 --pid $PID
  * java src/test/java/io/sluice/bench/LoadBench.java --streams 10000 --ramp-seconds 10 --pid $PID
  *
  * # the same without any upstream: the built-in simulated model
@@ -696,6 +698,7 @@ public final class LoadBench {
     private HttpClient[] clients;
     private ExecutorService pool;
     private long t0;
+    private long upstreamPid = -1;
 
     private LoadBench(Options o) {
         this.o = o;
@@ -982,6 +985,7 @@ public final class LoadBench {
                 forked.stop();
                 return 2;
             }
+            upstreamPid = forked.pid();
             upstreamLabel = "fake, child JVM pid " + forked.pid() + ", 127.0.0.1:" + o.upstreamPort;
         } else {
             upstreamLabel = "external, expected on 127.0.0.1:" + o.upstreamPort;
@@ -1012,14 +1016,14 @@ public final class LoadBench {
             return 2;
         }
 
-        long expectedStreamMillis = o.simulated ? 0 : (long) (o.chunks + 1) * o.intervalMs;
+        long expectedStreamMillis = o.simulated ? 0 : (long) o.chunks * o.intervalMs;
         System.out.printf(Locale.ROOT, "%nSluice load bench: %d streams over %.1f s against %s (model %s), upstream %s%s%n",
                 n, o.rampSeconds, o.base, o.model, upstreamLabel,
                 o.simulated ? "" : ", " + o.chunks + " chunks every " + o.intervalMs + " ms");
 
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(daemon("bench-sampler"));
         t0 = System.nanoTime();
-        long[] lastCpu = {cpuTicks(o.pid), cpuTicks(ProcessHandle.current().pid())};
+        long[] lastCpu = {cpuTicks(o.pid), cpuTicks(ProcessHandle.current().pid()), cpuTicks(upstreamPid)};
         long[] lastAt = {t0};
         sampler.scheduleAtFixedRate(() -> sample(lastCpu, lastAt), 1, 1, TimeUnit.SECONDS);
 
@@ -1118,7 +1122,7 @@ public final class LoadBench {
 
     record Sample(double t, int started, int open, int completed, int failed, long messages, long bytes,
                   long serverThreads, long serverRssKb, long serverFds, double serverCpu, long benchThreads,
-                  double benchCpu) {
+                  double benchCpu, double upstreamCpu) {
     }
 
     private void sample(long[] lastCpu, long[] lastAt) {
@@ -1144,8 +1148,11 @@ public final class LoadBench {
             long sc = cpuTicks(self);
             double benchCpu = (sc - lastCpu[1]) / 100.0 / seconds * 100;
             lastCpu[1] = sc;
+            long uc = cpuTicks(upstreamPid);
+            double upstreamCpu = uc < 0 || lastCpu[2] < 0 ? -1 : (uc - lastCpu[2]) / 100.0 / seconds * 100;
+            lastCpu[2] = uc;
             Sample s = new Sample((now - t0) / 1e9, started.get(), open.get(), completed.get(), failed.get(),
-                    messages.sum(), bytes.sum(), threads, rss, fds, cpu, benchThreads, benchCpu);
+                    messages.sum(), bytes.sum(), threads, rss, fds, cpu, benchThreads, benchCpu, upstreamCpu);
             long previousMessages;
             synchronized (samples) {
                 previousMessages = samples.isEmpty() ? 0 : samples.get(samples.size() - 1).messages();
@@ -1153,11 +1160,12 @@ public final class LoadBench {
             }
             if (!o.quiet) {
                 System.out.printf(Locale.ROOT, "t=%5.1fs started=%-6d open=%-6d done=%-6d failed=%-5d msg/s=%-7d"
-                                + " server: threads=%s rss=%s fds=%s cpu=%s | bench cpu=%.0f%%%n",
+                                + " server: threads=%s rss=%s fds=%s cpu=%s | bench cpu=%.0f%%%s%n",
                         s.t(), s.started(), s.open(), s.completed(), s.failed(),
                         Math.round((s.messages() - previousMessages) / seconds),
                         num(threads), rss < 0 ? "-" : (rss / 1024) + "MiB", num(fds),
-                        cpu < 0 ? "-" : Math.round(cpu) + "%", benchCpu);
+                        cpu < 0 ? "-" : Math.round(cpu) + "%", benchCpu,
+                        upstreamCpu < 0 ? "" : String.format(Locale.ROOT, " upstream cpu=%.0f%%", upstreamCpu));
             }
         } catch (RuntimeException e) {
             System.err.println("sampling failed: " + e);
@@ -1258,7 +1266,7 @@ public final class LoadBench {
             peakRate = Math.max(peakRate, Math.round((ss.get(i).messages() - ss.get(i - 1).messages()) / dt));
         }
         r.append(String.format(Locale.ROOT, "events        %d message events (%.1f per completed stream), %d pings,"
-                        + " %.1f MiB of SSE%n", msgs, completed.get() == 0 ? 0.0 : (double) msgs / completed.get(),
+                        + " %.2f MiB of SSE%n", msgs, completed.get() == 0 ? 0.0 : (double) msgs / completed.get(),
                 pings.sum(), bytes.sum() / 1048576.0));
         r.append(String.format(Locale.ROOT, "throughput    %.0f message events/s average over the wall time, peak %d/s"
                 + " (1 s window)%n", msgs / (wallNanos / 1e9), peakRate));
@@ -1279,6 +1287,10 @@ public final class LoadBench {
         if (!ss.isEmpty()) {
             r.append(line3("bench threads", ss, Sample::benchThreads, ss.get(Math.max(0, peakAt)).benchThreads(), ""));
             r.append(line3("bench CPU %", ss, s -> Math.round(s.benchCpu()), Math.round(ss.get(Math.max(0, peakAt)).benchCpu()), ""));
+            if (upstreamPid > 0) {
+                r.append(line3("upstream CPU%", ss, s -> Math.round(s.upstreamCpu()),
+                        Math.round(ss.get(Math.max(0, peakAt)).upstreamCpu()), "  (the forked fake upstream)"));
+            }
         }
         if (upstreamSummary != null) {
             r.append("fake upstream ").append(upstreamSummary).append('\n');
@@ -1355,8 +1367,8 @@ public final class LoadBench {
     private static String describe(Throwable t) {
         Throwable c = unwrap(t);
         String m = c.getMessage();
-        if (c instanceof ConnectException && m == null && c.getCause() != null) {
-            m = c.getCause().toString();
+        if (c instanceof ConnectException && m == null) {
+            m = "connection refused";
         }
         return shorten(c.getClass().getName() + (m == null ? "" : ": " + m));
     }
