@@ -118,6 +118,7 @@ public final class Stream implements GenerationListener {
     private ScheduledFuture<?> flushTimer;
     private ScheduledFuture<?> graceTimer;
     private volatile long lastAttendedNanos = System.nanoTime();
+    private volatile long lastDetachedNanos = lastAttendedNanos;
     private volatile long unloadAbortNanos;
     private Runnable onTerminated = () -> { };
 
@@ -197,17 +198,20 @@ public final class Stream implements GenerationListener {
 
     // --- followers
 
-    /** Attaches a follower and wakes it; counts as the owner's attention for the grace periods. */
+    /** Attaches a follower and wakes it; counts as the owner's attention for both grace periods. */
     public void attach(Follower follower) {
         followers.add(follower);
         attended();
         follower.wake();
     }
 
-    /** Detaches a follower; with none left, the resume grace starts. */
+    /**
+     * Detaches a follower; with none left, the resume grace starts now. A detach is not attention: it does
+     * not cancel a pending unload abort (the closing tab's own connection goes away after its beacon).
+     */
     public void detach(Follower follower) {
         followers.remove(follower);
-        attended();
+        lastDetachedNanos = System.nanoTime();
     }
 
     /** A poll or a new connection of the owner: the stream is still wanted. */
@@ -588,7 +592,7 @@ public final class Stream implements GenerationListener {
             if (ending) {
                 return;
             }
-            long unattended = System.nanoTime() - lastAttendedNanos;
+            long unattended = System.nanoTime() - Math.max(lastAttendedNanos, lastDetachedNanos);
             if (!followers.isEmpty() || unattended < graceNanos) {
                 long next = followers.isEmpty() ? graceNanos - unattended : graceNanos;
                 armGrace(Math.max(1, TimeUnit.NANOSECONDS.toMillis(next)));
