@@ -22,7 +22,9 @@ import java.util.concurrent.Executors;
  * A fake OpenAI-compatible upstream for the black-box tests: the JDK's HttpServer on a fixed port that the
  * deployed WAR is configured with ({@code SLUICE_UPSTREAM_URL}). The request's {@code model} picks the
  * scenario: {@code sample:NAME} and {@code fixture:NAME} replay a recorded stream, {@code fail:STATUS}
- * answers an error, {@code hang}, {@code cut}, {@code malformed} and {@code slow} misbehave. Each request is
+ * answers an error, {@code hang}, {@code cut}, {@code malformed} and {@code slow} misbehave, {@code paced:N:MS}
+ * streams N chunks {@code "w<i> "} one every MS ms and ends normally, {@code fast} streams 20 MB (reasoning, then
+ * content) as fast as it can after a 1 s pause, then a slow 15 s tail, and ends normally. Each request is
  * recorded under the value of its last user message, so that tests running one after another can find
  * their own.
  */
@@ -90,6 +92,11 @@ final class FakeUpstream implements AutoCloseable {
                 exchange.getResponseBody().write(error);
                 exchange.close();
                 call.finished.complete(null);
+            } else if (model.startsWith("paced:")) {
+                String[] parts = model.split(":");
+                paced(exchange, call, Integer.parseInt(parts[1]), Long.parseLong(parts[2]));
+            } else if (model.equals("fast")) {
+                fast(exchange, call);
             } else {
                 misbehave(exchange, call, model);
             }
@@ -148,6 +155,103 @@ final class FakeUpstream implements AutoCloseable {
         call.finished.complete(null);
     }
 
+    /** {@code paced:N:MS}: N chunks {@code "w<i> "}, one every MS ms, then a finish reason and [DONE]. */
+    private void paced(HttpExchange exchange, Call call, int chunks, long millis)
+            throws IOException, InterruptedException {
+        OutputStream out = start(exchange);
+        for (int i = 0; i < chunks; i++) {
+            out.write(chunk("w" + i + " ").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            if (i < chunks - 1) {
+                Thread.sleep(millis);
+            }
+        }
+        out.write((finish("stop") + "data: [DONE]\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        call.finished.complete(null);
+    }
+
+    /** The text of a {@code paced:N:MS} stream. */
+    static String pacedText(int chunks) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < chunks; i++) {
+            text.append('w').append(i).append(' ');
+        }
+        return text.toString();
+    }
+
+    /**
+     * Chunks of reasoning, then of content, of the {@code fast} scenario: 10 MB each. A client that stops
+     * reading makes the server's writes block only once the kernel buffers (about 3 MB on loopback) and
+     * Payara's own write queue (about 10 MB, measured) are full.
+     */
+    static final int FAST_CHUNKS = 10_000;
+    /** Small content chunks that end the {@code fast} scenario, one every 200 ms. */
+    static final int FAST_TAIL = 75;
+
+    /** Chunk {@code i} of the {@code fast} scenario's reasoning ({@code 'r'}) or content ({@code 'c'}): 1024 chars. */
+    static String fastPiece(char kind, int i) {
+        return kind + String.format("%04d", i) + "x".repeat(1018) + " ";
+    }
+
+    /** The reasoning of the {@code fast} stream. */
+    static String fastReasoning() {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < FAST_CHUNKS; i++) {
+            text.append(fastPiece('r', i));
+        }
+        return text.toString();
+    }
+
+    /** The content of the {@code fast} stream. */
+    static String fastContent() {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < FAST_CHUNKS; i++) {
+            text.append(fastPiece('c', i));
+        }
+        for (int i = 0; i < FAST_TAIL; i++) {
+            text.append('t').append(i).append(' ');
+        }
+        return text.toString();
+    }
+
+    /**
+     * {@code fast}: a 1 s pause (no byte: time for followers to attach), then 20 MB as fast as it can (10 MB of
+     * reasoning, 10 MB of content: more than the kernel buffers and the server's write queue of a connection that
+     * stops reading), then a slow
+     * tail of 75 small chunks over 15 s (the stream is still running well after a stalled reader is dropped), a
+     * finish reason and [DONE].
+     */
+    private void fast(HttpExchange exchange, Call call) throws IOException, InterruptedException {
+        OutputStream out = start(exchange);
+        Thread.sleep(1000);
+        for (int i = 0; i < FAST_CHUNKS; i++) {
+            out.write(reasoningChunk(fastPiece('r', i)).getBytes(StandardCharsets.UTF_8));
+        }
+        for (int i = 0; i < FAST_CHUNKS; i++) {
+            out.write(chunk(fastPiece('c', i)).getBytes(StandardCharsets.UTF_8));
+        }
+        out.flush();
+        for (int i = 0; i < FAST_TAIL; i++) {
+            Thread.sleep(200);
+            out.write(chunk("t" + i + " ").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+        out.write((finish("stop") + "data: [DONE]\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        call.finished.complete(null);
+    }
+
+    static String reasoningChunk(String reasoning) {
+        return "data: " + Json.createObjectBuilder()
+                .add("object", "chat.completion.chunk")
+                .add("choices", Json.createArrayBuilder().add(Json.createObjectBuilder()
+                        .add("index", 0)
+                        .add("delta", Json.createObjectBuilder().add("reasoning_content", reasoning))
+                        .addNull("finish_reason")))
+                .build() + "\n\n";
+    }
+
     /** Writes SSE comments every 100 ms for up to 10 s: a write fails (IOException) once the client closed. */
     private static void probeUntilClosed(OutputStream out) throws IOException, InterruptedException {
         for (int i = 0; i < 100; i++) {
@@ -170,6 +274,17 @@ final class FakeUpstream implements AutoCloseable {
                         .add("index", 0)
                         .add("delta", Json.createObjectBuilder().add("content", content))
                         .addNull("finish_reason")))
+                .build() + "\n\n";
+    }
+
+    /** The last chunk of a stream: an empty delta with a finish reason. */
+    static String finish(String reason) {
+        return "data: " + Json.createObjectBuilder()
+                .add("object", "chat.completion.chunk")
+                .add("choices", Json.createArrayBuilder().add(Json.createObjectBuilder()
+                        .add("index", 0)
+                        .add("delta", Json.createObjectBuilder())
+                        .add("finish_reason", reason)))
                 .build() + "\n\n";
     }
 

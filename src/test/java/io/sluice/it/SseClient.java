@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
@@ -36,8 +37,12 @@ final class SseClient implements HttpResponse.BodySubscriber<Void> {
     final String errorBody;
     private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> body = new CompletableFuture<>();
-    private final EventStreamParser parser = new EventStreamParser((id, type, data) ->
-            events.add(new Event(id, type, Json.createReader(new StringReader(data)).readObject())), 1 << 20, 1 << 22);
+    /** How many events (pings included) arrived so far, whether or not they were taken. */
+    final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+    private final EventStreamParser parser = new EventStreamParser((id, type, data) -> {
+        events.add(new Event(id, type, Json.createReader(new StringReader(data)).readObject()));
+        received.incrementAndGet();
+    }, 1 << 20, 1 << 22);
     private volatile Flow.Subscription subscription;
 
     private SseClient(HttpResponse<?> response, String errorBody) {
@@ -71,6 +76,77 @@ final class SseClient implements HttpResponse.BodySubscriber<Void> {
             return null;
         });
         return client.get(30, TimeUnit.SECONDS);
+    }
+
+    /** GETs {@code uri} as an event stream with extra {@code headers}; returns once the response headers arrived. */
+    static SseClient get(HttpClient http, URI uri, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri)
+                .header("Accept", "text/event-stream")
+                .timeout(Duration.ofSeconds(30))
+                .GET();
+        headers.forEach(b::header);
+        return open(http, b.build());
+    }
+
+    /** POSTs {@code json} to {@code uri} with extra {@code headers}; returns once the response headers arrived. */
+    static SseClient post(HttpClient http, URI uri, String json, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri)
+                .header("Content-Type", "application/json")
+                .header("Accept", "text/event-stream")
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(json));
+        headers.forEach(b::header);
+        return open(http, b.build());
+    }
+
+    private static SseClient open(HttpClient http, HttpRequest request) throws Exception {
+        CompletableFuture<SseClient> client = new CompletableFuture<>();
+        http.sendAsync(request, info -> {
+            if (info.statusCode() != 200) {
+                return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8),
+                        text -> {
+                            client.complete(new SseClient(new Info(info), text));
+                            return null;
+                        });
+            }
+            SseClient c = new SseClient(new Info(info), null);
+            client.complete(c);
+            return c;
+        }).exceptionally(e -> {
+            client.completeExceptionally(e);
+            return null;
+        });
+        return client.get(30, TimeUnit.SECONDS);
+    }
+
+    /** The next {@code n} events other than {@code ping}, each waited for up to {@code seconds}. */
+    List<Event> take(int n, int seconds) throws InterruptedException {
+        List<Event> taken = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            taken.add(next(seconds));
+        }
+        return taken;
+    }
+
+    /** Reads the next {@code n} events other than {@code ping}, then cuts the connection. */
+    List<Event> takeThenDisconnect(int n, int seconds) throws InterruptedException {
+        try {
+            return take(n, seconds);
+        } finally {
+            disconnect();
+        }
+    }
+
+    /** Whether the response ended (normally or not) within {@code seconds}. */
+    boolean awaitEnd(int seconds) throws InterruptedException {
+        try {
+            body.get(seconds, TimeUnit.SECONDS);
+            return true;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        }
     }
 
     /** The next event other than {@code ping}, waiting up to {@code seconds}; fails when none comes. */
