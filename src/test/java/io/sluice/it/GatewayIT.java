@@ -9,11 +9,9 @@ import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
-import java.io.File;
 import java.io.StringReader;
 import java.net.CookieManager;
 import java.net.URI;
-import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -25,52 +23,17 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.jboss.arquillian.container.test.api.Deployment;
-import org.jboss.arquillian.container.test.api.RunAsClient;
-import org.jboss.arquillian.junit5.ArquillianExtension;
-import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.ShrinkWrap;
-import org.jboss.shrinkwrap.api.spec.WebArchive;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Black-box tests of the deployed {@code target/sluice.war} on Payara Micro, driven over real HTTP and SSE
  * with the JDK's client, against a fake OpenAI-compatible upstream (API.md sections 2, 4, 6, 7). Every test
  * uses its own cookie jar, so it is its own anonymous user and shares no state with the others.
  */
-@ExtendWith(ArquillianExtension.class)
-@RunAsClient
-class GatewayIT {
-
-    /** SLUICE_RESUME_GRACE_SECONDS of the deployed server (pom.xml), in ms. */
-    private static final long RESUME_GRACE_MS = 3000;
-
-    private static FakeUpstream upstream;
-
-    @ArquillianResource
-    URL base;
-
-    @Deployment(testable = false)
-    static WebArchive war() {
-        File war = new File(System.getProperty("sluice.war", "target/sluice.war"));
-        return ShrinkWrap.createFromZipFile(WebArchive.class, war);
-    }
-
-    @BeforeAll
-    static void startUpstream() throws Exception {
-        upstream = new FakeUpstream(Integer.getInteger("sluice.it.upstream.port", 18089));
-    }
-
-    @AfterAll
-    static void stopUpstream() {
-        upstream.close();
-    }
+class GatewayIT extends BlackBoxTest {
 
     // --- the main path
 

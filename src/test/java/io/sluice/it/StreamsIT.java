@@ -11,7 +11,6 @@ import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,7 +21,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.URL;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,18 +37,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.jboss.arquillian.container.test.api.Deployment;
-import org.jboss.arquillian.container.test.api.RunAsClient;
-import org.jboss.arquillian.junit5.ArquillianExtension;
-import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.ShrinkWrap;
-import org.jboss.shrinkwrap.api.spec.WebArchive;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Black-box tests of streams that outlive connections (API.md section 3): resume by event id, by character
@@ -59,39 +48,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * with a 2 s heartbeat, a 3 s resume grace, a 2 s unload grace and at most 8 SSE connections per owner (see the
  * failsafe configuration in pom.xml). Every test is its own anonymous user (own cookie jar).
  */
-@ExtendWith(ArquillianExtension.class)
-@RunAsClient
-class StreamsIT {
+class StreamsIT extends BlackBoxTest {
 
-    /** SLUICE_RESUME_GRACE_SECONDS of the tests, in ms. */
-    private static final long RESUME_GRACE_MS = 3000;
     /** SLUICE_UNLOAD_GRACE_SECONDS of the tests, in ms. */
     private static final long UNLOAD_GRACE_MS = 2000;
     /** SLUICE_MAX_CONNECTIONS_PER_OWNER of the tests. */
     private static final int MAX_CONNECTIONS = 8;
     /** "Within 1 s", plus what the test itself needs to notice (its own HTTP round trip, queue hand-offs). */
     private static final long ONE_SECOND_MS = 1000 + 250;
-
-    private static FakeUpstream upstream;
-
-    @ArquillianResource
-    URL base;
-
-    @Deployment(testable = false)
-    static WebArchive war() {
-        File war = new File(System.getProperty("sluice.war", "target/sluice.war"));
-        return ShrinkWrap.createFromZipFile(WebArchive.class, war);
-    }
-
-    @BeforeAll
-    static void startUpstream() throws Exception {
-        upstream = new FakeUpstream(Integer.getInteger("sluice.it.upstream.port", 18089));
-    }
-
-    @AfterAll
-    static void stopUpstream() {
-        upstream.close();
-    }
 
     // --- 1. resume by event id
 
