@@ -66,6 +66,7 @@ public class Chats {
         if (conversationId != null && conversationId.isBlank()) {
             throw ProblemException.badRequest("conversationId must not be blank; omit it for a new conversation");
         }
+        hub.ensureRoomFor(owner); // before the user message is saved: a refusal changes nothing
         Turn turn = conversations.beginTurn(owner, conversationId, message, effectiveModel, prompt,
                 config.historyMessages());
         return startTurn(turn);

@@ -83,6 +83,23 @@ public class StreamHub {
         return stream;
     }
 
+    /**
+     * Refuses early, before a request changes anything, when the owner or the node could not start one more
+     * stream; {@link #start} checks again atomically.
+     *
+     * @throws ProblemException 429
+     */
+    public void ensureRoomFor(String owner) {
+        Set<Stream> mine = runningByOwner.get(owner);
+        if (mine != null && mine.size() >= config.maxStreamsPerOwner()) {
+            throw new ProblemException(429, "too-many-streams",
+                    "at most " + config.maxStreamsPerOwner() + " running streams per user", 1L);
+        }
+        if (running.get() >= config.maxStreams()) {
+            throw new ProblemException(429, "too-many-streams", "this node runs its maximum of streams", 5L);
+        }
+    }
+
     /** The owner's stream with this id, if this node holds it; someone else's stream is not found. */
     public Optional<Stream> find(String owner, String id) {
         Stream stream = id == null ? null : streams.get(id);
