@@ -63,7 +63,7 @@ class GatewayIT extends BlackBoxTest {
         SseClient.Event lastMessage = events.get(events.size() - 2);
         assertEquals("message", lastMessage.name());
         assertTrue(lastMessage.data().getBoolean("isFinal"));
-        String text = deltas(events);
+        String text = SseClient.deltas(events);
         assertTrue(text.length() > 200, "a multi-paragraph answer");
 
         JsonArray messages = getArray(http, "api/conversations/" + conversationId + "/messages");
@@ -113,8 +113,8 @@ class GatewayIT extends BlackBoxTest {
         SseClient.Event done = events.get(events.size() - 1);
         assertEquals("done", done.name(), () -> "terminal event " + done);
 
-        assertEquals(expected.getString("content"), deltas(events), "content");
-        assertEquals(expected.getString("reasoning"), reasonings(events), "reasoning");
+        assertEquals(expected.getString("content"), SseClient.deltas(events), "content");
+        assertEquals(expected.getString("reasoning"), SseClient.reasonings(events), "reasoning");
         assertEquals(expected.getString("finish_reason"), done.data().getString("finishReason"));
         assertEquals(expected.get("usage"), done.data().get("usage"), "usage");
 
@@ -186,7 +186,7 @@ class GatewayIT extends BlackBoxTest {
         assertEquals("error", error.name(), () -> "terminal event " + error);
         assertEquals(code, error.data().getString("code"));
         assertFalse(error.data().getString("error").isBlank());
-        assertEquals(textSoFar, deltas(events));
+        assertEquals(textSoFar, SseClient.deltas(events));
         sse.ended().get(5, TimeUnit.SECONDS);
 
         String conversationId = events.get(0).data().getString("conversationId");
@@ -265,7 +265,7 @@ class GatewayIT extends BlackBoxTest {
 
         SseClient sse = SseClient.post(alice, uri("api/chat/stream"),
                 "{\"conversationId\":\"" + id + "\",\"message\":\"second turn\"}");
-        assertEquals("done", last(sse.untilTerminal(60)).name());
+        assertEquals("done", SseClient.last(sse.untilTerminal(60)).name());
         assertEquals(2, getArray(alice, "api/conversations/" + id + "/messages").size());
 
         assertEquals(204, send(alice, "DELETE", "api/conversations/" + id, null, null).statusCode());
@@ -362,23 +362,6 @@ class GatewayIT extends BlackBoxTest {
         assertNotNull(problem.getString("type"));
         assertNotNull(problem.getString("title"));
         assertFalse(problem.getString("detail").isBlank());
-    }
-
-    private static String deltas(List<SseClient.Event> events) {
-        StringBuilder text = new StringBuilder();
-        events.stream().filter(e -> e.name().equals("message")).forEach(e -> text.append(e.data().getString("delta", "")));
-        return text.toString();
-    }
-
-    private static String reasonings(List<SseClient.Event> events) {
-        StringBuilder text = new StringBuilder();
-        events.stream().filter(e -> e.name().equals("message"))
-                .forEach(e -> text.append(e.data().getString("reasoning", "")));
-        return text.toString();
-    }
-
-    private static SseClient.Event last(List<SseClient.Event> events) {
-        return events.get(events.size() - 1);
     }
 
     /** When the suite runs against PostgreSQL (SLUICE_DB_URL), the row must be there, not only in the API. */

@@ -53,29 +53,12 @@ final class SseClient implements HttpResponse.BodySubscriber<Void> {
 
     /** POSTs {@code json} to {@code uri} and returns once the response headers arrived. */
     static SseClient post(HttpClient http, URI uri, String json) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(uri)
+        return open(http, HttpRequest.newBuilder(uri)
                 .header("Content-Type", "application/json")
                 .header("Accept", "text/event-stream")
                 .timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofString(json))
-                .build();
-        CompletableFuture<SseClient> client = new CompletableFuture<>();
-        http.sendAsync(request, info -> {
-            if (info.statusCode() != 200) {
-                return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8),
-                        text -> {
-                            client.complete(new SseClient(new Info(info), text));
-                            return null;
-                        });
-            }
-            SseClient c = new SseClient(new Info(info), null);
-            client.complete(c);
-            return c;
-        }).exceptionally(e -> {
-            client.completeExceptionally(e);
-            return null;
-        });
-        return client.get(30, TimeUnit.SECONDS);
+                .build());
     }
 
     /** GETs {@code uri} as an event stream with extra {@code headers}; returns once the response headers arrived. */
@@ -240,5 +223,25 @@ final class SseClient implements HttpResponse.BodySubscriber<Void> {
 
     static JsonObject json(String text) {
         return Json.createReader(new StringReader(text)).readObject();
+    }
+
+    /** The concatenated {@code delta}s of the {@code message} events. */
+    static String deltas(List<Event> events) {
+        StringBuilder text = new StringBuilder();
+        events.stream().filter(e -> e.name().equals("message")).forEach(e -> text.append(e.data().getString("delta", "")));
+        return text.toString();
+    }
+
+    /** The concatenated {@code reasoning}s of the {@code message} events. */
+    static String reasonings(List<Event> events) {
+        StringBuilder text = new StringBuilder();
+        events.stream().filter(e -> e.name().equals("message"))
+                .forEach(e -> text.append(e.data().getString("reasoning", "")));
+        return text.toString();
+    }
+
+    /** The last event of a list. */
+    static Event last(List<Event> events) {
+        return events.get(events.size() - 1);
     }
 }

@@ -107,7 +107,7 @@ class StreamsIT extends BlackBoxTest {
         SseClient first = follow(user, id, "tab-1", null, false);
         List<SseClient.Event> got = first.takeThenDisconnect(5, 20);
         assertNoTerminal(got, "the stream ended before the first cut");
-        text.append(deltas(got));
+        text.append(SseClient.deltas(got));
         int[] reads = {8, 4, 10, 6};
         for (int round = 0; round < reads.length; round++) {
             Thread.sleep(150);
@@ -119,17 +119,17 @@ class StreamsIT extends BlackBoxTest {
             SseClient resumed = resume(user, id, offset, "tab-1");
             got = resumed.takeThenDisconnect(reads[round], 20);
             assertNoTerminal(got, "the stream ended before the last cut");
-            text.append(deltas(got));
+            text.append(SseClient.deltas(got));
             assertTrue(expected.startsWith(text.toString()),
                     "after resuming from " + offset + ": text so far is a prefix of the answer: " + text);
         }
         Thread.sleep(150);
         SseClient resumed = resume(user, id, text.length(), "tab-1");
         List<SseClient.Event> rest = withoutPings(resumed.untilTerminal(30));
-        text.append(deltas(rest));
+        text.append(SseClient.deltas(rest));
         assertTrue(resumed.awaitEnd(5), "the response ends after the terminal event");
 
-        SseClient.Event done = last(rest);
+        SseClient.Event done = SseClient.last(rest);
         assertEquals("done", done.name(), () -> "terminal event " + done);
         assertEquals(expected, text.toString());
         JsonObject state = state(user, id);
@@ -217,7 +217,7 @@ class StreamsIT extends BlackBoxTest {
         String id = startChat(user, "same tab " + UUID.randomUUID(), "paced:100:40");
         SseClient first = follow(user, id, "tab-x", null, false);
         List<SseClient.Event> seen = new ArrayList<>(first.take(5, 20));
-        SseClient second = follow(user, id, "tab-x", last(seen).id(), false);
+        SseClient second = follow(user, id, "tab-x", SseClient.last(seen).id(), false);
 
         assertTrue(first.awaitEnd(5), "the first connection of tab-x ends when tab-x connects again");
         List<SseClient.Event> leftOnFirst = first.drained();
@@ -259,7 +259,7 @@ class StreamsIT extends BlackBoxTest {
         eventsOfB.addAll(withoutPings(b.untilTerminal(5)));
         long millisB = millisSince(stopAt);
         for (List<SseClient.Event> events : List.of(eventsOfA, eventsOfB)) {
-            SseClient.Event stopped = last(events);
+            SseClient.Event stopped = SseClient.last(events);
             assertEquals("stopped", stopped.name(), () -> "terminal event " + stopped);
             assertEquals("stopped", stopped.data().getString("status"));
             assertEquals("user", stopped.data().getString("reason"));
@@ -274,13 +274,13 @@ class StreamsIT extends BlackBoxTest {
         assertTrue(closedMillis <= ONE_SECOND_MS, "upstream closed " + closedMillis + " ms after the stop");
         assertFalse(call.finished.isDone(), "the upstream was cut off, not run to its end");
 
-        String text = deltas(eventsOfA);
+        String text = SseClient.deltas(eventsOfA);
         JsonObject state = awaitStatus(user, id, "stopped");
         assertEquals(text, state.getString("content"));
         JsonObject saved = savedAnswer(user, state.getString("conversationId"));
         assertEquals("stopped", saved.getString("status"));
         assertEquals(text, saved.getString("content"));
-        assertEquals(last(eventsOfA).data().getString("messageId"), saved.getString("id"));
+        assertEquals(SseClient.last(eventsOfA).data().getString("messageId"), saved.getString("id"));
         assertTrue(FakeUpstream.pacedText(300).startsWith(text) && text.length() < FakeUpstream.pacedText(300).length(),
                 "a proper prefix of the answer: " + text);
         assertEquals(null, find(getArray(user, "api/streams?status=active"), id), "no longer active");
@@ -340,13 +340,13 @@ class StreamsIT extends BlackBoxTest {
         JsonObject saved = savedAnswer(user, state.getString("conversationId"));
         assertEquals("stopped", saved.getString("status"));
         assertEquals("unload", saved.getString("endReason"));
-        assertTrue(saved.getString("content").startsWith(deltas(seen)), "the saved text begins with what was seen");
+        assertTrue(saved.getString("content").startsWith(SseClient.deltas(seen)), "the saved text begins with what was seen");
         assertTrue(saved.getString("content").matches("(w\\d+ )+"), "whole chunks: " + saved.getString("content"));
         assertEquals(state.getString("content"), saved.getString("content"));
 
         // a late follower finds out how it ended
-        SseClient late = follow(user, id, "audit", last(seen).id(), false);
-        SseClient.Event stopped = last(withoutPings(late.untilTerminal(10)));
+        SseClient late = follow(user, id, "audit", SseClient.last(seen).id(), false);
+        SseClient.Event stopped = SseClient.last(withoutPings(late.untilTerminal(10)));
         assertEquals("stopped", stopped.name(), () -> "terminal event " + stopped);
         assertEquals("unload", stopped.data().getString("reason"));
         assertEquals(saved.getString("id"), stopped.data().getString("messageId"));
@@ -371,7 +371,7 @@ class StreamsIT extends BlackBoxTest {
         assertEquals(204, answer.statusCode(), answer.body());
         tab.disconnect();
         Thread.sleep(500); // the page reloads
-        SseClient reloaded = follow(user, id, "tab-1", last(seen).id(), false);
+        SseClient reloaded = follow(user, id, "tab-1", SseClient.last(seen).id(), false);
         seen.addAll(withoutPings(reloaded.untilTerminal(30)));
         long doneMillis = millisSince(beaconAt);
         assertTrue(doneMillis > UNLOAD_GRACE_MS, "the stream outlived the unload grace (done after " + doneMillis + " ms)");
@@ -398,7 +398,7 @@ class StreamsIT extends BlackBoxTest {
         assertEquals(204, answer.statusCode(), answer.body());
         seen.addAll(withoutPings(tab.untilTerminal(5)));
         long stoppedMillis = millisSince(beaconAt);
-        SseClient.Event stopped = last(seen);
+        SseClient.Event stopped = SseClient.last(seen);
         assertEquals("stopped", stopped.name(), () -> "terminal event " + stopped);
         assertEquals("stopped", stopped.data().getString("status"));
         assertTrue(stoppedMillis <= ONE_SECOND_MS, "stopped " + stoppedMillis + " ms after the beacon");
@@ -408,7 +408,7 @@ class StreamsIT extends BlackBoxTest {
         JsonObject state = awaitStatus(user, id, "stopped");
         JsonObject saved = savedAnswer(user, state.getString("conversationId"));
         assertEquals("stopped", saved.getString("status"));
-        assertEquals(deltas(seen), saved.getString("content"));
+        assertEquals(SseClient.deltas(seen), saved.getString("content"));
     }
 
     // --- 7. resume grace
@@ -438,7 +438,7 @@ class StreamsIT extends BlackBoxTest {
         assertEquals("partial", saved.getString("status"));
         assertEquals("client_disconnected", saved.getString("endReason"));
         String content = saved.getString("content");
-        assertTrue(content.startsWith(deltas(seen)), "the saved text begins with what was seen");
+        assertTrue(content.startsWith(SseClient.deltas(seen)), "the saved text begins with what was seen");
         assertTrue(content.matches("(w\\d+ )+"), "whole chunks: " + content);
         assertTrue(content.length() < FakeUpstream.pacedText(250).length(), "cut off: " + content.length());
     }
@@ -451,7 +451,7 @@ class StreamsIT extends BlackBoxTest {
         SseClient tab = follow(user, id, "tab-1", null, false);
         List<SseClient.Event> seen = new ArrayList<>(tab.takeThenDisconnect(6, 20));
         Thread.sleep(1500); // half the grace
-        SseClient again = follow(user, id, "tab-1", last(seen).id(), false);
+        SseClient again = follow(user, id, "tab-1", SseClient.last(seen).id(), false);
         seen.addAll(withoutPings(again.untilTerminal(30)));
 
         assertExactlyTheStream(user, id, seen);
@@ -526,10 +526,10 @@ class StreamsIT extends BlackBoxTest {
             } finally {
                 sampler.shutdownNow();
             }
-            SseClient.Event done = last(events);
+            SseClient.Event done = SseClient.last(events);
             assertEquals("done", done.name(), () -> "terminal event " + done);
-            assertEquals(FakeUpstream.fastReasoning(), reasonings(events), "the other follower got all the reasoning");
-            assertEquals(FakeUpstream.fastContent(), deltas(events), "the other follower got the whole answer");
+            assertEquals(FakeUpstream.fastReasoning(), SseClient.reasonings(events), "the other follower got all the reasoning");
+            assertEquals(FakeUpstream.fastContent(), SseClient.deltas(events), "the other follower got the whole answer");
             assertIncreasingIds(events);
             reader.awaitEnd(5);
             JsonObject state = state(user, id);
@@ -625,10 +625,10 @@ class StreamsIT extends BlackBoxTest {
             assertEquals("stream", first.name(), type);
             assertEquals(id, first.data().getString("streamId"), type);
             assertEquals(type, first.data().getString("type"), type);
-            SseClient.Event done = last(events);
+            SseClient.Event done = SseClient.last(events);
             assertEquals("done", done.name(), () -> type + ": terminal event " + done);
             assertIncreasingIds(events);
-            String text = deltas(events);
+            String text = SseClient.deltas(events);
             JsonObject state = state(user, id);
             assertEquals(type, state.getString("type"));
             assertEquals("completed", state.getString("status"), type);
@@ -716,7 +716,7 @@ class StreamsIT extends BlackBoxTest {
 
         // nothing bob did touched alice's stream
         List<SseClient.Event> events = withoutPings(aliceTab.untilTerminal(30));
-        assertEquals("done", last(events).name(), () -> "terminal event " + last(events));
+        assertEquals("done", SseClient.last(events).name(), () -> "terminal event " + SseClient.last(events));
 
         String other = create(alice, Json.createObjectBuilder().add("type", "topic_title").add("input", "gardening")
                 .add("model", "simulated").build()).getString("streamId");
@@ -752,7 +752,7 @@ class StreamsIT extends BlackBoxTest {
             User other = new User();
             String otherId = startChat(other, "cap other " + UUID.randomUUID(), "paced:20:40");
             SseClient otherTab = follow(other, otherId, "tab-0", null, false);
-            assertEquals("done", last(otherTab.untilTerminal(30)).name());
+            assertEquals("done", SseClient.last(otherTab.untilTerminal(30)).name());
 
             // a closed connection frees its place
             open.remove(0).disconnect();
@@ -871,13 +871,13 @@ class StreamsIT extends BlackBoxTest {
         assertEquals("chat", first.data().getString("type"));
         String conversationId = first.data().getString("conversationId");
         assertNotNull(first.data().getString("userMessageId"));
-        SseClient.Event done = last(events);
+        SseClient.Event done = SseClient.last(events);
         assertEquals("done", done.name(), () -> "terminal event " + done);
         assertEquals("completed", done.data().getString("status"));
         SseClient.Event finalMessage = events.get(events.size() - 2);
         assertEquals("message", finalMessage.name());
         assertTrue(finalMessage.data().getBoolean("isFinal"), "the last message is final");
-        assertEquals(expected, deltas(events), "the deltas rebuild the upstream's text");
+        assertEquals(expected, SseClient.deltas(events), "the deltas rebuild the upstream's text");
 
         JsonObject state = state(user, id);
         assertEquals(id, state.getString("id"));
@@ -1048,23 +1048,6 @@ class StreamsIT extends BlackBoxTest {
 
     private static List<SseClient.Event> withoutPings(List<SseClient.Event> events) {
         return events.stream().filter(e -> !e.name().equals("ping")).collect(Collectors.toCollection(ArrayList::new));
-    }
-
-    private static String deltas(List<SseClient.Event> events) {
-        StringBuilder text = new StringBuilder();
-        events.stream().filter(e -> e.name().equals("message")).forEach(e -> text.append(e.data().getString("delta", "")));
-        return text.toString();
-    }
-
-    private static String reasonings(List<SseClient.Event> events) {
-        StringBuilder text = new StringBuilder();
-        events.stream().filter(e -> e.name().equals("message"))
-                .forEach(e -> text.append(e.data().getString("reasoning", "")));
-        return text.toString();
-    }
-
-    private static SseClient.Event last(List<SseClient.Event> events) {
-        return events.get(events.size() - 1);
     }
 
     private static long millisSince(long nanos) {
