@@ -310,7 +310,10 @@ class GatewayIT extends BlackBoxTest {
     // --- helpers
 
     private HttpClient user() {
-        return HttpClient.newBuilder().cookieHandler(new CookieManager()).connectTimeout(Duration.ofSeconds(10)).build();
+        // HTTP/1.1, as a browser speaks to a plain-http origin: the JDK's default (HTTP/2) tries an h2c
+        // upgrade, and a "disconnect" then resets one HTTP/2 stream while the TCP connection stays open
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).cookieHandler(new CookieManager())
+                .connectTimeout(Duration.ofSeconds(10)).build();
     }
 
     private URI uri(String path) {

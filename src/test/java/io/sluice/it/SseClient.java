@@ -190,12 +190,18 @@ final class SseClient implements HttpResponse.BodySubscriber<Void> {
     @Override
     public void onSubscribe(Flow.Subscription s) {
         subscription = s;
-        s.request(Long.MAX_VALUE);
+        s.request(1);
     }
 
+    /*
+     * One buffer list at a time, as the gateway's own upstream client does: with unbounded demand, cancelling
+     * the subscription did not always close the JDK 17 client's HTTP/1.1 connection, and a test that "left"
+     * kept the socket open.
+     */
     @Override
     public void onNext(List<ByteBuffer> items) {
         items.forEach(parser::feed);
+        subscription.request(1);
     }
 
     @Override
