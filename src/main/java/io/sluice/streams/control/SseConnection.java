@@ -33,14 +33,12 @@ public final class SseConnection implements Follower {
     private final Sse sse;
     private final Executor executor;
     private final AtomicInteger wakeups = new AtomicInteger();
-    private final long openedNanos = System.nanoTime();
     private volatile Consumer<SseConnection> onClose = c -> { };
     private volatile StreamEvent first;
     private volatile long cursor;
     private volatile boolean closed;
     private volatile boolean pingDue;
     private volatile long writeStartedNanos;
-    private volatile long lastWriteNanos = System.nanoTime();
 
     /**
      * @param resumption where to start reading (after an id, optionally with a synthetic first event)
@@ -199,16 +197,9 @@ public final class SseConnection implements Follower {
                 writeStartedNanos = 0;
             }
         }
-        if (ok) {
-            lastWriteNanos = System.nanoTime();
-        } else {
+        if (!ok) {
             close();
         }
         return ok;
-    }
-
-    /** When this connection last wrote successfully (System.nanoTime()), or when it opened. */
-    public long lastWriteNanos() {
-        return Math.max(lastWriteNanos, openedNanos);
     }
 }

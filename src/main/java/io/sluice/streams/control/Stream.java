@@ -358,11 +358,6 @@ public final class Stream implements GenerationListener {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
     }
 
-    /** Approximate memory held by this stream's text and log, in bytes. */
-    public synchronized long approximateBytes() {
-        return 2L * (content.length() + reasoning.length()) + 48L * log.size();
-    }
-
     public String id() {
         return id;
     }
