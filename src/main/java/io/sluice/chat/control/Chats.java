@@ -111,6 +111,7 @@ public class Chats {
                 yield TaskPrompts.conversationTitle(effective, exchange[0], exchange[1]);
             }
             case CHAT -> throw new IllegalArgumentException("chat streams start with startTurn");
+            case AGENT -> throw new IllegalArgumentException("agent streams start in a multi-agent run");
         };
         JsonObject first = JSON.createObjectBuilder()
                 .add("relatedId", relatedId == null ? JsonValue.NULL : JSON.createValue(relatedId))

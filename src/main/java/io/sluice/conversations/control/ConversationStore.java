@@ -179,7 +179,7 @@ public class ConversationStore {
     }
 
     /** A title from the first line of a message: at most 60 code units, never blank. */
-    static String titleFrom(String text) {
+    public static String titleFrom(String text) {
         String line = text.strip().lines().findFirst().orElse("").strip();
         if (line.isEmpty()) {
             return Conversation.DEFAULT_TITLE;

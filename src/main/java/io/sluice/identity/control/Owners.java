@@ -49,6 +49,32 @@ public final class Owners {
         return null;
     }
 
+    /**
+     * The anonymous id of the first well-formed {@value #COOKIE} cookie in raw {@code Cookie} request headers
+     * (RFC 6265 section 5.4: {@code name=value} pairs separated by {@code ;}), or {@code null}. For requests that
+     * bypass the servlet API's cookie parsing, such as a WebSocket handshake.
+     */
+    public static String anonymousIdFromHeaders(java.util.List<String> cookieHeaders) {
+        if (cookieHeaders == null) {
+            return null;
+        }
+        for (String header : cookieHeaders) {
+            for (String pair : header.split(";")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0 && COOKIE.equals(pair.substring(0, eq).strip())) {
+                    String value = pair.substring(eq + 1).strip();
+                    if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+                        value = value.substring(1, value.length() - 1);
+                    }
+                    if (isUuid(value)) {
+                        return value.toLowerCase();
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     /** True when {@code value} is a canonical 36-character UUID. */
     public static boolean isUuid(String value) {
         if (value == null || value.length() != 36) {

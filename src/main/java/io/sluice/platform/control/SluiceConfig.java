@@ -115,6 +115,35 @@ public class SluiceConfig {
         return positive("sluice.stream.threads", 64);
     }
 
+    /** Agents of one multi-agent run generating at once; the others wait for a slot; default 3. */
+    public int agentsMaxParallel() {
+        return positive("sluice.agents.max.parallel", 3);
+    }
+
+    /** Agents of one owner generating at once, across all their runs; default 6. */
+    public int agentsMaxPerOwner() {
+        return positive("sluice.agents.max.per.owner", 6);
+    }
+
+    /** Running multi-agent runs per owner; one more is refused with {@code TOO_MANY_RUNS}; default 4. */
+    public int agentRunsPerOwner() {
+        return positive("sluice.agents.max.runs.per.owner", 4);
+    }
+
+    /** Most agents in one run; default 8. */
+    public int agentsMaxPerRun() {
+        return positive("sluice.agents.max.per.run", 8);
+    }
+
+    /**
+     * The roster of named agents as a JSON array of {@code {"name","description","systemPrompt","dependsOn"}}
+     * ({@code SLUICE_AGENTS_ROSTER}), or empty for the built-in planner, researcher, critic and writer.
+     */
+    public Optional<String> agentsRoster() {
+        return config.getOptionalValue("sluice.agents.roster", String.class).map(String::strip)
+                .filter(s -> !s.isEmpty());
+    }
+
     private int positive(String key, int fallback) {
         int value = config.getOptionalValue(key, Integer.class).orElse(fallback);
         if (value <= 0) {

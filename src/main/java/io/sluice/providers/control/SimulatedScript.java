@@ -371,10 +371,14 @@ public final class SimulatedScript {
      *   <li>{@code system_prompt}: a 90-150 word system prompt starting "You are" and the {@code <name>} part (or
      *       "an assistant"), built from the keywords of the {@code <description>} part (the whole input when
      *       there are no tags).</li>
+     *   <li>{@code agent:NAME} (an agent of a multi-agent run, API.md section 5): a short Markdown contribution in
+     *       the role of the agent, about the {@code <task>} part: a numbered plan for {@code planner}, findings for
+     *       {@code researcher}, a review for {@code critic}, a titled answer for {@code writer}, notes headed with
+     *       its name for any other agent.</li>
      * </ul>
      * Any other task ({@code chat}, {@code null}, unknown) gets {@link #compose}{@code (input, null, model)}.
      *
-     * @param task  the stream type's wire name, or {@code null}
+     * @param task  the stream type's wire name, {@code agent:NAME}, or {@code null}
      * @param input the request's last user message, or {@code null}
      * @param model the model name, or {@code null}; decides only whether there is reasoning
      * @return the script; the answer is plain text (no Markdown heading, no simulated-model note)
@@ -419,7 +423,15 @@ public final class SimulatedScript {
                         + ". Second person, starting with You are, then role, tone and a few clear constraints.";
             }
             default -> {
-                return compose(text, null, model);
+                if (!task.startsWith("agent:")) {
+                    return compose(text, null, model);
+                }
+                String agent = task.substring("agent:".length());
+                String subject = section(text, "task");
+                List<String> terms = terms(subject != null ? subject : text);
+                answer = agentAnswer(agent, terms, seed);
+                reasoning = "As the " + agent + " of the team, I look at " + (terms.isEmpty() ? "the task"
+                        : phrase(terms)) + " and write only my part, short and concrete, for the next agent.";
             }
         }
         return new Script(wantsReasoning(model) ? tokenize(reasoning) : List.of(), tokenize(answer));
@@ -605,6 +617,47 @@ public final class SimulatedScript {
         int first = word.codePointAt(0);
         String rest = word.substring(Character.charCount(first));
         return rest.chars().anyMatch(Character::isUpperCase) ? word : capitalize(word);
+    }
+
+    /** An agent's Markdown contribution about the task's terms, in its role (see {@link #composeTask}). */
+    private static String agentAnswer(String agent, List<String> keywords, int seed) {
+        List<String> terms = keywords.isEmpty() ? FILLERS : withFillers(keywords);
+        String topic = keywords.isEmpty() ? "the task" : phrase(keywords);
+        String t1 = terms.get(0);
+        String t2 = terms.get(1);
+        return switch (agent) {
+            case "planner" -> "## Plan\n\n"
+                    + "1. Pin down what a good answer about " + topic + " must cover, and for whom.\n"
+                    + "2. Gather the key facts about " + t1 + ", with one concrete example.\n"
+                    + "3. Compare " + t1 + " with " + t2 + " where they meet.\n"
+                    + "4. List the risks and open questions.\n"
+                    + "5. " + pick(List.of("Write a short, structured answer.", "Write the answer with a summary first.",
+                            "Write the answer, ending with next steps."), seed, 50);
+            case "researcher" -> "## Findings\n\n"
+                    + "- **" + capitalize(t1) + "**: the essentials come first; most questions about it turn on "
+                    + "how it behaves under real load.\n"
+                    + "- **" + capitalize(t2) + "**: it matters where it touches " + t1 + "; the details decide "
+                    + "the trade-off.\n"
+                    + "- **Example**: a small, realistic case makes " + topic + " concrete.\n"
+                    + "- **Uncertain**: figures vary between sources; treat them as orders of magnitude.";
+            case "critic" -> "## Review\n\n"
+                    + "- The plan should say how success is measured for " + topic + ".\n"
+                    + "- Step 3 risks comparing unlike things; fix the criteria first.\n"
+                    + "- Nothing yet covers failure cases of " + t1 + ": add one.\n"
+                    + "- " + pick(List.of("Keep the answer short; cut background the user did not ask for.",
+                            "Define terms before using them.", "Say what is assumed, so the reader can check it."),
+                            seed, 51);
+            case "writer" -> "## " + capitalize(topic) + "\n\n"
+                    + capitalize(t1) + " is best understood through what it is for: the plan, the research and the "
+                    + "review all point to the same essentials. " + capitalize(t2) + " shapes the details, and a "
+                    + "small example shows how the two meet in practice.\n\n"
+                    + "**In short:** start from the goal, check the failure cases, and measure the result. "
+                    + pick(List.of("That is the whole recipe.", "The rest is detail.", "Everything else follows."),
+                            seed, 52);
+            default -> "## " + capitalize(agent) + "\n\n"
+                    + "My part of the work on " + topic + ": the main point is " + t1 + ", and " + t2
+                    + " deserves a closer look before the team concludes.";
+        };
     }
 
     private static String optimizedPrompt(String draft, int seed) {

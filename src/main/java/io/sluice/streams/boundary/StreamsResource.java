@@ -100,8 +100,9 @@ public class StreamsResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response create(InputStream body, @Context UriInfo uri) {
         NewStream input = bodies.read(body, NewStream.class);
-        StreamType type = StreamType.fromWire(input.type()).orElseThrow(() -> ProblemException.badRequest(
-                "type must be one of chat, conversation_title, topic_title, prompt_optimization, system_prompt"));
+        StreamType type = StreamType.fromWire(input.type()).filter(t -> t != StreamType.AGENT)
+                .orElseThrow(() -> ProblemException.badRequest("type must be one of chat, conversation_title, "
+                        + "topic_title, prompt_optimization, system_prompt (agent streams start over /ws/agents)"));
         String owner = Owners.of(request);
         String model = JsonBodies.optional(input.model(), "model", Conversation.MAX_MODEL);
         Stream stream;

@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
- * Guards the live SSE connections of this node (API.md section 3; seed behaviour "connection guard").
+ * Guards the live connections of this node, SSE connections and {@code /ws/agents} WebSocket sessions alike
+ * ({@link GuardedConnection}; API.md sections 3 and 5; seed behaviour "connection guard").
  *
  * <ul>
  *   <li><b>No duplicates.</b> Connections are keyed by owner, stream and client id (a per-tab id); a
@@ -40,7 +41,7 @@ public class ConnectionGuard {
 
     private static final Logger LOG = Logger.getLogger(ConnectionGuard.class.getName());
 
-    private record Key(String owner, String streamId, String clientId) {
+    private record Key(String owner, String target, String clientId) {
     }
 
     @Inject
@@ -48,7 +49,7 @@ public class ConnectionGuard {
     @Inject
     ManagedExecutors executors;
 
-    private final ConcurrentHashMap<Key, SseConnection> connections = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Key, GuardedConnection> connections = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> perOwner = new ConcurrentHashMap<>();
     private ScheduledFuture<?> heartbeat;
     private long heartbeatNanos;
@@ -65,7 +66,7 @@ public class ConnectionGuard {
         if (heartbeat != null) {
             heartbeat.cancel(false);
         }
-        connections.values().forEach(SseConnection::close);
+        connections.values().forEach(GuardedConnection::close);
     }
 
     /**
@@ -87,12 +88,13 @@ public class ConnectionGuard {
     }
 
     /**
-     * Registers and opens a connection; a previous one with the same owner, stream and client id is closed.
+     * Registers and opens a connection; a previous one with the same owner, target and client id is closed.
      *
-     * @throws ProblemException 429 when the owner already holds the maximum number of connections
+     * @throws ProblemException 429 when the owner already holds the maximum number of connections; the
+     *                          connection is then not opened
      */
-    public void open(String owner, SseConnection connection) {
-        Key key = new Key(owner, connection.stream().id(), connection.clientId());
+    public void open(String owner, GuardedConnection connection) {
+        Key key = new Key(owner, connection.target(), connection.clientId());
         int max = config.maxConnectionsPerOwner();
         AtomicBoolean admitted = new AtomicBoolean();
         boolean replacing = connections.containsKey(key);
@@ -107,15 +109,15 @@ public class ConnectionGuard {
         if (!admitted.get()) {
             throw tooMany(max);
         }
-        SseConnection previous = connections.put(key, connection);
+        GuardedConnection previous = connections.put(key, connection);
         if (previous != null) {
             decrement(owner); // the key is counted once; the replaced connection's own forget finds it gone
             previous.close();
         }
-        connection.open(closed -> forget(owner, key, closed));
+        connection.open(() -> forget(owner, key, connection));
     }
 
-    private void forget(String owner, Key key, SseConnection connection) {
+    private void forget(String owner, Key key, GuardedConnection connection) {
         if (connections.remove(key, connection)) {
             decrement(owner);
         }
@@ -128,9 +130,9 @@ public class ConnectionGuard {
     /** The heartbeat: pings every connection and reaps the stalled ones. */
     void beat() {
         long now = System.nanoTime();
-        for (SseConnection connection : connections.values()) {
+        for (GuardedConnection connection : connections.values()) {
             if (connection.stalledNanos(now) >= 2 * heartbeatNanos) {
-                LOG.fine(() -> "reaping a stalled connection of stream " + connection.stream().id());
+                LOG.fine(() -> "reaping a stalled connection to " + connection.target());
                 connection.abandon();
             } else {
                 connection.ping();
@@ -138,12 +140,12 @@ public class ConnectionGuard {
         }
     }
 
-    /** Live SSE connections on this node. */
+    /** Live connections (SSE and WebSocket) on this node. */
     public int connectionCount() {
         return connections.size();
     }
 
-    /** Live SSE connections of one owner. */
+    /** Live connections (SSE and WebSocket) of one owner. */
     public int connectionCount(String owner) {
         return perOwner.getOrDefault(owner, 0);
     }

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -21,7 +20,7 @@ import java.util.logging.Logger;
  * <p>It closes itself when the terminal event has been written, when a write fails (the client is gone:
  * that is not a stop, the stream goes on), or when the {@link ConnectionGuard} replaces or reaps it.
  */
-public final class SseConnection implements Follower {
+public final class SseConnection implements Follower, GuardedConnection {
 
     private static final Logger LOG = Logger.getLogger(SseConnection.class.getName());
     /** Most events written per read of the log. */
@@ -33,7 +32,7 @@ public final class SseConnection implements Follower {
     private final Sse sse;
     private final Executor executor;
     private final AtomicInteger wakeups = new AtomicInteger();
-    private volatile Consumer<SseConnection> onClose = c -> { };
+    private volatile Runnable onClose = () -> { };
     private volatile StreamEvent first;
     private volatile long cursor;
     private volatile boolean closed;
@@ -56,7 +55,8 @@ public final class SseConnection implements Follower {
     }
 
     /** Starts following: attaches to the stream, which wakes this connection. */
-    public void open(Consumer<SseConnection> onClose) {
+    @Override
+    public void open(Runnable onClose) {
         this.onClose = onClose;
         stream.attach(this);
     }
@@ -65,6 +65,12 @@ public final class SseConnection implements Follower {
         return stream;
     }
 
+    @Override
+    public String target() {
+        return stream.id();
+    }
+
+    @Override
     public String clientId() {
         return clientId;
     }
@@ -74,6 +80,7 @@ public final class SseConnection implements Follower {
     }
 
     /** Queues a {@code ping} event (API.md section 2: no id). */
+    @Override
     public void ping() {
         pingDue = true;
         wake();
@@ -83,6 +90,7 @@ public final class SseConnection implements Follower {
      * How long this connection has been unable to write, in ns: the age of a write still in progress, or
      * 0 when no write is blocked.
      */
+    @Override
     public long stalledNanos(long now) {
         long started = writeStartedNanos;
         return started == 0 ? 0 : now - started;
@@ -96,6 +104,7 @@ public final class SseConnection implements Follower {
     }
 
     /** Closes the connection and forgets it; the stream goes on. Idempotent. */
+    @Override
     public void close() {
         if (detach()) {
             closeSink();
@@ -106,6 +115,7 @@ public final class SseConnection implements Follower {
      * Forgets a connection whose writes are stuck (the client stopped reading): detaches it at once, so
      * the stream and its memory no longer depend on it, and closes its sink off the calling thread.
      */
+    @Override
     public void abandon() {
         if (detach()) {
             executor.execute(this::closeSink);
@@ -118,7 +128,7 @@ public final class SseConnection implements Follower {
         }
         closed = true;
         stream.detach(this);
-        onClose.accept(this);
+        onClose.run();
         return true;
     }
 

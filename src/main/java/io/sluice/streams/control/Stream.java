@@ -330,6 +330,17 @@ public final class Stream implements GenerationListener {
         return reasoning.toString();
     }
 
+    /**
+     * Part of the answer or of the reasoning.
+     *
+     * @param from start, in UTF-16 code units
+     * @param to   end (exclusive), at most the length of the text so far
+     * @throws StringIndexOutOfBoundsException for a range outside the text
+     */
+    public synchronized String slice(boolean ofReasoning, int from, int to) {
+        return (ofReasoning ? reasoning : content).substring(from, to);
+    }
+
     /** Length of the content sent in events so far, in UTF-16 code units (the largest valid resume offset). */
     public synchronized int contentLength() {
         return emittedContent;

@@ -16,6 +16,7 @@ import java.util.Optional;
  *   <li>{@link #PROMPT_OPTIMIZATION}: the user's draft prompt in {@code input};</li>
  *   <li>{@link #SYSTEM_PROMPT}: the assistant's description in {@code input} and its name in
  *       {@code metadata.name}.</li>
+ *   <li>{@link #AGENT}: not created over HTTP; see {@code io.sluice.agents}.</li>
  * </ul>
  */
 public enum StreamType {
@@ -28,7 +29,12 @@ public enum StreamType {
     /** The user's draft prompt ({@code input}) rewritten into a clearer, more effective prompt. */
     PROMPT_OPTIMIZATION,
     /** A system prompt for an assistant, from its name ({@code metadata.name}) and description ({@code input}). */
-    SYSTEM_PROMPT;
+    SYSTEM_PROMPT,
+    /**
+     * One agent's generation in a multi-agent run (API.md section 5); started only by {@code /ws/agents}, never by
+     * {@code POST /api/streams}. Its {@code relatedId} is the run id.
+     */
+    AGENT;
 
     /** @return the JSON value: {@code chat}, {@code conversation_title}, {@code topic_title}, ... */
     public String wire() {

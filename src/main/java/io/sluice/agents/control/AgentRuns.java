@@ -1,0 +1,278 @@
+package io.sluice.agents.control;
+
+import static io.sluice.platform.control.JsonP.JSON;
+
+import io.sluice.conversations.entity.Message;
+import io.sluice.conversations.entity.MessageStatus;
+import io.sluice.platform.control.Ids;
+import io.sluice.platform.control.ManagedExecutors;
+import io.sluice.platform.control.SluiceConfig;
+import io.sluice.problems.control.ProblemException;
+import io.sluice.providers.control.CompletionRequest;
+import io.sluice.providers.control.Providers;
+import io.sluice.streams.control.Stream;
+import io.sluice.streams.control.StreamHub;
+import io.sluice.streams.control.StreamType;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.json.JsonReader;
+import jakarta.json.JsonValue;
+import java.io.StringReader;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The multi-agent runs of this node (API.md section 5): starts them, finds them for their owner, and keeps ended
+ * ones replayable for the stream retention period ({@code SLUICE_STREAM_RETENTION_SECONDS}).
+ *
+ * <p>Caps: an owner runs at most {@code SLUICE_AGENTS_MAX_RUNS_PER_OWNER} runs at once (default 4), a run has at
+ * most {@code SLUICE_AGENTS_MAX_PER_RUN} agents (8), at most {@code SLUICE_AGENTS_MAX_PARALLEL} of a run generate
+ * at once (3), and at most {@code SLUICE_AGENTS_MAX_PER_OWNER} of an owner across their runs (6); agents over the
+ * last two caps wait for a slot. Each agent is a stream of the {@link StreamHub} (type {@code agent}), so the
+ * hub's caps apply too.
+ */
+@ApplicationScoped
+public class AgentRuns {
+
+    private static final Logger LOG = Logger.getLogger(AgentRuns.class.getName());
+
+    @Inject
+    SluiceConfig config;
+    @Inject
+    ManagedExecutors executors;
+    @Inject
+    StreamHub hub;
+    @Inject
+    Providers providers;
+    @Inject
+    AgentStore store;
+
+    private final ConcurrentHashMap<String, AgentRun> runs = new ConcurrentHashMap<>();
+    /** Running runs per owner. */
+    private final ConcurrentHashMap<String, Integer> runningByOwner = new ConcurrentHashMap<>();
+    private final AtomicInteger running = new AtomicInteger();
+    private final ConcurrentHashMap<String, OwnerSlots> slots = new ConcurrentHashMap<>();
+    private volatile Roster roster;
+
+    /**
+     * The roster runs choose from: {@code SLUICE_AGENTS_ROSTER}, or the built-in one.
+     *
+     * @throws IllegalStateException when {@code SLUICE_AGENTS_ROSTER} is not a valid roster
+     */
+    public Roster roster() {
+        Roster r = roster;
+        if (r == null) {
+            r = config.agentsRoster().map(AgentRuns::parseRoster).orElse(Roster.defaults());
+            roster = r;
+        }
+        return r;
+    }
+
+    private static Roster parseRoster(String json) {
+        try (JsonReader reader = JSON.createReader(new StringReader(json))) {
+            return Roster.parse(reader.readValue());
+        } catch (RosterException | jakarta.json.JsonException e) {
+            throw new IllegalStateException("SLUICE_AGENTS_ROSTER is not a valid roster: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Starts a run: validates the selection, saves the task and the run's record, and starts the agents that
+     * depend on none.
+     *
+     * @param task   the task, already checked to be non-blank
+     * @param agents the {@code agents} of the {@code run} frame, or {@code null} for the whole roster
+     * @param model  the model to ask, or {@code null} for the default
+     * @throws AgentException {@code INVALID_ROSTER}, {@code TOO_MANY_RUNS} or {@code TOO_MANY_STREAMS}; nothing
+     *                        is saved then
+     */
+    public AgentRun start(String owner, String task, JsonValue agents, String model) {
+        List<AgentSpec> specs;
+        try {
+            specs = roster().select(agents, config.agentsMaxPerRun());
+        } catch (RosterException e) {
+            throw new AgentException("INVALID_ROSTER", e.getMessage(), null);
+        }
+        try {
+            hub.ensureRoomFor(owner);
+        } catch (ProblemException e) {
+            throw new AgentException("TOO_MANY_STREAMS", e.getMessage(), null);
+        }
+        String effectiveModel = providers.effectiveModel(model);
+        String id = Ids.newId();
+        List<String> names = specs.stream().map(AgentSpec::name).toList();
+        AgentStore.RunStart saved;
+        admit(owner);
+        try {
+            saved = store.begin(owner, id, task, names, effectiveModel);
+        } catch (RuntimeException e) {
+            release(owner);
+            throw e;
+        }
+        OwnerSlots ownerSlots = slots.computeIfAbsent(owner, o -> new OwnerSlots());
+        AgentRun run = new AgentRun(id, owner, task, specs, saved.conversationId(), effectiveModel, executors.work(),
+                executors.timers(), config.agentsMaxParallel(), config.resumeGraceMillis(),
+                (r, spec, request) -> startAgent(r, spec, request, saved.seqs().get(spec.name())),
+                ownerSlots, this::recordEnd);
+        runs.put(id, run);
+        run.start(() -> terminated(run));
+        return run;
+    }
+
+    /**
+     * The owner's run.
+     *
+     * @throws AgentException {@code RUN_NOT_FOUND} for unknown ids and other owners' runs, {@code RUN_GONE} for the
+     *                        owner's run that ended and left memory
+     */
+    public AgentRun require(String owner, String runId) {
+        AgentRun run = runId == null ? null : runs.get(runId);
+        if (run != null && run.owner().equals(owner)) {
+            return run;
+        }
+        if (runId != null && store.find(owner, runId).isPresent()) {
+            throw new AgentException("RUN_GONE", "the run has ended and is no longer replayable; its messages are "
+                    + "in its conversation", runId);
+        }
+        throw new AgentException("RUN_NOT_FOUND", "run not found", runId);
+    }
+
+    /** The owner's runs held in memory (running and recently ended), newest first. */
+    public List<AgentRun> list(String owner) {
+        return runs.values().stream().filter(r -> r.owner().equals(owner))
+                .sorted(Comparator.comparing(AgentRun::createdAt).reversed()).toList();
+    }
+
+    /** Runs running on this node. */
+    public int runningCount() {
+        return running.get();
+    }
+
+    private Stream startAgent(AgentRun run, AgentSpec spec, CompletionRequest request, int seq) {
+        String upstreamJson = request.toOpenAiJson().toString();
+        var first = JSON.createObjectBuilder().add("runId", run.id()).add("agent", spec.name()).build();
+        return hub.start(run.owner(), StreamType.AGENT, run.id(), run.conversationId(),
+                providers.forModel(request.model()), request, first,
+                (stream, end) -> saveMessage(run, spec, seq, upstreamJson, stream, end));
+    }
+
+    private String saveMessage(AgentRun run, AgentSpec spec, int seq, String upstreamJson, Stream stream,
+                               Stream.End end) {
+        Message message = new Message(Ids.newId(), run.conversationId(), seq, "assistant", stream.content(),
+                MessageStatus.valueOf(end.messageStatus().toUpperCase(Locale.ROOT)), stream.createdAt());
+        message.setAgent(spec.name());
+        String reasoning = stream.reasoning();
+        message.setReasoning(reasoning.isEmpty() ? null : reasoning);
+        message.setFinishReason(end.finishReason());
+        message.setEndReason(end.reason());
+        message.setModel(end.model() != null ? end.model() : stream.model());
+        message.setStreamId(stream.id());
+        message.setUpstreamRequest(upstreamJson);
+        message.setUsage(Stream.usageInt(end.usage(), "prompt_tokens"),
+                Stream.usageInt(end.usage(), "completion_tokens"), Stream.usageInt(end.usage(), "total_tokens"));
+        message.setTimeToFirstTokenMs(stream.timeToFirstTokenMs());
+        message.setDurationMs(stream.durationMs());
+        message.setUpdatedAt(Instant.now());
+        return store.saveAgentMessage(message) ? message.getId() : null;
+    }
+
+    private void recordEnd(AgentRun run) {
+        store.ended(run.id(), run.status().wire(), run.stopReason(), Instant.now());
+    }
+
+    /**
+     * Counts one more running run for the owner.
+     *
+     * @throws AgentException {@code TOO_MANY_RUNS} at the owner's cap
+     */
+    private void admit(String owner) {
+        int max = config.agentRunsPerOwner();
+        boolean[] admitted = {false};
+        runningByOwner.compute(owner, (o, n) -> {
+            int count = n == null ? 0 : n;
+            if (count >= max) {
+                return n;
+            }
+            admitted[0] = true;
+            return count + 1;
+        });
+        if (!admitted[0]) {
+            throw new AgentException("TOO_MANY_RUNS", "at most " + max + " running agent runs per user", null);
+        }
+        running.incrementAndGet();
+    }
+
+    private void release(String owner) {
+        runningByOwner.computeIfPresent(owner, (o, n) -> {
+            if (n <= 1) {
+                slots.remove(o); // an idle owner keeps no state; a run still draining holds its own reference
+                return null;
+            }
+            return n - 1;
+        });
+        running.decrementAndGet();
+    }
+
+    private void terminated(AgentRun run) {
+        release(run.owner());
+        executors.timers().schedule(() -> runs.remove(run.id(), run), config.retentionMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** Server shutdown: running runs are stopped and their agents' text saved as partial. */
+    @PreDestroy
+    void shutdown() {
+        for (AgentRun run : List.copyOf(runs.values())) {
+            try {
+                run.stop(null, "server_shutdown");
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "stopping run " + run.id(), e);
+            }
+        }
+    }
+
+    /** An owner's agent slots: at most {@code SLUICE_AGENTS_MAX_PER_OWNER} agents generating at once. */
+    private final class OwnerSlots implements AgentRun.Slots {
+        private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+        private int active;
+
+        @Override
+        public void acquire(Runnable granted) {
+            boolean now;
+            synchronized (this) {
+                now = active < config.agentsMaxPerOwner();
+                if (now) {
+                    active++;
+                } else {
+                    waiting.add(granted);
+                }
+            }
+            if (now) {
+                executors.work().execute(granted);
+            }
+        }
+
+        @Override
+        public void release() {
+            Runnable next;
+            synchronized (this) {
+                next = waiting.poll();
+                if (next == null) {
+                    active--;
+                }
+            }
+            if (next != null) {
+                executors.work().execute(next);
+            }
+        }
+    }
+}

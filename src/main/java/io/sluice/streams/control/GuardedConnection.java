@@ -1,0 +1,37 @@
+package io.sluice.streams.control;
+
+/**
+ * A live client connection that the {@link ConnectionGuard} keeps in check: an SSE connection following a
+ * stream ({@link SseConnection}) or a WebSocket session of {@code /ws/agents}. The guard keys it by owner,
+ * {@link #target()} and {@link #clientId()} (API.md section 3: a second connection with the same key replaces
+ * the first), pings it every heartbeat, and forgets it when {@link #stalledNanos} reaches two heartbeat periods.
+ */
+public interface GuardedConnection {
+
+    /** What the connection follows: a stream id, or a fixed name for a socket ({@code ws:agents}). */
+    String target();
+
+    /** The tab's id, never {@code null}. */
+    String clientId();
+
+    /**
+     * Starts the connection; {@code onClose} must run exactly once when it closes, for whatever reason.
+     */
+    void open(Runnable onClose);
+
+    /** Sends a heartbeat (an SSE {@code ping} event, a WebSocket ping frame). Never blocks. */
+    void ping();
+
+    /**
+     * How long, in ns at {@code now} ({@link System#nanoTime()}), the connection has shown no sign of life
+     * beyond what a healthy one would: the age of a write still in progress, or for a WebSocket the time since
+     * its last pong beyond one heartbeat period. 0 for a healthy connection.
+     */
+    long stalledNanos(long now);
+
+    /** Forgets a stuck connection at once and closes it off the calling thread. Idempotent. */
+    void abandon();
+
+    /** Closes the connection. Idempotent. */
+    void close();
+}
