@@ -1,0 +1,357 @@
+// The multi-agent view: one lane per agent, live over the WebSocket `/ws/agents` (API.md section 5).
+//
+// Protocol (JSON text frames):
+//   client -> server  {"type":"run","task","agents"?,"model"?}
+//                     {"type":"resume","runId","afterSequence"}   every frame after N, then live
+//                     {"type":"stop","runId","agent"?}            one agent, or the whole run
+//   server -> client  run_started {runId,task,agents,dependsOn,conversationId,sequence}
+//                     agent_status {runId,agent,status,code?,error?,sequence}
+//                     agent_output {runId,agent,content|reasoning,sequence}
+//                     run_complete {runId,status,sequence}
+//                     error {code,error,runId?}
+// `sequence` is strictly increasing per run, across agents, without gaps. The view applies a frame only when
+// its sequence is above the run's last one, so the replay of a `resume` never repeats text. When the socket
+// drops it reconnects with backoff and resumes each unfinished run after its last sequence; after a reload it
+// lists the runs (`GET /api/agents/runs`) and resumes them from 0 to rebuild the lanes.
+
+import { api, clientId } from './api.js';
+import { MarkdownView } from './markdown.js';
+import { FLUSH_MS } from './store.js';
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  form: $('agent-form'), task: $('agent-task'), roster: $('agent-roster'), model: $('agent-model'),
+  run: $('agent-run'), connection: $('agent-connection'), notice: $('agent-notice'), runs: $('agent-runs'),
+};
+
+const DEFAULT_ROSTER = [
+  { name: 'planner', dependsOn: [], description: 'Breaks the task into steps' },
+  { name: 'researcher', dependsOn: ['planner'], description: 'Gathers what the steps need' },
+  { name: 'critic', dependsOn: ['planner'], description: 'Looks for gaps and risks' },
+  { name: 'writer', dependsOn: ['researcher', 'critic'], description: 'Writes the result' },
+];
+const RUN_TERMINAL = new Set(['completed', 'partial', 'stopped', 'error']);
+const AGENT_TERMINAL = new Set(['completed', 'stopped', 'error']);
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+/** Most runs rebuilt after a reload. */
+const RESTORE_MAX = 5;
+
+const runs = new Map();   // runId -> run
+const dirty = new Set();  // lanes and runs to redraw at the next batch
+let flushTimer = null;
+let socket = null;
+let socketOpen = false;
+let attempts = 0;
+let pendingRuns = 0;      // `run` frames sent, whose `run_started` has not come yet
+let started = false;
+const outbox = [];
+
+function h(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text != null) el.textContent = text;
+  return el;
+}
+
+function notify(message) {
+  els.notice.textContent = message || '';
+  els.notice.hidden = !message;
+}
+
+/* ---------- the socket ---------- */
+
+function socketUrl() {
+  const url = new URL(`ws/agents?clientId=${encodeURIComponent(clientId)}`, document.baseURI);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
+}
+
+function send(frame) {
+  if (socketOpen) socket.send(JSON.stringify(frame));
+  else outbox.push(frame);
+}
+
+function connect() {
+  socket = new WebSocket(socketUrl());
+  els.connection.textContent = attempts ? `Reconnecting… (attempt ${attempts})` : 'Connecting…';
+  els.connection.dataset.state = attempts ? 'reconnecting' : 'connecting';
+  socket.addEventListener('open', () => {
+    socketOpen = true;
+    const reconnected = attempts > 0;
+    attempts = 0;
+    els.connection.textContent = 'Connected';
+    els.connection.dataset.state = 'open';
+    // Catch up every unfinished run from where its lanes are, then send what waited for the socket.
+    for (const run of runs.values()) {
+      if (!RUN_TERMINAL.has(run.status)) socket.send(JSON.stringify({ type: 'resume', runId: run.id, afterSequence: run.sequence }));
+    }
+    while (outbox.length) socket.send(JSON.stringify(outbox.shift()));
+    // A run started just before the drop may have no lane here yet: the server's list has it.
+    if (reconnected) restoreRuns();
+  });
+  socket.addEventListener('message', (e) => {
+    let frame;
+    try { frame = JSON.parse(e.data); } catch { return; }
+    onFrame(frame);
+  });
+  socket.addEventListener('close', () => {
+    socketOpen = false;
+    socket = null;
+    attempts += 1;
+    pendingRuns = 0;
+    els.run.disabled = false;
+    const base = BACKOFF_MS[Math.min(attempts - 1, BACKOFF_MS.length - 1)];
+    els.connection.textContent = `Reconnecting… (attempt ${attempts})`;
+    els.connection.dataset.state = 'reconnecting';
+    setTimeout(connect, base + Math.floor(Math.random() * base * 0.25));
+  });
+}
+
+/* ---------- runs and lanes ---------- */
+
+function newRun(id, fields = {}) {
+  const run = {
+    id, task: '', agents: [], dependsOn: {}, conversationId: null, status: 'running', sequence: 0,
+    lanes: new Map(), el: null, ...fields,
+  };
+  runs.set(id, run);
+  return run;
+}
+
+function lane(run, agent) {
+  let l = run.lanes.get(agent);
+  if (!l) {
+    l = { agent, status: 'waiting', error: null, parts: [], reasoning: [], shown: 0, reasoningShown: 0, el: null };
+    run.lanes.set(agent, l);
+    if (!run.agents.includes(agent)) run.agents.push(agent);
+    if (run.el) buildLanes(run);
+  }
+  return l;
+}
+
+function onFrame(f) {
+  if (f.type === 'error') {
+    if (f.code === 'RUN_NOT_FOUND' && f.runId && runs.has(f.runId)) {
+      const run = runs.get(f.runId);
+      if (!RUN_TERMINAL.has(run.status)) run.status = 'gone';
+      mark(run);
+    }
+    if (pendingRuns > 0 && !f.runId) { pendingRuns -= 1; els.run.disabled = false; }
+    notify(`${f.error || 'The agents failed.'}${f.code ? ` (${f.code})` : ''}`);
+    return;
+  }
+  if (!f.runId) return;
+  let run = runs.get(f.runId);
+  if (!run) {
+    run = newRun(f.runId);
+    render(run);
+  }
+  if (typeof f.sequence === 'number') {
+    if (f.sequence <= run.sequence) return; // replayed frame already applied
+    run.sequence = f.sequence;
+  }
+  switch (f.type) {
+    case 'run_started':
+      if (pendingRuns > 0) { pendingRuns -= 1; els.run.disabled = false; }
+      run.task = f.task || run.task;
+      run.dependsOn = f.dependsOn || {};
+      run.conversationId = f.conversationId || null;
+      for (const a of f.agents || []) lane(run, a);
+      buildLanes(run);
+      break;
+    case 'agent_status': {
+      const l = lane(run, f.agent);
+      l.status = f.status;
+      if (f.status === 'error') l.error = `${f.error || 'failed'}${f.code ? ` (${f.code})` : ''}`;
+      mark(run, l);
+      break;
+    }
+    case 'agent_output': {
+      const l = lane(run, f.agent);
+      if (f.content) l.parts.push(f.content);
+      if (f.reasoning) l.reasoning.push(f.reasoning);
+      if (l.status === 'waiting') l.status = 'running';
+      mark(run, l);
+      break;
+    }
+    case 'run_complete':
+      run.status = f.status || 'completed';
+      mark(run);
+      break;
+    default:
+  }
+}
+
+function mark(run, l) {
+  dirty.add(run);
+  if (l) dirty.add(l);
+  if (!flushTimer) flushTimer = setTimeout(flush, FLUSH_MS);
+}
+
+/** Redraws what changed since the last batch: lanes append only their new text. */
+function flush() {
+  flushTimer = null;
+  for (const item of dirty) {
+    if (item.lanes) renderRunHead(item);
+    else renderLane(item);
+  }
+  dirty.clear();
+}
+
+function render(run) {
+  run.el = h('article', 'agent-run');
+  run.el.dataset.runId = run.id;
+  run.head = h('header', 'agent-run-head');
+  run.lanesEl = h('div', 'lanes');
+  run.el.append(run.head, run.lanesEl);
+  els.runs.prepend(run.el);
+  renderRunHead(run);
+  buildLanes(run);
+}
+
+function renderRunHead(run) {
+  if (!run.head) return;
+  run.el.dataset.status = run.status;
+  const title = h('h3', 'agent-run-task', run.task || 'Run');
+  const status = h('span', `badge run-status status-${run.status}`, run.status);
+  const stopAll = h('button', 'button small-button stop-run', 'Stop all');
+  stopAll.type = 'button';
+  stopAll.hidden = RUN_TERMINAL.has(run.status) || run.status === 'gone';
+  stopAll.addEventListener('click', () => send({ type: 'stop', runId: run.id }));
+  const conv = h('span', 'small muted', run.conversationId ? 'saved to its conversation' : '');
+  run.head.replaceChildren(title, status, conv, stopAll);
+}
+
+function buildLanes(run) {
+  if (!run.lanesEl) return;
+  run.lanesEl.style.setProperty('--lanes', String(Math.max(1, run.agents.length)));
+  for (const agent of run.agents) {
+    const l = lane(run, agent);
+    if (l.el) { run.lanesEl.append(l.el); continue; }
+    l.el = h('section', 'lane');
+    l.el.dataset.agent = agent;
+    const head = h('header', 'lane-head');
+    l.statusEl = h('span', 'badge lane-status');
+    l.stopEl = h('button', 'button small-button lane-stop', 'Stop');
+    l.stopEl.type = 'button';
+    l.stopEl.setAttribute('aria-label', `Stop ${agent}`);
+    l.stopEl.addEventListener('click', () => {
+      l.stopEl.disabled = true;
+      send({ type: 'stop', runId: run.id, agent });
+    });
+    const deps = (run.dependsOn && run.dependsOn[agent]) || [];
+    head.append(h('h4', 'lane-name', agent), l.statusEl, l.stopEl);
+    l.depsEl = h('p', 'lane-deps small muted', deps.length ? `after ${deps.join(', ')}` : '');
+    l.reasoningEl = h('details', 'reasoning');
+    l.reasoningEl.hidden = true;
+    l.reasoningText = document.createTextNode('');
+    const rb = h('div', 'reasoning-body');
+    rb.append(l.reasoningText);
+    l.reasoningEl.append(h('summary', null, 'Reasoning'), rb);
+    l.body = h('div', 'lane-body md');
+    l.md = new MarkdownView(l.body);
+    l.el.append(head, l.depsEl, l.reasoningEl, l.body);
+    run.lanesEl.append(l.el);
+    renderLane(l);
+  }
+}
+
+function renderLane(l) {
+  if (!l.el) return;
+  l.el.dataset.status = l.status;
+  l.statusEl.textContent = l.status;
+  l.statusEl.className = `badge lane-status status-${l.status}`;
+  l.stopEl.hidden = AGENT_TERMINAL.has(l.status);
+  if (l.reasoningShown < l.reasoning.length) {
+    l.reasoningText.appendData(l.reasoning.slice(l.reasoningShown).join(''));
+    l.reasoningShown = l.reasoning.length;
+    l.reasoningEl.hidden = false;
+  }
+  if (l.shown < l.parts.length) {
+    l.md.append(l.parts.slice(l.shown).join(''));
+    l.shown = l.parts.length;
+  }
+  if (AGENT_TERMINAL.has(l.status)) {
+    if (!l.finished) { l.finished = true; l.md.finish(); }
+  } else {
+    l.md.render();
+  }
+  l.el.classList.toggle('streaming', l.status === 'running');
+  l.el.setAttribute('aria-busy', String(l.status === 'running'));
+  if (l.error && !l.errorEl) {
+    l.errorEl = h('p', 'note error-text', l.error);
+    l.el.append(l.errorEl);
+  }
+}
+
+/* ---------- the form ---------- */
+
+async function loadRoster() {
+  let roster = DEFAULT_ROSTER;
+  try {
+    const answer = await api('agents/roster');
+    if (answer && Array.isArray(answer.agents) && answer.agents.length) roster = answer.agents;
+  } catch { /* the default roster */ }
+  const legend = els.roster.querySelector('legend');
+  els.roster.replaceChildren(legend);
+  for (const a of roster) {
+    const id = `agent-${a.name}`;
+    const box = h('input');
+    box.type = 'checkbox';
+    box.id = id;
+    box.value = a.name;
+    box.checked = true;
+    const label = h('label', 'agent-choice');
+    label.htmlFor = id;
+    label.title = a.description || '';
+    label.append(box, document.createTextNode(` ${a.name}`));
+    els.roster.append(label);
+  }
+}
+
+async function restoreRuns() {
+  let list = [];
+  try { list = await api('agents/runs'); } catch { return; }
+  const recent = list.slice().sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt))).slice(0, RESTORE_MAX);
+  for (const r of recent.reverse()) {
+    if (runs.has(r.runId)) continue;
+    const run = newRun(r.runId, { task: r.task, status: 'running', conversationId: r.conversationId });
+    for (const a of r.agents || []) lane(run, a);
+    render(run);
+    send({ type: 'resume', runId: r.runId, afterSequence: 0 });
+  }
+}
+
+/** Starts the view the first time it is shown: socket, roster, and the runs held on the server. */
+export function show() {
+  if (started) { els.task.focus(); return; }
+  started = true;
+  connect();
+  loadRoster();
+  restoreRuns();
+  els.task.focus();
+}
+
+export function init() {
+  els.form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const task = els.task.value.trim();
+    if (!task) { els.task.focus(); return; }
+    const agents = [...els.roster.querySelectorAll('input:checked')].map((b) => b.value);
+    const frame = { type: 'run', task };
+    const all = els.roster.querySelectorAll('input').length;
+    if (agents.length && agents.length !== all) frame.agents = agents;
+    if (els.model.value.trim()) frame.model = els.model.value.trim();
+    notify('');
+    pendingRuns += 1;
+    els.run.disabled = true;
+    send(frame);
+    els.task.value = '';
+  });
+  els.task.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); els.form.requestSubmit(); }
+  });
+}
+
+/** Test and debugging hook. */
+export const debug = { runs };

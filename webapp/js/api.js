@@ -1,0 +1,61 @@
+// HTTP helpers for the gateway's API (API.md). Paths are relative so the page works under a context path.
+
+export const API = 'api';
+
+/** An HTTP answer that was not 2xx; `status` 0 means the request never got an answer (network). */
+export class HttpError extends Error {
+  constructor(message, status, problem) {
+    super(message);
+    this.status = status;
+    this.problem = problem || null;
+  }
+}
+
+/**
+ * This tab's name for the connection guard (API.md section 3: `clientId`). Kept in sessionStorage, so a reload
+ * keeps it (its new connections replace the old ones) while another tab gets its own.
+ */
+export const clientId = (() => {
+  const key = 'sluice.clientId';
+  let id = null;
+  try { id = sessionStorage.getItem(key); } catch { /* storage disabled */ }
+  if (!id) {
+    const bytes = crypto.getRandomValues(new Uint8Array(12)); // randomUUID needs a secure context
+    id = 'tab-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    try { sessionStorage.setItem(key, id); } catch { /* storage disabled */ }
+  }
+  return id;
+})();
+
+/** Reads an RFC 9457 problem (or any error body) into the text to show. */
+export async function problemText(res) {
+  let text = '';
+  try {
+    const json = (res.headers.get('content-type') || '').includes('json');
+    const body = json ? await res.json() : null;
+    text = body ? body.detail || body.title || body.error || '' : (await res.text()).trim().slice(0, 300);
+  } catch { /* unreadable body: the status line below */ }
+  return text || `Request failed (${res.status}${res.statusText ? ' ' + res.statusText : ''})`;
+}
+
+/** JSON request; throws HttpError (status 0 for a network failure). */
+export async function api(path, options = {}) {
+  const headers = { Accept: 'application/json', ...(options.headers || {}) };
+  if (options.body != null) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(`${API}/${path}`, { credentials: 'same-origin', ...options, headers });
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new HttpError('The server could not be reached.', 0);
+  }
+  if (!res.ok) throw new HttpError(await problemText(res), res.status);
+  return res.status === 204 || res.status === 202 && !res.headers.get('content-type') ? null : res.json();
+}
+
+/** `path` with this tab's clientId added as a query parameter. */
+export function withClient(path) {
+  return `${path}${path.includes('?') ? '&' : '?'}clientId=${encodeURIComponent(clientId)}`;
+}
+
+export const enc = encodeURIComponent;

@@ -1,0 +1,91 @@
+// Sluice web UI: start-up, the two views (chat, agents), dialogs and keyboard shortcuts.
+// ES modules, no build step; the Markdown libraries are WebJars loaded by index.html.
+
+import * as store from './store.js';
+import * as chat from './chat.js';
+import * as agents from './agents.js';
+import { loadInfo, initSettingsDialog, settings } from './settings.js';
+
+const $ = (id) => document.getElementById(id);
+
+function route() {
+  const agentsView = location.hash.startsWith('#/agents');
+  $('chat-view').hidden = agentsView;
+  $('agents-view').hidden = !agentsView;
+  $('tab-chat').toggleAttribute('aria-current', !agentsView);
+  $('tab-agents').toggleAttribute('aria-current', agentsView);
+  if (agentsView) {
+    agents.show();
+  } else {
+    const id = chat.conversationFromHash();
+    if (id !== chat.chatState.currentId && (id || location.hash === '#/' || location.hash === '')) {
+      if (!id || chat.chatState.conversations.some((c) => c.id === id)) chat.selectConversation(id, { updateHash: false });
+    }
+  }
+}
+
+const openSettings = initSettingsDialog(() => chat.renderModel());
+const help = $('help');
+
+function typing(target) {
+  return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+}
+
+document.addEventListener('keydown', (e) => {
+  if (document.querySelector('dialog[open]')) return; // dialogs handle their own keys (Esc closes)
+  const key = e.key.toLowerCase();
+  if (e.key === 'Escape') {
+    if (chat.stopCurrent()) e.preventDefault();
+    return;
+  }
+  if ((e.ctrlKey || e.metaKey) && e.key === ',') { e.preventDefault(); openSettings(); return; }
+  if ((e.ctrlKey || e.metaKey) && e.key === '/') { e.preventDefault(); help.showModal(); return; }
+  if (e.altKey && !e.ctrlKey && !e.metaKey) {
+    const actions = {
+      n: () => { location.hash = '#/'; chat.newChat(); },
+      o: () => chat.optimize(),
+      r: () => chat.regenerateLast(),
+      c: () => { location.hash = '#/'; chat.focusPrompt(); },
+      g: () => { location.hash = '#/agents'; },
+      arrowup: () => chat.moveConversation(-1),
+      arrowdown: () => chat.moveConversation(1),
+    };
+    const action = actions[key] || actions[e.code === 'KeyN' ? 'n' : e.code === 'KeyO' ? 'o' : e.code === 'KeyR' ? 'r'
+      : e.code === 'KeyC' ? 'c' : e.code === 'KeyG' ? 'g' : ''];
+    if (action) { e.preventDefault(); action(); }
+    return;
+  }
+  if (!typing(e.target) && !e.ctrlKey && !e.metaKey) {
+    if (e.key === '/') { e.preventDefault(); chat.focusPrompt(); }
+    else if (e.key === '?') { e.preventDefault(); help.showModal(); }
+  }
+});
+
+$('open-settings').addEventListener('click', openSettings);
+$('open-help').addEventListener('click', () => help.showModal());
+$('model-indicator').addEventListener('click', () => {
+  location.hash = location.hash.startsWith('#/agents') ? location.hash : location.hash || '#/';
+  const input = location.hash.startsWith('#/agents') ? $('agent-model') : $('model');
+  input.focus();
+  input.select();
+});
+addEventListener('hashchange', route);
+
+async function start() {
+  chat.init();
+  agents.init();
+  $('agent-model').value = settings.model || '';
+  await loadInfo();
+  chat.renderModel();
+  // After a reload: streams still running on the server are found and followed again, from their start.
+  await store.discover();
+  await chat.start();
+  route();
+  if (!location.hash.startsWith('#/agents')) chat.focusPrompt();
+  document.documentElement.dataset.ready = 'true'; // tests wait for this
+}
+
+start();
+
+// For tests and debugging from the console.
+window.sluice = { store: store.debug, agents: agents.debug, chat: chat.chatState };
