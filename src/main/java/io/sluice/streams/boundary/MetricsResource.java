@@ -4,6 +4,7 @@ import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.streams.control.ConnectionGuard;
 import io.sluice.streams.control.StreamHub;
+import io.sluice.agents.control.AgentRuns;
 import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 import jakarta.ws.rs.GET;
@@ -12,8 +13,8 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
 /**
- * {@code GET /api/metrics} (extension): this node's live SSE connections and streams, as counts only:
- * {@code {"connections":N,"streams":{"running":N,"retained":N}}}.
+ * {@code GET /api/metrics} (extension): this node's live connections (SSE and WebSocket), streams and agent runs,
+ * as counts only: {@code {"connections":N,"streams":{"running":N,"retained":N},"agentRuns":{"running":N}}}.
  */
 @Path("metrics")
 public class MetricsResource {
@@ -22,6 +23,8 @@ public class MetricsResource {
     ConnectionGuard guard;
     @Inject
     StreamHub hub;
+    @Inject
+    AgentRuns agentRuns;
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
@@ -31,6 +34,7 @@ public class MetricsResource {
                 .add("streams", JSON.createObjectBuilder()
                         .add("running", hub.runningCount())
                         .add("retained", hub.retainedCount()))
+                .add("agentRuns", JSON.createObjectBuilder().add("running", agentRuns.runningCount()))
                 .build();
     }
 }
