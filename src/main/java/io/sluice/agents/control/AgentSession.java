@@ -114,6 +114,10 @@ public final class AgentSession implements GuardedConnection {
             run.detach(previous);
         }
         run.attach(subscription);
+        if (closed.get()) { // closed meanwhile: detach() may have missed this subscription
+            subscriptions.remove(run.id(), subscription);
+            run.detach(subscription);
+        }
     }
 
     /** Queues an {@code error} frame; closes the session (1008) when too many are unread. */
