@@ -291,6 +291,43 @@ class AgentsIT extends BlackBoxTest {
     }
 
     @Test
+    void concurrentHandshakesOfTwoUsersKeepTheirOwnIdentities() throws Exception {
+        User a = new User();
+        User b = new User();
+        String tag = UUID.randomUUID().toString();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            var go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<String>> tasks = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                User user = i % 2 == 0 ? a : b;
+                String task = (user == a ? "A " : "B ") + tag + " " + i;
+                tasks.add(pool.submit(() -> {
+                    go.await();
+                    try (WsClient ws = user.socket(null)) {
+                        ws.send(run(task, "paced:2:10", Json.createArrayBuilder().add("planner").build()));
+                        ws.until(type("run_complete"), 30);
+                    }
+                    return task;
+                }));
+            }
+            go.countDown();
+            for (var t : tasks) {
+                t.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (User user : List.of(a, b)) {
+            String mine = (user == a ? "A " : "B ") + tag;
+            List<String> seen = user.getArray("api/agents/runs").getValuesAs(JsonObject.class).stream()
+                    .map(r -> r.getString("task")).toList();
+            assertEquals(4, seen.size(), seen.toString());
+            assertTrue(seen.stream().allMatch(t -> t.startsWith(mine)), "each user sees only their runs: " + seen);
+        }
+    }
+
+    @Test
     void aPeerThatNeverAnswersPingsIsReaped() throws Exception {
         try (Socket socket = new Socket(base.getHost(), base.getPort())) {
             socket.setSoTimeout(20_000);
