@@ -70,8 +70,9 @@ const STATUS_LABEL = { stopped: 'Stopped', error: 'Error', partial: 'Partial', r
 
 function userBubble(text, id) {
   const el = h('article', 'msg user');
-  el.append(h('header', 'msg-head').appendChild(h('span', 'msg-role', 'You')).parentNode);
-  el.append(h('div', 'msg-body plain', text));
+  const head = h('header', 'msg-head');
+  head.append(h('span', 'msg-role', 'You'));
+  el.append(head, h('div', 'msg-body plain', text));
   if (id) el.dataset.id = id;
   return el;
 }
@@ -96,7 +97,11 @@ class AnswerBubble {
     const rb = h('div', 'reasoning-body');
     rb.append(this.reasoningText);
     this.details.append(this.reasoningSummary, rb);
-    this.details.addEventListener('toggle', () => { this.userToggled = true; }, { once: false });
+    // `toggle` also fires (a task later) for the view's own changes: only a state the view did not set is the user's.
+    this.autoOpen = false;
+    this.details.addEventListener('toggle', () => {
+      if (this.details.open !== this.autoOpen) this.userToggled = true;
+    });
     this.body = h('div', 'msg-body md');
     this.md = new MarkdownView(this.body);
     this.conn = h('div', 'conn-state');
@@ -117,6 +122,11 @@ class AnswerBubble {
     this.modelEl.replaceChildren();
     if (m) this.modelEl.append(h('span', 'small muted', m));
     if (simulated) this.modelEl.append(h('span', 'badge badge-simulated', 'simulated'));
+  }
+
+  setOpen(open) {
+    this.autoOpen = open;
+    this.details.open = open;
   }
 
   setStatus(status) {
@@ -181,13 +191,13 @@ class AnswerBubble {
     this.reasoningCursor = r.cursor;
     if (r.text) {
       this.appendReasoning(r.text);
-      if (!this.userToggled && !this.details.open && this.md.length === 0) this.details.open = true;
+      if (!this.userToggled && !this.details.open && this.md.length === 0) this.setOpen(true);
     }
     const c = s.content.since(this.contentCursor);
     this.contentCursor = c.cursor;
     if (c.text) {
       // Reasoning folds away once the answer starts, unless the user opened or closed it.
-      if (this.md.length === 0 && this.details.open && !this.userToggled) this.details.open = false;
+      if (this.md.length === 0 && this.details.open && !this.userToggled) this.setOpen(false);
       this.md.append(c.text);
     }
     const running = store.isRunning(s);

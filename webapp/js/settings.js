@@ -93,13 +93,15 @@ export function initSettingsDialog(onSaved) {
     }
   });
 
+  // Saved on submit, which runs with the click; the dialog's `close` event comes a task later.
+  $('settings-form').addEventListener('submit', (e) => {
+    if (!e.submitter || e.submitter.value !== 'save') return;
+    settings.systemPrompt = system.value.trim();
+    settings.save();
+    if (onSaved) onSaved();
+  });
   dialog.addEventListener('close', () => {
     if (generating) store.stop(generating).catch(() => {});
-    if (dialog.returnValue === 'save') {
-      settings.systemPrompt = system.value.trim();
-      settings.save();
-      if (onSaved) onSaved();
-    }
   });
 
   return function open() {

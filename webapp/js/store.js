@@ -33,6 +33,12 @@ const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 const STALL_AFTER = 9;
 /** Without a known heartbeat, silence after which a connection is deemed dead. */
 const DEFAULT_SILENCE_MS = 45000;
+/**
+ * Running streams that `discover()` follows again: chats and conversation titles. Agent streams are the agents
+ * view's (over the WebSocket); a prompt rewrite or a system prompt started before a reload has lost the box it
+ * was writing into, so it is left to end on the server (its resume grace).
+ */
+const DISCOVERED_TYPES = new Set(['chat', 'conversation_title']);
 /** Seconds a poll of the fallback waits for news. */
 const POLL_WAIT_S = 20;
 
@@ -41,20 +47,25 @@ const listeners = new Set();
 const dirty = new Set();
 let flushTimer = null;
 let localIds = 0;
+const lastTyped = {}; // type -> id of the latest typed stream this page started (debug hook)
 
 /** A stream's text as a list of deltas: appending is O(delta) and a view reads only what is new to it. */
 class Text {
-  constructor() { this.parts = []; this.length = 0; }
+  constructor() { this.parts = []; this.length = 0; this.joined = ''; this.joinedParts = 0; }
   push(s) { if (s) { this.parts.push(s); this.length += s.length; } }
-  reset(s) { this.parts = s ? [s] : []; this.length = s ? s.length : 0; }
+  reset(s) { this.parts = s ? [s] : []; this.length = s ? s.length : 0; this.joinedParts = -1; }
   /** `{text, cursor}`: what was added after `cursor` (a count of parts), and the new cursor. */
   since(cursor) {
     const to = this.parts.length;
     return { text: cursor >= to ? '' : this.parts.slice(cursor, to).join(''), cursor: to };
   }
+  /** The whole text; cached until the next push (parts are never merged: cursors count them). */
   toString() {
-    if (this.parts.length > 1) this.parts = [this.parts.join('')];
-    return this.parts[0] || '';
+    if (this.joinedParts !== this.parts.length) {
+      this.joined = this.parts.join('');
+      this.joinedParts = this.parts.length;
+    }
+    return this.joined;
   }
 }
 
@@ -222,6 +233,7 @@ async function connectSse(s) {
   if (!res.ok) throw Object.assign(new HttpError(await problemText(res), res.status), { connect: true });
   if (!isEventStream(res) || !res.body) throw Object.assign(new HttpError('not an event stream', res.status), { connect: true });
   s.sseFailures = 0;
+  s.failures = 0;
   if (s.status === 'reconnecting' || s.status === 'stalled' || s.status === 'connecting') {
     s.status = 'streaming';
     changed(s);
@@ -414,6 +426,7 @@ export async function startTyped(type, fields, meta) {
   const s = newState({ id: created.streamId, type: created.type || type, relatedId: created.relatedId || null,
     model: fields.model || null, status: 'connecting' });
   Object.assign(s.meta, meta || {});
+  lastTyped[s.type] = s.id;
   register(s);
   follow(s);
   return s;
@@ -429,7 +442,7 @@ export async function discover() {
   try { list = await api('streams?status=active'); } catch { return []; }
   const found = [];
   for (const item of list) {
-    if (streams.has(item.id)) continue;
+    if (streams.has(item.id) || !DISCOVERED_TYPES.has(item.type)) continue;
     const s = newState({
       id: item.id, type: item.type, relatedId: item.relatedId, conversationId: item.conversationId,
       model: item.model, messageId: item.messageId, status: 'connecting', discovered: true,
@@ -493,4 +506,4 @@ addEventListener('pagehide', () => {
 });
 
 /** Test and debugging hook: the store's state, read-only by convention. */
-export const debug = { streams, clientId };
+export const debug = { streams, clientId, lastTyped };

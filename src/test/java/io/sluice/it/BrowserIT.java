@@ -1,0 +1,632 @@
+package io.sluice.it;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.BrowserType;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Playwright;
+import com.microsoft.playwright.assertions.LocatorAssertions;
+import com.microsoft.playwright.options.WaitForSelectorState;
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * End-to-end tests of the web UI ({@code webapp/}) in real Chromium: Debian's {@code /usr/bin/chromium}, headless,
+ * driven by Playwright for Java against the deployed WAR and the {@link FakeUpstream}. They check what a user
+ * sees against what the upstream sent, character for character: an answer streams in exactly; Stop saves it as
+ * stopped and nothing resumes; offline and back online, a reload, and switching conversations all end with the
+ * whole answer exactly once; a closed tab cancels the upstream request through the unload beacon; a conversation
+ * title streams into the sidebar while another answer streams; the multi-agent view shows parallel lanes and
+ * stops one agent. Along the way they write screenshots of the main states to {@code docs/screenshots/}.
+ *
+ * <p>Where there is no Chromium at {@code /usr/bin/chromium} (system property {@code sluice.chromium}), every
+ * test is skipped with a message saying so. Each test has its own browser context, hence its own anonymous user.
+ */
+class BrowserIT extends BlackBoxTest {
+
+    private static final Path CHROMIUM = Path.of(System.getProperty("sluice.chromium", "/usr/bin/chromium"));
+    private static final Path SCREENSHOTS = Path.of(System.getProperty("sluice.screenshots", "docs/screenshots"));
+    /** SLUICE_UNLOAD_GRACE_SECONDS of the deployed server (pom.xml), in ms. */
+    private static final long UNLOAD_GRACE_MS = 2000;
+    /** Longest wait for a stream to end in these tests (none of them streams for more than 20 s). */
+    private static final double END_MS = 60_000;
+
+    private static Playwright playwright;
+    private static Browser browser;
+
+    private BrowserContext context;
+    private Page page;
+    private final List<String> pageErrors = Collections.synchronizedList(new ArrayList<>());
+
+    @BeforeAll
+    static void launchChromium() {
+        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM), "no Chromium at " + CHROMIUM
+                + ": install the Debian package chromium to run the browser tests");
+        playwright = Playwright.create(new Playwright.CreateOptions()
+                .setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
+        browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
+                .setExecutablePath(CHROMIUM)
+                .setHeadless(true)
+                .setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync")));
+    }
+
+    @AfterAll
+    static void closeChromium() {
+        if (browser != null) {
+            browser.close();
+        }
+        if (playwright != null) {
+            playwright.close();
+        }
+    }
+
+    @BeforeEach
+    void newUser() {
+        context = browser.newContext(new Browser.NewContextOptions().setViewportSize(1280, 860)
+                .setColorScheme(com.microsoft.playwright.options.ColorScheme.LIGHT));
+        context.setDefaultTimeout(30_000);
+        page = context.newPage();
+        page.onPageError(pageErrors::add);
+    }
+
+    @AfterEach
+    void closeContext() {
+        if (context != null) {
+            context.close();
+        }
+        assertEquals(List.of(), pageErrors, "no script errors in the page");
+    }
+
+    // --- send, stop
+
+    @Test
+    void anAnswerStreamsInAndEqualsTheUpstreamText() {
+        open();
+        String marker = "Exact " + UUID.randomUUID();
+        setModel("paced:80:25");
+        send(marker);
+        Locator answer = lastAnswer();
+        assertThat(answer).hasAttribute("data-status", "streaming");
+        awaitEnd(answer, "completed");
+
+        assertEquals(FakeUpstream.pacedText(80).strip(), text(answer));
+        JsonObject saved = lastAssistantMessage(conversationId());
+        assertEquals(FakeUpstream.pacedText(80), saved.getString("content"));
+        assertEquals("completed", saved.getString("status"));
+        // the user's turn shows once, as sent
+        assertEquals(List.of(marker), page.locator(".msg.user .msg-body").allInnerTexts());
+    }
+
+    @Test
+    void stopSavesTheAnswerAsStoppedAndNothingResumes() {
+        open();
+        setModel("paced:400:30");
+        send("Stop " + UUID.randomUUID());
+        Locator answer = lastAnswer();
+        awaitText(answer, "w5 ");
+        List<String> followUps = Collections.synchronizedList(new ArrayList<>());
+        page.onRequest(r -> {
+            if (r.url().contains("/events") || r.url().contains("after=") || r.url().contains("/resume")) {
+                followUps.add(r.url());
+            }
+        });
+        page.locator("#stop").click();
+        awaitEnd(answer, "stopped");
+        String shown = text(answer);
+
+        JsonObject saved = awaitSavedAnswer(conversationId());
+        assertEquals("stopped", saved.getString("status"));
+        assertEquals(shown, saved.getString("content").strip(), "the page shows what was saved");
+        assertTrue(FakeUpstream.pacedText(400).startsWith(saved.getString("content")));
+        assertTrue(saved.getString("content").length() < FakeUpstream.pacedText(400).length());
+        assertThat(page.locator("#stop")).isHidden();
+
+        page.waitForTimeout(2500); // longer than a backoff step and a heartbeat: a resume would show by now
+        assertEquals(shown, text(answer), "nothing more arrives after a stop");
+        assertEquals(List.of(), followUps, "no reconnect after a user stop");
+        assertThat(answer).hasAttribute("data-status", "stopped");
+    }
+
+    // --- resilience
+
+    @Test
+    void offlineAndBackOnlineCompletesWithEveryCharacterOnce() throws Exception {
+        try (BrowserNetwork network = new BrowserNetwork(base.getHost(), base.getPort())) {
+            open(network);
+            setModel("paced:120:40");
+            send("Offline " + UUID.randomUUID());
+            Locator answer = lastAnswer();
+            awaitText(answer, "w10 ");
+            goOffline(network);
+            Locator reconnecting = answer.locator(".conn-state.reconnecting");
+            assertThat(reconnecting).isVisible();
+            assertTrue(reconnecting.innerText().startsWith("Reconnecting"), reconnecting.innerText());
+            shot("reconnecting");
+            page.waitForTimeout(1200); // under the server's resume grace (3 s): the stream must survive
+            context.setOffline(false);
+            awaitEnd(answer, "completed");
+
+            assertEquals(FakeUpstream.pacedText(120).strip(), text(answer));
+            assertThat(answer.locator(".conn-state")).isHidden();
+            assertEquals(FakeUpstream.pacedText(120), lastAssistantMessage(conversationId()).getString("content"));
+        }
+    }
+
+    @Test
+    void whenTheEventStreamCannotConnectThePageFallsBackToPolling() throws Exception {
+        try (BrowserNetwork network = new BrowserNetwork(base.getHost(), base.getPort())) {
+            open(network);
+            // Every GET of an event stream fails, as behind a proxy that refuses text/event-stream.
+            page.route("**/events**", route -> route.abort());
+            AtomicInteger polls = new AtomicInteger();
+            page.onRequest(r -> {
+                if (r.url().contains("after=")) {
+                    polls.incrementAndGet();
+                }
+            });
+            setModel("paced:100:40");
+            send("Poll " + UUID.randomUUID());
+            Locator answer = lastAnswer();
+            awaitText(answer, "w5 ");
+            goOffline(network); // cuts the POST's own event stream: following it again needs GET .../events
+            page.waitForTimeout(800);
+            context.setOffline(false);
+            assertThat(answer.locator(".conn-state.polling")).isVisible(
+                    new LocatorAssertions.IsVisibleOptions().setTimeout(15_000));
+            awaitEnd(answer, "completed");
+
+            assertEquals(FakeUpstream.pacedText(100).strip(), text(answer));
+            assertTrue(polls.get() >= 2, "polled " + polls.get() + " times");
+        }
+    }
+
+    @Test
+    void aReloadFindsTheRunningStreamAndCompletesIt() {
+        open();
+        setModel("paced:150:40");
+        send("Reload " + UUID.randomUUID());
+        Locator answer = lastAnswer();
+        awaitText(answer, "w10 ");
+        String conversationId = conversationId();
+        page.reload();
+        page.waitForSelector("html[data-ready=true]");
+
+        assertTrue(page.url().endsWith("#/c/" + conversationId), page.url());
+        Locator resumed = lastAnswer();
+        assertThat(resumed).hasClass(Pattern.compile("\\blive\\b"));
+        awaitEnd(resumed, "completed");
+        assertEquals(FakeUpstream.pacedText(150).strip(), text(resumed));
+        assertEquals(1, page.locator(".msg.assistant").count());
+        JsonObject saved = lastAssistantMessage(conversationId);
+        assertEquals("completed", saved.getString("status"));
+        assertEquals(FakeUpstream.pacedText(150), saved.getString("content"));
+    }
+
+    @Test
+    void closingTheTabCancelsTheUpstreamRequestAfterTheUnloadGrace() throws Exception {
+        open();
+        String marker = "Close " + UUID.randomUUID();
+        setModel("paced:400:50");
+        send(marker);
+        awaitText(lastAnswer(), "w5 ");
+        String conversationId = conversationId();
+        FakeUpstream.Call call = upstream.call(marker).get(5, TimeUnit.SECONDS);
+        assertFalse(call.closedByClient.isDone());
+        page.close();
+        long closedAt = System.nanoTime();
+
+        long cancelledAt = call.closedByClient.get(15, TimeUnit.SECONDS);
+        long afterMs = (cancelledAt - closedAt) / 1_000_000;
+        assertTrue(afterMs >= UNLOAD_GRACE_MS - 500, "cancelled " + afterMs + " ms after the close, before the grace");
+        JsonObject saved = awaitSavedAnswer(conversationId);
+        assertEquals("stopped", saved.getString("status"));
+        assertEquals("unload", saved.getString("endReason"), "stopped by the page's unload beacon");
+        assertFalse(call.finished.isDone(), "the upstream did not get to finish");
+    }
+
+    // --- several streams at once
+
+    @Test
+    void switchingConversationsMidStreamKeepsTheFirstAnswerStreaming() {
+        open();
+        setModel("paced:150:40");
+        send("First " + UUID.randomUUID());
+        Locator first = lastAnswer();
+        awaitText(first, "w5 ");
+        String firstId = conversationId();
+
+        page.locator("#new-chat").click();
+        assertThat(page.locator(".msg.assistant")).hasCount(0);
+        setModel("paced:20:20");
+        send("Second " + UUID.randomUUID());
+        Locator second = lastAnswer();
+        awaitEnd(second, "completed");
+        assertEquals(FakeUpstream.pacedText(20).strip(), text(second));
+        String secondId = conversationId();
+        assertFalse(firstId.equals(secondId));
+        Locator firstInSidebar = page.locator("li[data-conversation-id='" + firstId + "'] .conv-open");
+        assertThat(firstInSidebar).hasClass(Pattern.compile("has-live"));
+        shot("sidebar-live-stream");
+
+        firstInSidebar.click();
+        assertThat(page.locator("#chat-title")).not().hasText("New chat");
+        Locator back = lastAnswer();
+        awaitEnd(back, "completed");
+        assertEquals(FakeUpstream.pacedText(150).strip(), text(back));
+        assertEquals(FakeUpstream.pacedText(150), lastAssistantMessage(firstId).getString("content"));
+        assertEquals(FakeUpstream.pacedText(20), lastAssistantMessage(secondId).getString("content"));
+    }
+
+    @Test
+    void aTitleStreamsIntoTheSidebarWhileAnotherAnswerStreams() {
+        open();
+        // The first answer of a conversation starts its title stream with the same model: 30 chunks, 80 ms apart.
+        setModel("paced:30:80");
+        send("Titled " + UUID.randomUUID());
+        awaitEnd(lastAnswer(), "completed");
+        String titled = conversationId();
+
+        page.locator("#new-chat").click();
+        setModel("paced:120:40");
+        send("Meanwhile " + UUID.randomUUID());
+        Locator other = lastAnswer();
+
+        Locator title = page.locator("li[data-conversation-id='" + titled + "'] .conv-title");
+        Locator streaming = page.locator("li[data-conversation-id='" + titled + "'] .title-streaming");
+        streaming.waitFor();
+        String partial = streaming.innerText();
+        assertTrue(partial.startsWith("w0"), partial);
+        assertTrue(partial.length() < FakeUpstream.pacedText(30).strip().length(), "still streaming: " + partial);
+        assertThat(other).hasAttribute("data-status", "streaming");
+        shot("title-streaming");
+
+        assertThat(streaming).hasCount(0, new LocatorAssertions.HasCountOptions().setTimeout(END_MS));
+        String saved = conversation(titled).getString("title");
+        assertTrue(saved.startsWith("w0 w1 w2 "), saved);
+        assertThat(title).hasText(saved);
+        awaitEnd(other, "completed");
+        assertEquals(FakeUpstream.pacedText(120).strip(), text(other));
+    }
+
+    // --- rendering, simulated model, typed streams
+
+    @Test
+    void theSimulatedModelIsLabelledAndItsMarkdownIsRenderedSanitized() {
+        open();
+        setModel("simulated-reasoning");
+        assertThat(page.locator("#model-text")).hasText("simulated · simulated-reasoning");
+        assertThat(page.locator("#model-indicator")).hasClass(Pattern.compile("simulated"));
+        send("Write a Java function that sorts a list of names");
+        Locator answer = lastAnswer();
+        awaitEnd(answer, "completed");
+        assertThat(answer.locator(".badge-simulated")).hasText("simulated");
+        JsonObject saved = lastAssistantMessage(conversationId());
+
+        // Reasoning: in its panel, folded once the answer started; it opens on a click.
+        Locator reasoning = answer.locator("details.reasoning");
+        assertThat(reasoning).isVisible();
+        assertThat(reasoning).not().hasAttribute("open", "");
+        reasoning.locator("summary").click();
+        assertEquals(saved.getString("reasoning"), answer.locator(".reasoning-body").textContent());
+        answer.evaluate("a => a.scrollIntoView({block: 'start'})");
+        shot("chat-reasoning");
+
+        // Markdown: the heading is a heading, the fenced code is a highlighted code block with its exact text.
+        Matcher fence = Pattern.compile("```[a-z]*\\n(.*?)\\n```", Pattern.DOTALL)
+                .matcher(saved.getString("content"));
+        assertTrue(fence.find(), "the simulated answer has a code block");
+        Locator code = answer.locator(".md pre code");
+        assertThat(code).hasCount(1);
+        assertEquals(fence.group(1), code.textContent().replaceAll("\\n$", ""));
+        assertThat(code).hasClass(Pattern.compile("hljs"));
+        assertThat(answer.locator(".md h2")).hasCount(1);
+        answer.locator(".md pre").evaluate("p => p.scrollIntoView({block: 'center'})");
+        shot("chat-markdown");
+
+        // Sanitized: the simulated model quotes the prompt, so this markup reaches the renderer as raw HTML.
+        send("<img src=x onerror=\"window.__xss=1\"> and <script>window.__xss=2</script> in code");
+        awaitEnd(lastAnswer(), "completed");
+        assertTrue(lastAssistantMessage(conversationId()).getString("content").contains("<img src=x onerror="),
+                "the model's text carries the markup");
+        assertEquals(0, page.locator("#messages [onerror], #messages script").count(), "no handler, no script");
+        assertNull(page.evaluate("() => window.__xss ?? null"), "no script from the model's output ran");
+    }
+
+    @Test
+    void aMegabyteAnswerRendersLikeAOneShotRenderWithLinearParsingWork() {
+        open();
+        // The page's own renderer, fed 1 MB of Markdown in 500-character deltas with a render every 20 deltas
+        // (as batches do), then compared with one render of the whole text.
+        JsonObject result = Json.createReader(new StringReader(String.valueOf(page.evaluate(MEGABYTE_SCRIPT))))
+                .readObject();
+        int length = result.getInt("length");
+        assertTrue(length >= 1_000_000, "length " + length);
+        assertEquals(result.getString("oneShotText"), result.getString("text"), "same text as a one-shot render");
+        assertEquals(result.getInt("oneShotPre"), result.getInt("pre"), "every code block");
+        assertEquals(result.getInt("oneShotH2"), result.getInt("h2"), "every heading");
+        assertEquals(result.getInt("oneShotLi"), result.getInt("li"), "every list item");
+        // Re-rendering the whole text at each of the ~100 batches would parse about 50 times its length.
+        int parsed = result.getInt("parsed");
+        assertTrue(parsed <= 3 * length, "parsed " + parsed + " chars for " + length);
+        System.out.printf("1 MB answer: %d chars parsed for %d (%.2fx), rendered in %d ms, longest batch %d ms%n",
+                parsed, length, (double) parsed / length, result.getInt("ms"), result.getInt("longestBatchMs"));
+    }
+
+    /** Builds a 1 MB Markdown text in the page, renders it as a stream would, and reports (as JSON). */
+    private static final String MEGABYTE_SCRIPT = """
+            async () => {
+              const md = await import(new URL('js/markdown.js', document.baseURI).href);
+              const blocks = [];
+              let length = 0;
+              for (let i = 0; length < 1_000_000; i++) {
+                const b = i === 600 ? '```\\n' + 'a long code line of the big block\\n'.repeat(3000) + '```\\n\\n'
+                  : i % 5 === 0 ? `## Section ${i}\\n\\n`
+                  : i % 5 === 1 ? '```java\\nint x' + i + ' = ' + i + ';\\nreturn x' + i + ';\\n```\\n\\n'
+                  : i % 5 === 2 ? `- item ${i} a\\n- item ${i} b\\n  continued\\n\\n`
+                  : `Paragraph ${i} with **bold** text, \\`code\\` and [a link](https://example.org/${i}).\\n\\n`;
+                blocks.push(b);
+                length += b.length;
+              }
+              const doc = blocks.join('');
+              const el = document.createElement('div');
+              el.className = 'md';
+              document.body.append(el);
+              const view = new md.MarkdownView(el);
+              const before = md.stats.parsedChars;
+              const t0 = performance.now();
+              let longest = 0;
+              for (let off = 0, n = 0; off < doc.length; off += 500, n++) {
+                view.append(doc.slice(off, off + 500));
+                if (n % 20 === 19) {
+                  const b0 = performance.now();
+                  view.render();
+                  longest = Math.max(longest, performance.now() - b0);
+                }
+              }
+              view.finish();
+              const ms = performance.now() - t0;
+              const parsed = md.stats.parsedChars - before;
+              const one = document.createElement('div');
+              one.append(md.markdownFragment(doc));
+              el.querySelectorAll('.code-copy').forEach((b) => b.remove());
+              const norm = (e) => e.textContent.replace(/\\s+/g, ' ').trim();
+              const count = (e, s) => e.querySelectorAll(s).length;
+              el.remove();
+              return JSON.stringify({ length: doc.length, parsed, ms: Math.round(ms), longestBatchMs: Math.round(longest),
+                text: norm(el), oneShotText: norm(one), pre: count(el, 'pre'), oneShotPre: count(one, 'pre'),
+                h2: count(el, 'h2'), oneShotH2: count(one, 'h2'), li: count(el, 'li'), oneShotLi: count(one, 'li') });
+            }""";
+
+    @Test
+    void optimizePromptStreamsARewriteIntoTheInput() {
+        open();
+        setModel("simulated");
+        page.locator("#prompt").fill("tell me about postgres indexes");
+        page.locator("#optimize").click();
+        assertThat(page.locator("#undo-optimize")).isVisible(new LocatorAssertions.IsVisibleOptions().setTimeout(END_MS));
+        String rewritten = page.locator("#prompt").inputValue();
+        JsonObject state = streamState(typedStreamId("prompt_optimization"));
+        assertEquals(state.getString("content"), rewritten);
+        assertFalse(rewritten.isBlank());
+        page.locator("#undo-optimize").click();
+        assertEquals("tell me about postgres indexes", page.locator("#prompt").inputValue());
+    }
+
+    @Test
+    void theSettingsDialogStreamsAGeneratedSystemPrompt() {
+        open();
+        setModel("simulated");
+        page.keyboard().press("Control+,");
+        assertThat(page.locator("#settings")).isVisible();
+        page.locator("#settings-name").fill("Ada");
+        page.locator("#settings-description").fill("Reviews Java pull requests for a small team");
+        page.locator("#settings-generate").click();
+        assertThat(page.locator("#settings-status")).hasText("Writing…");
+        shot("settings-system-prompt");
+        assertThat(page.locator("#settings-status")).hasText("Done: review it, then Save.",
+                new LocatorAssertions.HasTextOptions().setTimeout(END_MS));
+        String generated = page.locator("#settings-system").inputValue();
+        JsonObject state = streamState(typedStreamId("system_prompt"));
+        assertEquals(state.getString("content"), generated);
+        page.locator("#settings-save").click();
+        assertThat(page.locator("#settings")).isHidden();
+        assertEquals(generated.strip(), String.valueOf(page.evaluate(
+                "() => JSON.parse(localStorage.getItem('sluice.settings')).systemPrompt")));
+    }
+
+    // --- multi-agent
+
+    @Test
+    void theAgentsViewShowsParallelLanesAndStopsOneAgent() {
+        open();
+        page.keyboard().press("Alt+G");
+        assertThat(page.locator("#agents-view")).isVisible();
+        assertThat(page.locator("#agent-connection")).hasText("Connected");
+        String task = "Lanes " + UUID.randomUUID();
+        page.locator("#agent-task").fill(task);
+        page.locator("#agent-model").fill("paced:40:100");
+        page.locator("#agent-run").click();
+
+        Locator run = page.locator(".agent-run").first();
+        assertThat(run.locator(".agent-run-task")).hasText(task);
+        assertEquals(List.of("planner", "researcher", "critic", "writer"),
+                run.locator(".lane").evaluateAll("ls => ls.map(l => l.dataset.agent)"));
+        Locator researcher = run.locator(".lane[data-agent=researcher]");
+        Locator critic = run.locator(".lane[data-agent=critic]");
+        // Interleaved: both parallel lanes hold part of their text at the same moment.
+        page.waitForFunction("() => ['researcher', 'critic'].every(a => {"
+                + " const l = document.querySelector('.agent-run .lane[data-agent=' + a + ']');"
+                + " return l.dataset.status === 'running' && l.querySelector('.lane-body').innerText.includes('w3 '); })");
+        String researcherPartial = researcher.locator(".lane-body").innerText().strip();
+        assertTrue(researcherPartial.length() < FakeUpstream.pacedText(40).strip().length(), researcherPartial);
+        critic.locator(".lane-stop").click();
+        assertThat(critic).hasAttribute("data-status", "stopped");
+        shot("agents");
+        String criticText = critic.locator(".lane-body").innerText().strip();
+        assertTrue(FakeUpstream.pacedText(40).startsWith(criticText + " "), criticText);
+        assertThat(researcher).hasAttribute("data-status", "running");
+
+        Locator writer = run.locator(".lane[data-agent=writer]");
+        assertThat(writer).hasAttribute("data-status", "completed",
+                new LocatorAssertions.HasAttributeOptions().setTimeout(END_MS));
+        assertThat(run).not().hasAttribute("data-status", "running");
+        for (String agent : List.of("planner", "researcher", "writer")) {
+            Locator lane = run.locator(".lane[data-agent=" + agent + "]");
+            assertThat(lane).hasAttribute("data-status", "completed");
+            assertEquals(FakeUpstream.pacedText(40).strip(), lane.locator(".lane-body").innerText().strip(), agent);
+        }
+        assertEquals(criticText, critic.locator(".lane-body").innerText().strip(), "a stopped lane gets no more text");
+        shot("agents-done");
+    }
+
+    // --- helpers
+
+    private void open() {
+        page.navigate(base.toString());
+        page.waitForSelector("html[data-ready=true]");
+    }
+
+    /** Opens the page through a relay the test can cut. */
+    private void open(BrowserNetwork network) {
+        page.navigate("http://" + base.getHost() + ":" + network.port() + base.getPath());
+        page.waitForSelector("html[data-ready=true]");
+    }
+
+    /**
+     * The network goes away: new requests fail (Chromium's offline mode) and open connections are cut (the relay),
+     * as when a laptop loses its Wi-Fi.
+     */
+    private void goOffline(BrowserNetwork network) {
+        context.setOffline(true);
+        network.cut();
+    }
+
+    private void setModel(String model) {
+        page.locator("#model").fill(model);
+        page.locator("#model").dispatchEvent("change");
+    }
+
+    private void send(String message) {
+        page.locator("#prompt").fill(message);
+        page.locator("#prompt").press("Enter");
+    }
+
+    private Locator lastAnswer() {
+        return page.locator(".msg.assistant").last();
+    }
+
+    /** The answer's rendered text. */
+    private static String text(Locator answer) {
+        return answer.locator(".msg-body").innerText().strip();
+    }
+
+    private static void awaitText(Locator answer, String part) {
+        assertThat(answer.locator(".msg-body")).containsText(part,
+                new LocatorAssertions.ContainsTextOptions().setTimeout(END_MS));
+    }
+
+    private static void awaitEnd(Locator answer, String status) {
+        assertThat(answer).hasAttribute("data-status", status,
+                new LocatorAssertions.HasAttributeOptions().setTimeout(END_MS));
+    }
+
+    /** The conversation on screen, from the location hash. */
+    private String conversationId() {
+        page.waitForFunction("() => location.hash.startsWith('#/c/')");
+        String hash = (String) page.evaluate("() => decodeURIComponent(location.hash.slice(4))");
+        assertNotNull(hash);
+        return hash;
+    }
+
+    private void shot(String name) {
+        try {
+            Files.createDirectories(SCREENSHOTS);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve(name + ".png")));
+    }
+
+    /** GET of the API with the browser's own cookie (the same user). */
+    private JsonValue getJson(String path) {
+        var response = context.request().get(base.toString() + "api/" + path);
+        assertEquals(200, response.status(), path + ": " + response.text());
+        try (var reader = Json.createReader(new StringReader(response.text()))) {
+            return reader.readValue();
+        }
+    }
+
+    private JsonObject conversation(String id) {
+        return getJson("conversations/" + id).asJsonObject();
+    }
+
+    private JsonObject lastAssistantMessage(String conversationId) {
+        JsonArray messages = getJson("conversations/" + conversationId + "/messages").asJsonArray();
+        JsonObject last = messages.getJsonObject(messages.size() - 1);
+        assertEquals("assistant", last.getString("role"));
+        return last;
+    }
+
+    /** The conversation's answer once it is saved (a stream's end is saved before its terminal event). */
+    private JsonObject awaitSavedAnswer(String conversationId) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            JsonArray messages = getJson("conversations/" + conversationId + "/messages").asJsonArray();
+            JsonObject last = messages.isEmpty() ? null : messages.getJsonObject(messages.size() - 1);
+            if (last != null && "assistant".equals(last.getString("role"))) {
+                return last;
+            }
+            assertTrue(System.nanoTime() < deadline, "no answer saved in " + conversationId);
+            sleep(200);
+        }
+    }
+
+    private JsonObject streamState(String id) {
+        return getJson("streams/" + id).asJsonObject();
+    }
+
+    /** The id of the page's latest stream of a type, from the page's store (its test hook). */
+    private String typedStreamId(String type) {
+        Object id = page.evaluate("t => window.sluice.store.lastTyped[t] || null", type);
+        assertNotNull(id, "the page started a " + type + " stream");
+        return String.valueOf(id);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
