@@ -68,8 +68,9 @@ class BrowserIT extends BlackBoxTest {
 
     @BeforeAll
     static void launchChromium() {
-        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM), "no Chromium at " + CHROMIUM
-                + ": install the Debian package chromium to run the browser tests");
+        if (!Files.isExecutable(CHROMIUM)) {
+            return; // each test is skipped, with the reason (newUser)
+        }
         playwright = Playwright.create(new Playwright.CreateOptions()
                 .setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
         browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
@@ -91,6 +92,9 @@ class BrowserIT extends BlackBoxTest {
 
     @BeforeEach
     void newUser() {
+        // Checked per test rather than per class, so that each test is reported as skipped, with this message.
+        Assumptions.assumeTrue(browser != null, "no Chromium at " + CHROMIUM
+                + ": install the Debian package chromium to run the browser tests");
         context = browser.newContext(new Browser.NewContextOptions().setViewportSize(1280, 860)
                 .setColorScheme(com.microsoft.playwright.options.ColorScheme.LIGHT));
         context.setDefaultTimeout(30_000);
