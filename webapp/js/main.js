@@ -75,10 +75,10 @@ async function start() {
   chat.init();
   agents.init();
   $('agent-model').value = settings.model || '';
-  await loadInfo();
+  // After a reload: streams still running on the server are found and followed again, from their start. This
+  // goes first: the server keeps a stream that got an unload beacon only for its unload grace.
+  await Promise.all([store.discover(), loadInfo()]);
   chat.renderModel();
-  // After a reload: streams still running on the server are found and followed again, from their start.
-  await store.discover();
   await chat.start();
   route();
   if (!location.hash.startsWith('#/agents')) chat.focusPrompt();
