@@ -49,6 +49,26 @@ let flushTimer = null;
 let localIds = 0;
 const lastTyped = {}; // type -> id of the latest typed stream this page started (debug hook)
 
+/**
+ * Ids of the running streams this tab started, kept in sessionStorage so that they survive a reload of the tab.
+ * Only these get the unload beacon: a stream that another tab started (and this one follows after `discover()`)
+ * must not be aborted because this tab closes.
+ */
+const tabStreams = (() => {
+  const key = 'sluice.tabStreams';
+  let ids = [];
+  try { ids = JSON.parse(sessionStorage.getItem(key) || '[]'); } catch { /* storage disabled */ }
+  const set = new Set(Array.isArray(ids) ? ids : []);
+  const save = () => { try { sessionStorage.setItem(key, JSON.stringify([...set])); } catch { /* ignore */ } };
+  return {
+    has: (id) => set.has(id),
+    add(id) { set.add(id); save(); },
+    delete(id) { if (set.delete(id)) save(); },
+    /** Forgets the ids that are no longer running (they ended while the tab was away). */
+    retain(running) { for (const id of [...set]) if (!running.has(id)) set.delete(id); save(); },
+  };
+})();
+
 /** A stream's text as a list of deltas: appending is O(delta) and a view reads only what is new to it. */
 class Text {
   constructor() { this.parts = []; this.length = 0; this.joined = ''; this.joinedParts = 0; }
@@ -143,7 +163,11 @@ function apply(s, name, id, rawData) {
   s.failures = 0;
   switch (name) {
     case 'stream':
-      if (data.streamId && !s.id) { s.id = data.streamId; streams.set(s.id, s); }
+      if (data.streamId && !s.id) {
+        s.id = data.streamId;
+        streams.set(s.id, s);
+        if (s.meta.startedHere) tabStreams.add(s.id);
+      }
       if (data.conversationId) s.conversationId = data.conversationId;
       if (data.userMessageId) s.userMessageId = data.userMessageId;
       if (data.type) s.type = data.type;
@@ -181,6 +205,7 @@ function apply(s, name, id, rawData) {
 function end(s, status) {
   s.status = status;
   s.endedAt = performance.now();
+  if (s.id) tabStreams.delete(s.id);
 }
 
 /* ---------- following ---------- */
@@ -353,7 +378,7 @@ export function decide(s, keepWaiting) {
  */
 export function startChat({ conversationId, message, model, systemPrompt, meta }) {
   const s = newState({ type: 'chat', conversationId: conversationId || null, model: model || null });
-  Object.assign(s.meta, meta || {}, { userText: message });
+  Object.assign(s.meta, meta || {}, { userText: message, startedHere: true });
   changed(s);
   const body = { message };
   if (conversationId) body.conversationId = conversationId;
@@ -425,8 +450,9 @@ export async function startTyped(type, fields, meta) {
   const created = await api(withClient('streams'), { method: 'POST', body: JSON.stringify({ type, ...fields }) });
   const s = newState({ id: created.streamId, type: created.type || type, relatedId: created.relatedId || null,
     model: fields.model || null, status: 'connecting' });
-  Object.assign(s.meta, meta || {});
+  Object.assign(s.meta, meta || {}, { startedHere: true });
   lastTyped[s.type] = s.id;
+  tabStreams.add(s.id);
   register(s);
   follow(s);
   return s;
@@ -440,6 +466,10 @@ export async function startTyped(type, fields, meta) {
 export async function discover() {
   let list;
   try { list = await api('streams?status=active'); } catch { return []; }
+  // Ids of this tab's streams that ended while it was away are dropped (not those started since the list was read).
+  const running = new Set(list.map((item) => item.id));
+  for (const s of streams.values()) if (s.id && isRunning(s)) running.add(s.id);
+  tabStreams.retain(running);
   const found = [];
   for (const item of list) {
     if (streams.has(item.id) || !DISCOVERED_TYPES.has(item.type)) continue;
@@ -495,15 +525,16 @@ addEventListener('online', () => {
   discover();
 });
 
-// Leaving the page: a beacon abort with reason "unload" for each running stream. The server keeps the stream
-// for its unload grace, so a reload (which re-attaches) loses nothing, and a closed tab stops the generation.
+// Leaving the page: a beacon abort with reason "unload" for each running stream this tab started (before a
+// reload too). The server keeps the stream for its unload grace, so a reload (which re-attaches) loses nothing,
+// and a closed tab stops the generation.
 addEventListener('pagehide', () => {
   for (const s of streams.values()) {
-    if (!s.id || !isRunning(s) || s.userStopped) continue;
+    if (!s.id || !isRunning(s) || s.userStopped || !tabStreams.has(s.id)) continue;
     const body = new Blob([JSON.stringify({ streamId: s.id, reason: 'unload' })], { type: 'text/plain' });
     navigator.sendBeacon(`${API}/chat/abort`, body);
   }
 });
 
 /** Test and debugging hook: the store's state, read-only by convention. */
-export const debug = { streams, clientId, lastTyped };
+export const debug = { streams, clientId, lastTyped, tabStreams };

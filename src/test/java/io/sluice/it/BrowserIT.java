@@ -257,6 +257,30 @@ class BrowserIT extends BlackBoxTest {
         assertFalse(call.finished.isDone(), "the upstream did not get to finish");
     }
 
+    @Test
+    void closingASecondTabThatFollowsTheStreamDoesNotStopIt() {
+        open();
+        setModel("paced:120:40");
+        send("Two tabs " + UUID.randomUUID());
+        Locator answer = lastAnswer();
+        awaitText(answer, "w5 ");
+        String conversationId = conversationId();
+
+        // The same user opens the conversation in a second tab, which finds the stream and follows it too.
+        Page second = context.newPage();
+        second.onPageError(pageErrors::add);
+        second.navigate(page.url());
+        second.waitForSelector("html[data-ready=true]");
+        awaitText(second.locator(".msg.assistant").last(), "w20 ");
+        second.close(); // its pagehide must not abort a stream it did not start
+
+        awaitEnd(answer, "completed");
+        assertEquals(FakeUpstream.pacedText(120).strip(), text(answer));
+        JsonObject saved = lastAssistantMessage(conversationId);
+        assertEquals("completed", saved.getString("status"));
+        assertEquals(FakeUpstream.pacedText(120), saved.getString("content"));
+    }
+
     // --- several streams at once
 
     @Test
