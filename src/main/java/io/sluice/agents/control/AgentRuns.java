@@ -3,13 +3,13 @@ package io.sluice.agents.control;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.conversations.entity.Message;
-import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.platform.control.Ids;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.Providers;
+import io.sluice.streams.control.Answers;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamHub;
 import io.sluice.streams.control.StreamType;
@@ -23,7 +23,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -167,21 +166,9 @@ public class AgentRuns {
 
     private String saveMessage(AgentRun run, AgentSpec spec, int seq, String upstreamJson, Stream stream,
                                Stream.End end) {
-        Message message = new Message(Ids.newId(), run.conversationId(), seq, "assistant", stream.content(),
-                MessageStatus.valueOf(end.messageStatus().toUpperCase(Locale.ROOT)), stream.createdAt());
+        Message message = Answers.of(Ids.newId(), run.conversationId(), seq, stream.createdAt(), upstreamJson,
+                stream, end);
         message.setAgent(spec.name());
-        String reasoning = stream.reasoning();
-        message.setReasoning(reasoning.isEmpty() ? null : reasoning);
-        message.setFinishReason(end.finishReason());
-        message.setEndReason(end.reason());
-        message.setModel(end.model() != null ? end.model() : stream.model());
-        message.setStreamId(stream.id());
-        message.setUpstreamRequest(upstreamJson);
-        message.setUsage(Stream.usageInt(end.usage(), "prompt_tokens"),
-                Stream.usageInt(end.usage(), "completion_tokens"), Stream.usageInt(end.usage(), "total_tokens"));
-        message.setTimeToFirstTokenMs(stream.timeToFirstTokenMs());
-        message.setDurationMs(stream.durationMs());
-        message.setUpdatedAt(Instant.now());
         return store.saveAgentMessage(message) ? message.getId() : null;
     }
 

@@ -6,12 +6,12 @@ import io.sluice.conversations.control.ConversationStore;
 import io.sluice.conversations.control.Turn;
 import io.sluice.conversations.entity.Conversation;
 import io.sluice.conversations.entity.Message;
-import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.Providers;
+import io.sluice.streams.control.Answers;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamHub;
 import io.sluice.streams.control.StreamStatus;
@@ -21,10 +21,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -124,21 +122,8 @@ public class Chats {
     }
 
     private String saveAnswer(Turn turn, String upstreamJson, Stream stream, Stream.End end) {
-        Message answer = new Message(turn.answerMessageId(), turn.conversationId(), turn.answerSeq(), "assistant",
-                stream.content(), MessageStatus.valueOf(end.messageStatus().toUpperCase(Locale.ROOT)),
-                turn.startedAt());
-        String reasoning = stream.reasoning();
-        answer.setReasoning(reasoning.isEmpty() ? null : reasoning);
-        answer.setFinishReason(end.finishReason());
-        answer.setEndReason(end.reason());
-        answer.setModel(end.model() != null ? end.model() : stream.model());
-        answer.setStreamId(stream.id());
-        answer.setUpstreamRequest(upstreamJson);
-        answer.setUsage(Stream.usageInt(end.usage(), "prompt_tokens"),
-                Stream.usageInt(end.usage(), "completion_tokens"), Stream.usageInt(end.usage(), "total_tokens"));
-        answer.setTimeToFirstTokenMs(stream.timeToFirstTokenMs());
-        answer.setDurationMs(stream.durationMs());
-        answer.setUpdatedAt(Instant.now());
+        Message answer = Answers.of(turn.answerMessageId(), turn.conversationId(), turn.answerSeq(),
+                turn.startedAt(), upstreamJson, stream, end);
         if (!conversations.saveAnswer(answer)) {
             return null;
         }

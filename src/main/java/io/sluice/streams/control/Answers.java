@@ -1,0 +1,42 @@
+package io.sluice.streams.control;
+
+import io.sluice.conversations.entity.Message;
+import io.sluice.conversations.entity.MessageStatus;
+import java.time.Instant;
+import java.util.Locale;
+
+/**
+ * The assistant message of an ended stream (API.md section 2, "Persistence"): its text and reasoning so far, how
+ * it ended, the model, usage, time to first token and duration. Shared by chat answers and agents' messages.
+ */
+public final class Answers {
+
+    private Answers() {
+    }
+
+    /**
+     * @param id           the message id
+     * @param seq          its reserved position in the conversation
+     * @param startedAt    when its turn (or run) started
+     * @param upstreamJson the request body sent upstream, saved with it
+     * @return the message, not yet persisted; {@code updatedAt} is now
+     */
+    public static Message of(String id, String conversationId, int seq, Instant startedAt, String upstreamJson,
+                             Stream stream, Stream.End end) {
+        Message answer = new Message(id, conversationId, seq, "assistant", stream.content(),
+                MessageStatus.valueOf(end.messageStatus().toUpperCase(Locale.ROOT)), startedAt);
+        String reasoning = stream.reasoning();
+        answer.setReasoning(reasoning.isEmpty() ? null : reasoning);
+        answer.setFinishReason(end.finishReason());
+        answer.setEndReason(end.reason());
+        answer.setModel(end.model() != null ? end.model() : stream.model());
+        answer.setStreamId(stream.id());
+        answer.setUpstreamRequest(upstreamJson);
+        answer.setUsage(Stream.usageInt(end.usage(), "prompt_tokens"),
+                Stream.usageInt(end.usage(), "completion_tokens"), Stream.usageInt(end.usage(), "total_tokens"));
+        answer.setTimeToFirstTokenMs(stream.timeToFirstTokenMs());
+        answer.setDurationMs(stream.durationMs());
+        answer.setUpdatedAt(Instant.now());
+        return answer;
+    }
+}
