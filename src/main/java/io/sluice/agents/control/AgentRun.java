@@ -5,6 +5,7 @@ import static io.sluice.platform.control.JsonP.JSON;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.streams.control.Follower;
+import io.sluice.streams.control.ResumeGrace;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamEvent;
 import jakarta.json.JsonObject;
@@ -200,7 +201,7 @@ public final class AgentRun {
     private final Executor executor;
     private final ScheduledExecutorService scheduler;
     private final int maxParallel;
-    private final long resumeGraceMillis;
+    private final ResumeGrace grace;
     private final Starter starter;
     private final Slots slots;
     private final Outcome outcome;
@@ -215,8 +216,6 @@ public final class AgentRun {
     private RunStatus status = RunStatus.RUNNING;
     private Instant endedAt;
     private Runnable onTerminated = () -> { };
-    private volatile long lastAttendedNanos = System.nanoTime();
-    private volatile long lastDetachedNanos = lastAttendedNanos;
 
     /**
      * @param id             an unguessable id
@@ -240,7 +239,7 @@ public final class AgentRun {
         this.executor = executor;
         this.scheduler = scheduler;
         this.maxParallel = Math.max(1, maxParallel);
-        this.resumeGraceMillis = resumeGraceMs;
+        this.grace = new ResumeGrace(resumeGraceMs);
         this.starter = starter;
         this.slots = slots;
         this.outcome = outcome;
@@ -268,7 +267,7 @@ public final class AgentRun {
                     .add("conversationId", conversationId));
             scheduleReady();
         }
-        armGrace(resumeGraceMillis);
+        armGrace(grace.graceMillis());
     }
 
     /**
@@ -321,14 +320,14 @@ public final class AgentRun {
     /** A session follows the run from now; counts as the owner's attention for the resume grace. */
     public void attach(Follower follower) {
         followers.add(follower);
-        lastAttendedNanos = System.nanoTime();
+        grace.attended();
         follower.wake();
     }
 
     /** A session no longer follows the run; with none left, the resume grace starts now. */
     public void detach(Follower follower) {
         followers.remove(follower);
-        lastDetachedNanos = System.nanoTime();
+        grace.detached();
     }
 
     /** Number of sessions following the run. */
@@ -627,15 +626,13 @@ public final class AgentRun {
     }
 
     private void checkGrace() {
-        long graceNanos = TimeUnit.MILLISECONDS.toNanos(resumeGraceMillis);
         synchronized (this) {
             if (ending || stopping) {
                 return;
             }
-            long unattended = System.nanoTime() - Math.max(lastAttendedNanos, lastDetachedNanos);
-            if (!followers.isEmpty() || unattended < graceNanos) {
-                long next = followers.isEmpty() ? graceNanos - unattended : graceNanos;
-                armGrace(Math.max(1, TimeUnit.NANOSECONDS.toMillis(next)));
+            long next = grace.nextCheckMillis(!followers.isEmpty());
+            if (next > 0) {
+                armGrace(next);
                 return;
             }
         }

@@ -100,6 +100,7 @@ public final class Stream implements GenerationListener {
     private final Settings settings;
     private final Outcome outcome;
     private final DeltaCoalescer coalescer;
+    private final ResumeGrace grace;
     private final Set<Follower> followers = ConcurrentHashMap.newKeySet();
 
     private final StringBuilder content = new StringBuilder();
@@ -117,8 +118,6 @@ public final class Stream implements GenerationListener {
     private Generation generation;
     private ScheduledFuture<?> flushTimer;
     private ScheduledFuture<?> graceTimer;
-    private volatile long lastAttendedNanos = System.nanoTime();
-    private volatile long lastDetachedNanos = lastAttendedNanos;
     private volatile long unloadAbortNanos;
     private Runnable onTerminated = () -> { };
 
@@ -140,6 +139,7 @@ public final class Stream implements GenerationListener {
         this.scheduler = scheduler;
         this.settings = settings;
         this.outcome = outcome;
+        this.grace = new ResumeGrace(settings.resumeGraceMillis());
         this.coalescer = new DeltaCoalescer(settings.flushChars(), TimeUnit.MILLISECONDS.toNanos(settings.flushMillis()));
     }
 
@@ -155,7 +155,7 @@ public final class Stream implements GenerationListener {
         synchronized (this) {
             this.onTerminated = onTerminated;
             append(Entry.rendered("stream", first.toString(), 0));
-            armGrace(settings.resumeGraceMillis());
+            armGrace(grace.graceMillis());
         }
         Generation started;
         try {
@@ -211,12 +211,12 @@ public final class Stream implements GenerationListener {
      */
     public void detach(Follower follower) {
         followers.remove(follower);
-        lastDetachedNanos = System.nanoTime();
+        grace.detached();
     }
 
     /** A poll or a new connection of the owner: the stream is still wanted. */
     public void attended() {
-        lastAttendedNanos = System.nanoTime();
+        grace.attended();
     }
 
     /** Number of attached followers. */
@@ -232,7 +232,7 @@ public final class Stream implements GenerationListener {
         long requested = System.nanoTime();
         unloadAbortNanos = requested;
         scheduler.schedule(() -> {
-            if (unloadAbortNanos == requested && lastAttendedNanos <= requested) {
+            if (unloadAbortNanos == requested && !grace.attendedAfter(requested)) {
                 stop("unload", "stopped");
             }
         }, graceMillis, TimeUnit.MILLISECONDS);
@@ -592,16 +592,14 @@ public final class Stream implements GenerationListener {
     }
 
     private void checkGrace() {
-        long graceNanos = TimeUnit.MILLISECONDS.toNanos(settings.resumeGraceMillis());
         synchronized (this) {
             graceTimer = null;
             if (ending) {
                 return;
             }
-            long unattended = System.nanoTime() - Math.max(lastAttendedNanos, lastDetachedNanos);
-            if (!followers.isEmpty() || unattended < graceNanos) {
-                long next = followers.isEmpty() ? graceNanos - unattended : graceNanos;
-                armGrace(Math.max(1, TimeUnit.NANOSECONDS.toMillis(next)));
+            long next = grace.nextCheckMillis(!followers.isEmpty());
+            if (next > 0) {
+                armGrace(next);
                 return;
             }
         }
