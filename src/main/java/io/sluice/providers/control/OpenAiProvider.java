@@ -7,16 +7,24 @@ import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An OpenAI-compatible upstream (OpenAI, DeepSeek, Qwen, vLLM, Ollama, LiteLLM, ...): streams
- * {@code POST {baseUrl}/chat/completions} with {@code "stream": true}. One shared JDK {@link HttpClient} per
- * node, speaking HTTP/1.1 with keep-alive; its callbacks run on the executor given (the server's managed
- * executor), and no thread is held per stream. Cancelling a generation closes its upstream connection.
+ * {@code POST {baseUrl}/chat/completions} with {@code "stream": true}. A few JDK {@link HttpClient}s per node
+ * (one per core, at least two), streams spread over them in turn: each client reads its sockets on one selector
+ * thread, which also parses what it reads, so one client would serialize every stream's parsing. They speak HTTP/1.1
+ * with keep-alive; their other callbacks run on the executor given, and no thread is held per stream. Cancelling a
+ * generation closes its upstream connection.
+ *
+ * <p>Timeouts: the connect timeout, then {@link UpstreamCall}'s own idle timer (no byte, headers included, within the
+ * timeout). No per-request timeout is given to the client: it would register a timer per request under the
+ * client's lock, and the idle timer covers the same wait.
  */
 public final class OpenAiProvider implements ChatProvider {
 
-    private final HttpClient client;
+    private final HttpClient[] clients;
+    private final AtomicInteger next = new AtomicInteger();
     private final URI endpoint;
     private final String apiKey;
     private final ScheduledExecutorService scheduler;
@@ -40,14 +48,17 @@ public final class OpenAiProvider implements ChatProvider {
         this.apiKey = apiKey;
         this.timeout = timeout;
         this.scheduler = scheduler;
-        this.client = HttpClient.newBuilder()
-                // HTTP/1.1: no h2c upgrade attempt on plain http (some OpenAI-compatible servers mishandle it),
-                // and a cancelled stream closes its socket, which every upstream notices
-                .version(HttpClient.Version.HTTP_1_1)
-                .executor(executor)
-                .connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+        this.clients = new HttpClient[Math.max(2, Runtime.getRuntime().availableProcessors())];
+        for (int i = 0; i < clients.length; i++) {
+            clients[i] = HttpClient.newBuilder()
+                    // HTTP/1.1: no h2c upgrade attempt on plain http (some OpenAI-compatible servers mishandle it),
+                    // and a cancelled stream closes its socket, which every upstream notices
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .executor(executor)
+                    .connectTimeout(timeout)
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .build();
+        }
     }
 
     @Override
@@ -63,7 +74,6 @@ public final class OpenAiProvider implements ChatProvider {
     @Override
     public Generation stream(CompletionRequest request, GenerationListener listener) {
         HttpRequest.Builder http = HttpRequest.newBuilder(endpoint)
-                .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .header("Accept", "text/event-stream")
                 .POST(HttpRequest.BodyPublishers.ofString(body(request).toString()));
@@ -71,6 +81,7 @@ public final class OpenAiProvider implements ChatProvider {
             http.header("Authorization", "Bearer " + apiKey);
         }
         UpstreamCall call = new UpstreamCall(listener, scheduler, timeout.toMillis());
+        HttpClient client = clients[Math.floorMod(next.getAndIncrement(), clients.length)];
         call.started(client.sendAsync(http.build(), call));
         return call;
     }
