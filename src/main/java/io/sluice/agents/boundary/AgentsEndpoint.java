@@ -86,7 +86,7 @@ public class AgentsEndpoint {
         List<String> ids = session.getRequestParameterMap().get("clientId");
         String clientId = ids == null || ids.isEmpty() || ids.get(0).isBlank() ? "anonymous-" + Ids.newId()
                 : ids.get(0).strip();
-        AgentSession created = new AgentSession(owner, clientId, session, executors.work(),
+        AgentSession created = new AgentSession(owner, clientId, session, executors.writers(),
                 config.heartbeat().toNanos());
         if (clientId.length() > Followers.MAX_CLIENT_ID) {
             refuse(session, "BAD_FRAME", "clientId is longer than " + Followers.MAX_CLIENT_ID + " characters");
@@ -146,7 +146,7 @@ public class AgentsEndpoint {
     public void closed(Session session, CloseReason reason) {
         AgentSession s = agentSession;
         if (s != null) {
-            s.closed();
+            s.clientGone();
         }
     }
 
@@ -155,7 +155,7 @@ public class AgentsEndpoint {
         LOG.log(Level.FINE, "a /ws/agents session failed", failure);
         AgentSession s = agentSession;
         if (s != null) {
-            s.closed();
+            s.clientGone();
         }
     }
 

@@ -1,63 +1,58 @@
 package io.sluice.agents.control;
 
-import static io.sluice.platform.control.JsonP.JSON;
-
+import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
-import io.sluice.streams.control.Follower;
-import io.sluice.streams.control.ResumeGrace;
+import io.sluice.streams.control.EventLog;
+import io.sluice.streams.control.MemoryEventLog;
+import io.sluice.streams.control.Pump;
 import io.sluice.streams.control.Stream;
-import io.sluice.streams.control.StreamEvent;
-import jakarta.json.JsonObject;
-import jakarta.json.JsonObjectBuilder;
-import jakarta.json.JsonReader;
-import jakarta.json.JsonString;
-import java.io.StringReader;
+import io.sluice.streams.control.StreamEntry;
+import io.sluice.streams.control.StreamStatus;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One multi-agent run (API.md section 5): a small pipeline of agents over the providers, whose output is one
- * log of frames that any number of its owner's WebSocket sessions follow.
+ * One multi-agent run (API.md section 5): a small pipeline of agents over the providers, whose output is one log of
+ * typed {@link AgentFrame}s that any number of its owner's WebSocket sessions follow.
  *
- * <p><b>The log.</b> Frames get sequence numbers 1, 2, 3, ... without gaps across all agents, so "the frames after
- * N" is an index: {@code run_started} first, then {@code agent_status} ({@code running}, then one of
- * {@code completed}, {@code stopped}, {@code error}) and {@code agent_output} frames, and {@code run_complete}
- * last. An {@code agent_output} frame stores only a range of its agent's text, which lives in the agent's
- * {@link Stream}; its JSON is rendered when a session reads it.
+ * <p><b>The log.</b> An {@link EventLog} whose ids are the frames' sequence numbers, 1, 2, 3, ... without gaps across
+ * all agents: {@code run_started} first, then {@code agent_status} ({@code running}, then one of {@code completed},
+ * {@code stopped}, {@code error}) and {@code agent_output} frames, and {@code run_complete} last. Frames are rendered
+ * as JSON at the edge, once for all the sessions at that sequence ({@link #framesAfter}).
  *
- * <p><b>Agents.</b> Each agent's generation is a stream of the hub ({@link Starter}), so it inherits its
- * cancellation, coalescing, retention and persistence (the agent's message is saved when its stream ends, before
- * its terminal event). The run follows each agent's stream as a {@link Follower} and turns its events into frames,
- * in order. An agent starts when every agent it depends on has ended and a slot is free: at most
- * {@code maxParallel} agents of the run at once, and the owner's {@link Slots}. If an agent it depends on ended in
- * {@code error}, it ends in {@code error} too ({@code DEPENDENCY_FAILED}) without calling the upstream; a
- * dependency that was stopped passes on the text it produced so far.
+ * <p><b>Agents.</b> Each agent's generation is a stream of the hub ({@link Starter}), so it inherits its cancellation,
+ * coalescing, retention and persistence (the agent's message is saved when its stream ends, before its terminal
+ * entry). The run follows each agent's stream log through its typed entries (a {@link Pump} per agent; no JSON is
+ * parsed) and turns them into frames, in order. When agents start is decided by an {@link AgentSchedule}; an agent
+ * also needs one of the owner's {@link Slots}.
  *
  * <p><b>Ending.</b> {@link #stop} ends one agent or the whole run (cancelling upstream requests at once). While no
  * session follows the run for the resume grace period, the run is stopped as abandoned (its agents' text saved as
- * {@code partial}). When every agent has ended, the {@link Outcome} runs (it records the run), then
- * {@code run_complete} is appended with the run's status: {@code completed} (every agent completed),
- * {@code stopped} (the run was stopped or abandoned), {@code error} (every agent failed), else {@code partial}.
+ * {@code partial}). When every agent has ended, the {@link Outcome} records the run, then {@code run_complete} is
+ * appended with the run's status: {@code completed} (every agent completed), {@code stopped} (the run was stopped or
+ * abandoned), {@code error} (every agent failed), else {@code partial}.
  *
- * <p>Thread safety: the state is guarded by {@code this}; agent streams, sessions and timers call in from any
- * thread. No lock of the run is held while calling a stream, the starter or the outcome.
+ * <p>Thread safety: the state is guarded by {@code this}; agent feeds, sessions and timers call in from any thread.
+ * No lock of the run is held while calling into a stream's generation, the starter, the slots or the outcome.
  */
 public final class AgentRun {
 
     private static final Logger LOG = Logger.getLogger(AgentRun.class.getName());
-    /** Stream events read per batch by an agent's feed. */
+    /** Stream entries read per batch by an agent's feed. */
     private static final int BATCH = 64;
+    /** Rendered frames kept for the sessions at the same sequence: 8 slots, by sequence. */
+    private static final int RENDERED_SLOTS = 8;
 
     /** The status of an agent, as {@code agent_status} frames carry it ({@link #wire()}). */
     public enum AgentStatus {
@@ -84,110 +79,88 @@ public final class AgentRun {
     /** Starts one agent's generation as a stream of the hub. */
     public interface Starter {
         /**
-         * @throws ProblemException 429 when the owner or the node runs too many streams; the agent then ends in
-         *                          {@code error} with code {@code TOO_MANY_STREAMS}
+         * @throws ProblemException 429 or 503 when the owner or the node runs too many streams; the agent then ends
+         *                          in {@code error} with code {@code TOO_MANY_STREAMS}
          */
         Stream start(AgentRun run, AgentSpec agent, CompletionRequest request);
     }
 
     /** The owner's agent slots, shared by all their runs. */
     public interface Slots {
-        /** Runs {@code granted} (on an executor) once a slot is free; the holder must {@link #release} it. */
+        /** Runs {@code granted} (on an executor, never on the calling thread) once a slot is free. */
         void acquire(Runnable granted);
 
+        /** Gives a slot back. */
         void release();
     }
 
     /** What happens when every agent has ended, before {@code run_complete}: recording the run. */
     public interface Outcome {
-        void ended(AgentRun run);
+        /** @return completes when the run's end is recorded (or failed to be) */
+        CompletionStage<?> ended(AgentRun run);
     }
 
-    /** A frame of the log, rendered. */
+    /** A frame of the log, rendered: its sequence and JSON text. */
     public record RunFrame(long sequence, String json) {
     }
 
-    /** A frame: rendered JSON, or a range of an agent's content or reasoning. */
-    private record Frame(String json, Agent agent, boolean reasoning, int from, int to) {
+    /**
+     * An agent's state.
+     *
+     * @param streamId its stream, or {@code null} when it never started
+     * @param code     the error code of a failed agent, else {@code null}
+     */
+    public record AgentState(String name, AgentStatus status, String streamId, String code) {
     }
 
-    /** One agent of the run; it follows its stream and turns its events into frames. */
-    private final class Agent implements Follower {
+    /** One agent of the run. */
+    private static final class Agent {
         final AgentSpec spec;
-        AgentStatus status = AgentStatus.WAITING;
-        boolean holdsRunSlot;
-        boolean holdsOwnerSlot;
         Stream stream;
         String stopReason;
-        String stopMessageStatus;
-        int contentEmitted;
-        int reasoningEmitted;
+        MessageStatus stopStatus;
         String code;
         String error;
-        private long cursor;
-        private final AtomicInteger wakeups = new AtomicInteger();
+        boolean holdsOwnerSlot;
 
         Agent(AgentSpec spec) {
             this.spec = spec;
         }
+    }
+
+    /** Follows an agent's stream log and turns its entries into the run's frames. */
+    private final class Feed extends Pump {
+        private final Agent agent;
+        private final Stream stream;
+        private long cursor;
+
+        Feed(Agent agent, Stream stream) {
+            super(executor);
+            this.agent = agent;
+            this.stream = stream;
+        }
 
         @Override
-        public void wake() {
-            if (wakeups.getAndIncrement() == 0) {
-                executor.execute(this::drain);
+        protected void pump() {
+            List<EventLog.Logged<StreamEntry>> batch;
+            while (!(batch = stream.log().after(cursor, BATCH)).isEmpty()) {
+                for (EventLog.Logged<StreamEntry> logged : batch) {
+                    cursor = logged.id();
+                    StreamEntry entry = logged.entry();
+                    if (entry instanceof StreamEntry.Delta d) {
+                        output(agent, d.reasoning(), d.text());
+                    } else if (entry instanceof StreamEntry.Ended e) {
+                        ended(agent, e.end());
+                        close();
+                        return;
+                    }
+                }
             }
         }
 
-        /** Reads the stream's new events in order; one drain at a time per agent (the wakeups counter). */
-        private void drain() {
-            int seen;
-            do {
-                seen = wakeups.get();
-                Stream s = stream;
-                List<StreamEvent> events = s.eventsAfter(cursor, BATCH);
-                while (!events.isEmpty()) {
-                    for (StreamEvent event : events) {
-                        cursor = event.id();
-                        if (handle(event)) {
-                            s.detach(this);
-                            return;
-                        }
-                    }
-                    events = s.eventsAfter(cursor, BATCH);
-                }
-            } while (!wakeups.compareAndSet(seen, 0));
-        }
-
-        /** @return whether the event was the stream's last */
-        private boolean handle(StreamEvent event) {
-            switch (event.name()) {
-                case "message" -> {
-                    JsonObject data = parse(event.data());
-                    if (data.get("delta") instanceof JsonString delta) {
-                        output(this, false, delta.getString().length());
-                    } else if (data.get("reasoning") instanceof JsonString reasoning) {
-                        output(this, true, reasoning.getString().length());
-                    }
-                    return false;
-                }
-                case "done" -> {
-                    agentEnded(this, AgentStatus.COMPLETED, null, null);
-                    return true;
-                }
-                case "stopped" -> {
-                    agentEnded(this, AgentStatus.STOPPED, null, null);
-                    return true;
-                }
-                case "error" -> {
-                    JsonObject data = parse(event.data());
-                    agentEnded(this, AgentStatus.ERROR, data.getString("code", "UPSTREAM_ERROR"),
-                            data.getString("error", "the agent's generation failed"));
-                    return true;
-                }
-                default -> {
-                    return false;
-                }
-            }
+        @Override
+        protected void closed() {
+            stream.unfollow(this);
         }
     }
 
@@ -197,22 +170,19 @@ public final class AgentRun {
     private final String conversationId;
     private final String model;
     private final Instant createdAt = Instant.now();
-    private final List<Agent> agents = new ArrayList<>();
+    private final Map<String, Agent> agents = new LinkedHashMap<>();
+    private final AgentSchedule schedule;
+    private final EventLog<AgentFrame> log;
     private final Executor executor;
     private final ScheduledExecutorService scheduler;
-    private final int maxParallel;
-    private final ResumeGrace grace;
     private final Starter starter;
     private final Slots slots;
     private final Outcome outcome;
-    private final Set<Follower> followers = ConcurrentHashMap.newKeySet();
+    private final RunFrame[] rendered = new RunFrame[RENDERED_SLOTS];
 
-    private final List<Frame> log = new ArrayList<>();
-    private int active;
     private boolean stopping;
     private String stopReason;
     private boolean ending;
-    private boolean terminated;
     private RunStatus status = RunStatus.RUNNING;
     private Instant endedAt;
     private Runnable onTerminated = () -> { };
@@ -222,6 +192,7 @@ public final class AgentRun {
      * @param agents         the run's agents, each after those it depends on ({@link Roster#select})
      * @param conversationId the conversation the run's messages are saved in
      * @param model          the model to ask, or {@code null} for the default
+     * @param executor       runs the agents' feeds (CPU work that never blocks)
      * @param maxParallel    most agents of this run generating at once, at least 1
      * @param resumeGraceMs  how long the run goes on with no session following it, in ms
      */
@@ -234,12 +205,12 @@ public final class AgentRun {
         this.conversationId = conversationId;
         this.model = model;
         for (AgentSpec spec : agents) {
-            this.agents.add(new Agent(spec));
+            this.agents.put(spec.name(), new Agent(spec));
         }
+        this.schedule = new AgentSchedule(agents, maxParallel);
+        this.log = new MemoryEventLog<>(resumeGraceMs);
         this.executor = executor;
         this.scheduler = scheduler;
-        this.maxParallel = Math.max(1, maxParallel);
-        this.grace = new ResumeGrace(resumeGraceMs);
         this.starter = starter;
         this.slots = slots;
         this.outcome = outcome;
@@ -253,34 +224,32 @@ public final class AgentRun {
      * @param onTerminated told once, after {@code run_complete} was appended
      */
     public void start(Runnable onTerminated) {
+        List<Agent> launch;
         synchronized (this) {
             this.onTerminated = onTerminated;
-            JsonObjectBuilder dependsOn = JSON.createObjectBuilder();
-            var names = JSON.createArrayBuilder();
-            for (Agent agent : agents) {
-                names.add(agent.spec.name());
-                var deps = JSON.createArrayBuilder();
-                agent.spec.dependsOn().forEach(deps::add);
-                dependsOn.add(agent.spec.name(), deps);
+            Map<String, List<String>> dependsOn = new LinkedHashMap<>();
+            for (Agent agent : agents.values()) {
+                dependsOn.put(agent.spec.name(), agent.spec.dependsOn());
             }
-            appendRendered(frame("run_started").add("task", task).add("agents", names).add("dependsOn", dependsOn)
-                    .add("conversationId", conversationId));
-            scheduleReady();
+            log.append(new AgentFrame.RunStarted(task, List.copyOf(agents.keySet()), dependsOn, conversationId));
+            launch = afterChange();
         }
-        armGrace(grace.graceMillis());
+        acquire(launch);
+        armGrace(log.graceLeftMillis());
     }
 
     /**
-     * Stops one agent, or the whole run when {@code agent} is {@code null}: running generations are cancelled at
-     * once (their text saved as {@code stopped}), waiting agents end without starting. Does nothing for an agent
-     * or run that already ended.
+     * Stops one agent, or the whole run when {@code agent} is {@code null}: running generations are cancelled at once
+     * (their text saved as {@code stopped} for a user's stop, else {@code partial}), waiting agents end without
+     * starting. Does nothing for an agent or run that already ended.
      *
      * @param reason {@code user}, {@code client_disconnected} or {@code server_shutdown}
      * @throws IllegalArgumentException when the run has no agent of that name
      */
     public void stop(String agent, String reason) {
-        String messageStatus = "user".equals(reason) ? "stopped" : "partial";
+        MessageStatus messageStatus = Stream.End.USER.equals(reason) ? MessageStatus.STOPPED : MessageStatus.PARTIAL;
         List<Agent> toCancel = new ArrayList<>();
+        List<Agent> launch;
         synchronized (this) {
             List<Agent> targets;
             if (agent == null) {
@@ -289,27 +258,25 @@ public final class AgentRun {
                 }
                 stopping = true;
                 stopReason = reason;
-                targets = agents;
+                targets = List.copyOf(agents.values());
             } else {
                 targets = List.of(find(agent));
             }
             for (Agent a : targets) {
-                if (a.status == AgentStatus.WAITING) {
-                    if (a.holdsRunSlot) {
-                        a.holdsRunSlot = false;
-                        active--;
-                    }
+                AgentStatus s = schedule.status(a.spec.name());
+                if (s == AgentStatus.WAITING) {
                     setStatus(a, AgentStatus.STOPPED);
-                } else if (a.status == AgentStatus.RUNNING) {
+                } else if (s == AgentStatus.RUNNING) {
                     a.stopReason = reason;
-                    a.stopMessageStatus = messageStatus;
+                    a.stopStatus = messageStatus;
                     if (a.stream != null) {
                         toCancel.add(a);
                     }
                 }
             }
-            afterChange();
+            launch = afterChange();
         }
+        acquire(launch);
         for (Agent a : toCancel) {
             a.stream.stop(reason, messageStatus);
         }
@@ -318,48 +285,50 @@ public final class AgentRun {
     // --- sessions
 
     /** A session follows the run from now; counts as the owner's attention for the resume grace. */
-    public void attach(Follower follower) {
-        followers.add(follower);
-        grace.attended();
-        follower.wake();
+    public void follow(io.sluice.streams.control.Follower follower) {
+        log.follow(follower);
     }
 
     /** A session no longer follows the run; with none left, the resume grace starts now. */
-    public void detach(Follower follower) {
-        followers.remove(follower);
-        grace.detached();
+    public void unfollow(io.sluice.streams.control.Follower follower) {
+        log.unfollow(follower);
     }
 
     /** Number of sessions following the run. */
     public int followerCount() {
-        return followers.size();
+        return log.followerCount();
     }
 
     // --- reading
 
     /**
-     * The frames after sequence {@code after}, at most {@code max}, rendered.
+     * The frames after sequence {@code after}, at most {@code max}, rendered (once for all readers at that sequence).
      *
      * @param after the last sequence the reader has (0 for all)
      */
-    public synchronized List<RunFrame> framesAfter(long after, int max) {
-        int from = (int) Math.max(0, Math.min(after, log.size()));
-        int to = Math.min(log.size(), from + max);
-        List<RunFrame> frames = new ArrayList<>(to - from);
-        for (int i = from; i < to; i++) {
-            frames.add(new RunFrame(i + 1, render(i)));
+    public List<RunFrame> framesAfter(long after, int max) {
+        List<EventLog.Logged<AgentFrame>> logged = log.after(after, max);
+        List<RunFrame> frames = new ArrayList<>(logged.size());
+        for (EventLog.Logged<AgentFrame> l : logged) {
+            int slot = (int) (l.id() % RENDERED_SLOTS);
+            RunFrame cached = rendered[slot]; // a benign race: RunFrame is immutable
+            if (cached == null || cached.sequence() != l.id()) {
+                cached = new RunFrame(l.id(), AgentFrames.render(id, l.id(), l.entry()));
+                rendered[slot] = cached;
+            }
+            frames.add(cached);
         }
         return frames;
     }
 
     /** Sequence of the last frame (0 when none). */
-    public synchronized long lastSequence() {
-        return log.size();
+    public long lastSequence() {
+        return log.lastId();
     }
 
     /** Whether {@code run_complete} is in the log. */
-    public synchronized boolean terminated() {
-        return terminated;
+    public boolean terminated() {
+        return log.terminated();
     }
 
     public synchronized RunStatus status() {
@@ -373,29 +342,16 @@ public final class AgentRun {
     /** The status of each agent, in run order. */
     public synchronized List<AgentState> agentStates() {
         List<AgentState> states = new ArrayList<>(agents.size());
-        for (Agent a : agents) {
-            states.add(new AgentState(a.spec.name(), a.status, a.stream == null ? null : a.stream.id(), a.code));
+        for (Agent a : agents.values()) {
+            states.add(new AgentState(a.spec.name(), schedule.status(a.spec.name()),
+                    a.stream == null ? null : a.stream.id(), a.code));
         }
         return states;
     }
 
-    /**
-     * An agent's state.
-     *
-     * @param streamId its stream, or {@code null} when it never started
-     * @param code     the error code of a failed agent, else {@code null}
-     */
-    public record AgentState(String name, AgentStatus status, String streamId, String code) {
-    }
-
     /** Whether the run has an agent of that name. */
     public boolean hasAgent(String name) {
-        for (Agent a : agents) {
-            if (a.spec.name().equals(name)) {
-                return true;
-            }
-        }
-        return false;
+        return agents.containsKey(name);
     }
 
     public String id() {
@@ -424,7 +380,7 @@ public final class AgentRun {
 
     /** The agents' names, in run order. */
     public List<String> agentNames() {
-        return agents.stream().map(a -> a.spec.name()).toList();
+        return List.copyOf(agents.keySet());
     }
 
     /** Why the run was stopped ({@code user}, {@code client_disconnected}, ...), or {@code null}. */
@@ -435,55 +391,44 @@ public final class AgentRun {
     // --- inside
 
     private Agent find(String name) {
-        for (Agent a : agents) {
-            if (a.spec.name().equals(name)) {
-                return a;
-            }
+        Agent a = agents.get(name);
+        if (a == null) {
+            throw new IllegalArgumentException("the run has no agent named " + name);
         }
-        throw new IllegalArgumentException("the run has no agent named " + name);
+        return a;
     }
 
-    /** Starts what can start, or completes the run; called with the lock held after every change. */
-    private void afterChange() {
+    /**
+     * After every change, with the lock held: ends the agents whose dependencies failed, picks the agents to launch
+     * (returned: the caller asks for their owner slots off the lock), and completes the run when all have ended.
+     */
+    private List<Agent> afterChange() {
+        List<Agent> launch = new ArrayList<>();
         if (!stopping) {
-            scheduleReady();
+            AgentSchedule.Step step = schedule.step();
+            for (AgentSpec failed : step.failed()) {
+                Agent a = agents.get(failed.name());
+                a.code = "DEPENDENCY_FAILED";
+                a.error = "an agent it depends on failed";
+                log.append(new AgentFrame.Status(a.spec.name(), AgentStatus.ERROR, a.code, a.error));
+            }
+            for (AgentSpec spec : step.launch()) {
+                launch.add(agents.get(spec.name()));
+            }
         }
-        if (!ending && agents.stream().allMatch(a -> a.status.ended())) {
+        if (!ending && schedule.allEnded()) {
             ending = true;
             status = stopping ? RunStatus.STOPPED
-                    : agents.stream().allMatch(a -> a.status == AgentStatus.COMPLETED) ? RunStatus.COMPLETED
-                    : agents.stream().allMatch(a -> a.status == AgentStatus.ERROR) ? RunStatus.ERROR
+                    : schedule.all(AgentStatus.COMPLETED) ? RunStatus.COMPLETED
+                    : schedule.all(AgentStatus.ERROR) ? RunStatus.ERROR
                     : RunStatus.PARTIAL;
             executor.execute(this::recordAndTerminate);
         }
+        return launch;
     }
 
-    private void scheduleReady() {
-        for (Agent a : agents) {
-            if (a.status != AgentStatus.WAITING || a.holdsRunSlot) {
-                continue;
-            }
-            boolean depsEnded = true;
-            boolean depFailed = false;
-            for (String dep : a.spec.dependsOn()) {
-                AgentStatus s = find(dep).status;
-                depsEnded &= s.ended();
-                depFailed |= s == AgentStatus.ERROR;
-            }
-            if (!depsEnded) {
-                continue;
-            }
-            if (depFailed) {
-                a.code = "DEPENDENCY_FAILED";
-                a.error = "an agent it depends on failed";
-                setStatus(a, AgentStatus.ERROR);
-                continue; // the caller's completion check sees it; dependents of it are handled on the next change
-            }
-            if (active >= maxParallel) {
-                return;
-            }
-            active++;
-            a.holdsRunSlot = true;
+    private void acquire(List<Agent> launch) {
+        for (Agent a : launch) {
             slots.acquire(() -> launch(a));
         }
     }
@@ -492,24 +437,25 @@ public final class AgentRun {
     private void launch(Agent a) {
         CompletionRequest request;
         synchronized (this) {
-            if (a.status != AgentStatus.WAITING) {
+            if (schedule.status(a.spec.name()) != AgentStatus.WAITING) {
                 slots.release(); // stopped while it waited for the slot
                 return;
             }
             a.holdsOwnerSlot = true;
             List<AgentPrompts.Input> inputs = new ArrayList<>();
             for (String dep : a.spec.dependsOn()) {
-                Agent d = find(dep);
+                Agent d = agents.get(dep);
                 inputs.add(new AgentPrompts.Input(dep, d.stream == null ? "" : d.stream.content()));
             }
             request = AgentPrompts.request(model, a.spec, task, inputs);
-            setStatus(a, AgentStatus.RUNNING);
+            schedule.started(a.spec.name());
+            log.append(new AgentFrame.Status(a.spec.name(), AgentStatus.RUNNING, null, null));
         }
         Stream stream;
         try {
             stream = starter.start(this, a.spec, request);
         } catch (RuntimeException e) {
-            boolean busy = e instanceof ProblemException p && p.status() == 429;
+            boolean busy = e instanceof ProblemException p && (p.status() == 429 || p.status() == 503);
             if (!busy) {
                 LOG.log(Level.SEVERE, "run " + id + ": agent " + a.spec.name() + " could not start", e);
             }
@@ -518,107 +464,92 @@ public final class AgentRun {
             return;
         }
         String cancel;
-        String messageStatus;
+        MessageStatus cancelStatus;
         synchronized (this) {
             a.stream = stream;
             cancel = a.stopReason;
-            messageStatus = a.stopMessageStatus;
+            cancelStatus = a.stopStatus;
         }
-        stream.attach(a);
+        stream.follow(new Feed(a, stream));
         if (cancel != null) {
-            stream.stop(cancel, messageStatus);
+            stream.stop(cancel, cancelStatus);
         }
     }
 
-    private void output(Agent a, boolean reasoning, int length) {
-        if (length == 0) {
+    private void output(Agent a, boolean reasoning, String text) {
+        if (text.isEmpty()) {
             return;
         }
         synchronized (this) {
-            int from;
-            if (reasoning) {
-                from = a.reasoningEmitted;
-                a.reasoningEmitted += length;
-            } else {
-                from = a.contentEmitted;
-                a.contentEmitted += length;
-            }
-            append(new Frame(null, a, reasoning, from, from + length));
+            log.append(new AgentFrame.Output(a.spec.name(), reasoning, text));
+        }
+    }
+
+    /** The agent's stream ended: its status and error come from the typed end, not from rendered JSON. */
+    private void ended(Agent a, Stream.End end) {
+        if (end.status() == StreamStatus.COMPLETED) {
+            agentEnded(a, AgentStatus.COMPLETED, null, null);
+        } else if (end.status() == StreamStatus.STOPPED) {
+            agentEnded(a, AgentStatus.STOPPED, null, null);
+        } else {
+            agentEnded(a, AgentStatus.ERROR, end.failure() != null ? end.failure().code().name() : "UPSTREAM_ERROR",
+                    end.failure() != null ? end.failure().getMessage() : "the agent's generation failed");
         }
     }
 
     private void agentEnded(Agent a, AgentStatus how, String code, String error) {
         boolean release;
+        List<Agent> launch;
         synchronized (this) {
-            if (a.status.ended()) {
+            if (schedule.status(a.spec.name()).ended()) {
                 return;
             }
             a.code = code;
             a.error = error;
             release = a.holdsOwnerSlot;
             a.holdsOwnerSlot = false;
-            if (a.holdsRunSlot) {
-                a.holdsRunSlot = false;
-                active--;
-            }
             setStatus(a, how);
-            afterChange();
+            launch = afterChange();
         }
         if (release) {
             slots.release();
         }
+        acquire(launch);
     }
 
     private void setStatus(Agent a, AgentStatus s) {
-        a.status = s;
-        JsonObjectBuilder frame = frame("agent_status").add("agent", a.spec.name()).add("status", s.wire());
-        if (s == AgentStatus.ERROR) {
-            frame.add("code", a.code).add("error", a.error);
-        }
-        appendRendered(frame);
+        schedule.ended(a.spec.name(), s);
+        log.append(new AgentFrame.Status(a.spec.name(), s, s == AgentStatus.ERROR ? a.code : null,
+                s == AgentStatus.ERROR ? a.error : null));
     }
 
     private void recordAndTerminate() {
+        CompletionStage<?> recorded;
         try {
-            outcome.ended(this);
+            recorded = outcome.ended(this);
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "run " + id + ": its end could not be recorded", e);
+            terminate();
+            return;
         }
+        recorded.whenComplete((ok, failure) -> {
+            if (failure != null) {
+                LOG.log(Level.SEVERE, "run " + id + ": its end could not be recorded", failure);
+            }
+            terminate();
+        });
+    }
+
+    private void terminate() {
+        RunStatus how;
         Runnable told;
         synchronized (this) {
             endedAt = Instant.now();
-            appendRendered(frame("run_complete").add("status", status.wire()));
-            terminated = true;
+            how = status;
             told = onTerminated;
         }
+        log.terminate(new AgentFrame.Complete(how));
         told.run();
-    }
-
-    /** A frame builder with {@code type} and {@code runId}; {@link #appendRendered} adds the sequence. */
-    private JsonObjectBuilder frame(String type) {
-        return JSON.createObjectBuilder().add("type", type).add("runId", id);
-    }
-
-    private void appendRendered(JsonObjectBuilder frame) {
-        append(new Frame(frame.add("sequence", log.size() + 1).build().toString(), null, false, 0, 0));
-    }
-
-    private void append(Frame frame) {
-        log.add(frame);
-        for (Follower follower : followers) {
-            follower.wake();
-        }
-    }
-
-    private String render(int index) {
-        Frame f = log.get(index);
-        if (f.json() != null) {
-            return f.json();
-        }
-        return frame("agent_output").add("agent", f.agent().spec.name())
-                .add(f.reasoning() ? "reasoning" : "content", f.agent().stream.slice(f.reasoning(), f.from(), f.to()))
-                .add("sequence", index + 1)
-                .build().toString();
     }
 
     private void armGrace(long delayMillis) {
@@ -630,18 +561,12 @@ public final class AgentRun {
             if (ending || stopping) {
                 return;
             }
-            long next = grace.nextCheckMillis(!followers.isEmpty());
-            if (next > 0) {
-                armGrace(next);
+            long left = log.graceLeftMillis();
+            if (left > 0) {
+                armGrace(left);
                 return;
             }
         }
-        stop(null, "client_disconnected");
-    }
-
-    private static JsonObject parse(String json) {
-        try (JsonReader reader = JSON.createReader(new StringReader(json))) {
-            return reader.readObject();
-        }
+        stop(null, Stream.End.CLIENT_DISCONNECTED);
     }
 }

@@ -9,12 +9,17 @@ import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.Providers;
+import io.sluice.providers.control.ChatProvider;
 import io.sluice.streams.control.Answers;
+import io.sluice.streams.control.GroupCommit;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamHub;
+import io.sluice.streams.control.StreamSpec;
 import io.sluice.streams.control.StreamType;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.BeforeDestroyed;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonValue;
@@ -23,6 +28,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,6 +60,8 @@ public class AgentRuns {
     Providers providers;
     @Inject
     AgentStore store;
+    @Inject
+    GroupCommit commits;
 
     private final ConcurrentHashMap<String, AgentRun> runs = new ConcurrentHashMap<>();
     /** Running runs per owner. */
@@ -159,8 +167,9 @@ public class AgentRuns {
     private Stream startAgent(AgentRun run, AgentSpec spec, CompletionRequest request, int seq) {
         String upstreamJson = request.toOpenAiJson().toString();
         var first = JSON.createObjectBuilder().add("runId", run.id()).add("agent", spec.name()).build();
-        return hub.start(run.owner(), StreamType.AGENT, run.id(), run.conversationId(),
-                providers.forModel(request.model()), request, first,
+        ChatProvider provider = providers.forModel(request.model());
+        return hub.start(run.owner(), new StreamSpec(Ids.newId(), StreamType.AGENT, run.id(), run.conversationId(),
+                        request.model()), listener -> provider.stream(request, listener), first,
                 (stream, end) -> saveMessage(run, spec, seq, upstreamJson, stream, end));
     }
 
@@ -172,8 +181,14 @@ public class AgentRuns {
         return store.saveAgentMessage(message) ? message.getId() : null;
     }
 
-    private void recordEnd(AgentRun run) {
-        store.ended(run.id(), run.status().wire(), run.stopReason(), Instant.now());
+    private CompletionStage<?> recordEnd(AgentRun run) {
+        String status = run.status().wire();
+        String reason = run.stopReason();
+        Instant endedAt = Instant.now();
+        return commits.submit(() -> {
+            store.ended(run.id(), status, reason, endedAt);
+            return null;
+        });
     }
 
     /**
@@ -215,12 +230,20 @@ public class AgentRuns {
                 TimeUnit.MILLISECONDS);
     }
 
-    /** Server shutdown: running runs are stopped and their agents' text saved as partial. */
+    /**
+     * Undeploy or SIGTERM, before any application bean is destroyed: running runs are stopped and their agents' text
+     * saved as partial ({@code server_shutdown}); the hub then waits for their streams to be saved.
+     */
+    void beforeShutdown(@Observes @BeforeDestroyed(ApplicationScoped.class) Object event) {
+        shutdown();
+    }
+
+    /** Stops the running runs; idempotent. */
     @PreDestroy
     void shutdown() {
         for (AgentRun run : List.copyOf(runs.values())) {
             try {
-                run.stop(null, "server_shutdown");
+                run.stop(null, Stream.End.SERVER_SHUTDOWN);
             } catch (RuntimeException e) {
                 LOG.log(Level.FINE, "stopping run " + run.id(), e);
             }

@@ -2,6 +2,7 @@ package io.sluice.agents.control;
 
 import io.sluice.streams.control.Follower;
 import io.sluice.streams.control.GuardedConnection;
+import io.sluice.streams.control.Pump;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
 import java.io.IOException;
@@ -12,25 +13,24 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One {@code /ws/agents} WebSocket session (API.md section 5): it follows any number of its owner's runs, each
- * from its own cursor into the run's log, and sends their frames with the asynchronous remote, one frame in
- * flight at a time. A slow client therefore never blocks a run or another session: it only falls behind, and is
- * caught up from the run's log; its memory does not grow with the lag.
+ * One {@code /ws/agents} WebSocket session (API.md section 5): a {@link Pump} that follows any number of its owner's
+ * runs, each from its own cursor into the run's log, and sends their frames with the asynchronous remote, one frame in
+ * flight at a time. A slow client therefore never blocks a run or another session: it only falls behind, and is caught
+ * up from the run's log; its memory does not grow with the lag.
  *
- * <p>{@code error} frames answering the client's own frames go through a small queue, sent before run frames; a
- * client that lets more than {@value #MAX_PENDING_ERRORS} pile up unread is closed (1008).
+ * <p>{@code error} frames answering the client's own frames go through a small queue, sent before run frames; a client
+ * that lets more than {@value #MAX_PENDING_ERRORS} pile up unread is closed (1008).
  *
- * <p>Registered with the {@link io.sluice.streams.control.ConnectionGuard} as a {@link GuardedConnection}: pinged
- * every heartbeat with a WebSocket ping, and reaped when a send has been stuck, or no pong has come, for two
- * heartbeat periods beyond the first.
+ * <p>Registered with the {@link io.sluice.streams.control.ConnectionGuard} as a {@link GuardedConnection}: pinged every
+ * heartbeat with a WebSocket ping, and reaped when a send has been stuck, or no pong has come, for two heartbeat
+ * periods beyond the first.
  */
-public final class AgentSession implements GuardedConnection {
+public final class AgentSession extends Pump implements GuardedConnection {
 
     private static final Logger LOG = Logger.getLogger(AgentSession.class.getName());
     /** Most unread {@code error} frames before the session is closed. */
@@ -61,9 +61,10 @@ public final class AgentSession implements GuardedConnection {
     private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
     private final AtomicInteger pendingErrors = new AtomicInteger();
-    private final AtomicInteger wakeups = new AtomicInteger();
-    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile Runnable onClose = () -> { };
+    private volatile CloseReason closeReason = new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "closed by the server");
+    private volatile boolean abandoned;
+    private volatile boolean clientGone;
     private volatile boolean inFlight;
     private volatile long sendStartedNanos;
     private volatile long lastPongNanos = System.nanoTime();
@@ -71,9 +72,11 @@ public final class AgentSession implements GuardedConnection {
 
     /**
      * @param clientId       the tab's id, never {@code null}
+     * @param executor       runs the session's pump (it never blocks: sends are asynchronous)
      * @param heartbeatNanos the guard's heartbeat period, in ns
      */
     public AgentSession(String owner, String clientId, Session ws, Executor executor, long heartbeatNanos) {
+        super(executor);
         this.owner = owner;
         this.clientId = clientId;
         this.ws = ws;
@@ -96,27 +99,32 @@ public final class AgentSession implements GuardedConnection {
     }
 
     @Override
-    public void open(Runnable onClose) {
+    public void onClose(Runnable onClose) {
         this.onClose = onClose;
     }
 
+    /** Nothing to start: the session sends what it follows, and follows what its client asks for. */
+    @Override
+    public void start() {
+    }
+
     /**
-     * Follows {@code run} from the frame after {@code afterSequence}: the frames after it, then live ones. Following
-     * a run again moves the cursor (a {@code resume} on the same session).
+     * Follows {@code run} from the frame after {@code afterSequence}: the frames after it, then live ones. Following a
+     * run again moves the cursor (a {@code resume} on the same session).
      */
     public void follow(AgentRun run, long afterSequence) {
-        if (closed.get()) {
+        if (isClosed()) {
             return;
         }
         Subscription subscription = new Subscription(run, afterSequence);
         Subscription previous = subscriptions.put(run.id(), subscription);
         if (previous != null) {
-            run.detach(previous);
+            run.unfollow(previous);
         }
-        run.attach(subscription);
-        if (closed.get()) { // closed meanwhile: detach() may have missed this subscription
+        run.follow(subscription);
+        if (isClosed()) { // closed meanwhile: closed() may have missed this subscription
             subscriptions.remove(run.id(), subscription);
-            run.detach(subscription);
+            run.unfollow(subscription);
         }
     }
 
@@ -137,7 +145,7 @@ public final class AgentSession implements GuardedConnection {
 
     @Override
     public void ping() {
-        if (closed.get()) {
+        if (isClosed()) {
             return;
         }
         try {
@@ -156,75 +164,65 @@ public final class AgentSession implements GuardedConnection {
         return Math.max(0, Math.max(sending, silent));
     }
 
+    /** Forgets the session at once and closes its socket off the calling thread (1001). */
     @Override
     public void abandon() {
-        if (detach()) {
-            executor.execute(() -> closeSocket(new CloseReason(CloseReason.CloseCodes.GOING_AWAY,
-                    "no sign of life for two heartbeats")));
-        }
+        closeReason = new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "no sign of life for two heartbeats");
+        abandoned = true;
+        close();
     }
 
     /** Closes the session (1001, a replaced tab or a server shutdown); the runs go on. Idempotent. */
     @Override
-    public void close() {
-        close(new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "closed by the server"));
+    public void disconnect() {
+        close();
     }
 
     /** Closes the session with {@code reason}; the runs go on. Idempotent. */
     public void close(CloseReason reason) {
-        if (detach()) {
-            closeSocket(reason);
-        }
+        closeReason = reason;
+        close();
     }
 
     /** The socket is already closed (the client left): forget the session. Idempotent. */
-    public void closed() {
-        detach();
+    public void clientGone() {
+        clientGone = true;
+        close();
     }
 
-    private boolean detach() {
-        if (!closed.compareAndSet(false, true)) {
-            return false;
-        }
+    @Override
+    protected void closed() {
         for (Subscription subscription : subscriptions.values()) {
-            subscription.run.detach(subscription);
+            subscription.run.unfollow(subscription);
         }
         subscriptions.clear();
         onClose.run();
-        return true;
+        if (clientGone) {
+            return;
+        }
+        if (abandoned) {
+            executor.execute(this::closeSocket);
+        } else {
+            closeSocket();
+        }
     }
 
-    private void closeSocket(CloseReason reason) {
+    private void closeSocket() {
         try {
             if (ws.isOpen()) {
-                ws.close(reason);
+                ws.close(closeReason);
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.FINE, "closing a session", e);
         }
     }
 
-    private void wake() {
-        if (!closed.get() && wakeups.getAndIncrement() == 0) {
-            executor.execute(this::drain);
+    /** Sends the next frame unless one is in flight. */
+    @Override
+    protected void pump() {
+        if (inFlight) {
+            return;
         }
-    }
-
-    /** Sends the next frame unless one is in flight; runs on the executor, one at a time (wakeups counter). */
-    private void drain() {
-        int seen;
-        do {
-            seen = wakeups.get();
-            if (closed.get()) {
-                return;
-            }
-            if (!inFlight) {
-                sendNext();
-            }
-        } while (!wakeups.compareAndSet(seen, 0));
-    }
-
-    private void sendNext() {
         String error = errors.poll();
         if (error != null) {
             pendingErrors.decrementAndGet();
@@ -242,7 +240,7 @@ public final class AgentSession implements GuardedConnection {
             }
             if (s.run.terminated() && s.cursor >= s.run.lastSequence()) {
                 subscriptions.remove(s.run.id(), s); // done with this run: free it
-                s.run.detach(s);
+                s.run.unfollow(s);
             }
         }
     }

@@ -3,6 +3,7 @@ package io.sluice.chat.boundary;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.chat.control.Chats;
+import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.SluiceConfig;
@@ -88,7 +89,7 @@ public class ChatResource {
         followers.ensureRoomFor(owner);
         Stream stream = chats.startChat(owner, input.conversationId(), input.message(), input.model(),
                 input.systemPrompt());
-        followers.follow(owner, stream, new Stream.Resumption(0, null), clientId != null ? clientId : clientIdHeader,
+        followers.follow(owner, stream, Stream.Resumption.after(0), clientId != null ? clientId : clientIdHeader,
                 sink, sse);
     }
 
@@ -142,7 +143,7 @@ public class ChatResource {
         if ("unload".equals(reason)) {
             stream.abortOnUnload(config.unloadGraceMillis());
         } else {
-            stream.stop(reason, "stopped");
+            stream.stop(reason, MessageStatus.STOPPED);
         }
         return Response.noContent().build();
     }

@@ -7,30 +7,39 @@ import io.sluice.conversations.control.Turn;
 import io.sluice.conversations.entity.Conversation;
 import io.sluice.conversations.entity.Message;
 import io.sluice.platform.boundary.JsonBodies;
+import io.sluice.platform.control.Ids;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
+import io.sluice.providers.control.ChatProvider;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.Providers;
 import io.sluice.streams.control.Answers;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamHub;
+import io.sluice.streams.control.StreamRecords;
+import io.sluice.streams.control.StreamSpec;
 import io.sluice.streams.control.StreamStatus;
 import io.sluice.streams.control.StreamType;
 import io.sluice.streams.control.TaskPrompts;
+import io.sluice.streams.control.Transactions;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
 import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Starts the streams of API.md section 3 with what each type needs: chat turns (whose answer is saved as a
- * message when the stream ends, and whose first answer in a conversation starts a
- * {@code conversation_title} stream) and the typed tasks ({@code topic_title}, {@code prompt_optimization},
- * {@code system_prompt}, {@code conversation_title}).
+ * Starts the streams of API.md section 3 with what each type needs: chat turns (whose answer is saved as a message
+ * when the stream ends, and whose first completed answer in a conversation starts a {@code conversation_title}
+ * stream) and the typed tasks ({@code topic_title}, {@code prompt_optimization}, {@code system_prompt},
+ * {@code conversation_title}).
  */
 @ApplicationScoped
 public class Chats {
@@ -43,60 +52,84 @@ public class Chats {
     Providers providers;
     @Inject
     ConversationStore conversations;
-
+    @Inject
+    StreamRecords records;
+    @Inject
+    Transactions transactions;
+    @Inject
+    Event<AnswerSaved> answerSaved;
     @Inject
     SluiceConfig config;
 
     /**
-     * Validates a chat turn, begins it (the user message is saved) and starts its answer (API.md sections
-     * 2 and 3).
+     * Validates a chat turn, begins it and starts its answer (API.md sections 2 and 3). One transaction saves the
+     * user message (creating the conversation when none is given), reserves the answer's position and records the
+     * stream, before the upstream call.
      *
      * @param conversationId an existing conversation of the owner, or {@code null} for a new one
      * @throws ProblemException 400 for a blank message or invalid field, 404 for an unknown or foreign
-     *                          conversation, 429 at a cap; nothing is saved then
+     *                          conversation, 429 or 503 at a cap; nothing is saved then
      */
     public Stream startChat(String owner, String conversationId, String message, String model, String systemPrompt) {
         if (message == null || message.isBlank()) {
             throw ProblemException.badRequest("message is required and must not be blank");
         }
-        String effectiveModel = JsonBodies.optional(model, "model", Conversation.MAX_MODEL);
+        String requestedModel = JsonBodies.optional(model, "model", Conversation.MAX_MODEL);
         String prompt = JsonBodies.optional(systemPrompt, "systemPrompt", Conversation.MAX_SYSTEM_PROMPT);
         if (conversationId != null && conversationId.isBlank()) {
             throw ProblemException.badRequest("conversationId must not be blank; omit it for a new conversation");
         }
-        hub.ensureRoomFor(owner); // before the user message is saved: a refusal changes nothing
-        Turn turn = conversations.beginTurn(owner, conversationId, message, effectiveModel, prompt,
-                config.historyMessages());
-        return startTurn(turn);
+        StreamHub.Slot slot = hub.reserve(owner); // before the user message is saved: a refusal changes nothing
+        try {
+            String streamId = Ids.newId();
+            Instant now = Instant.now();
+            Turn turn = transactions.inNew(() -> {
+                Turn begun = conversations.beginTurn(owner, conversationId, message, requestedModel, prompt,
+                        config.historyMessages());
+                records.started(spec(streamId, begun), owner, now);
+                return begun;
+            });
+            return startTurn(slot, streamId, turn);
+        } catch (RuntimeException e) {
+            slot.release();
+            throw e;
+        }
+    }
+
+    private StreamSpec spec(String streamId, Turn turn) {
+        return new StreamSpec(streamId, StreamType.CHAT, turn.conversationId(), turn.conversationId(),
+                providers.effectiveModel(turn.model()));
     }
 
     /** Starts the answer of a begun turn; its first event carries the conversation and user message ids. */
-    public Stream startTurn(Turn turn) {
-        String model = providers.effectiveModel(turn.model());
+    private Stream startTurn(StreamHub.Slot slot, String streamId, Turn turn) {
+        StreamSpec spec = spec(streamId, turn);
         List<CompletionRequest.ChatMessage> messages = new ArrayList<>(turn.history().size() + 1);
         for (Turn.Entry entry : turn.history()) {
             messages.add(new CompletionRequest.ChatMessage(entry.role(), entry.content()));
         }
         messages.add(new CompletionRequest.ChatMessage("user", turn.message()));
-        CompletionRequest request = new CompletionRequest(model, turn.systemPrompt(), messages, StreamType.CHAT.wire());
+        CompletionRequest request = new CompletionRequest(spec.model(), turn.systemPrompt(), messages,
+                StreamType.CHAT.wire());
         String upstreamJson = request.toOpenAiJson().toString();
         JsonObject first = JSON.createObjectBuilder()
                 .add("conversationId", turn.conversationId())
                 .add("userMessageId", turn.userMessageId())
                 .build();
-        return hub.start(turn.owner(), StreamType.CHAT, turn.conversationId(), turn.conversationId(),
-                providers.forModel(model), request, first, (stream, end) -> saveAnswer(turn, upstreamJson, stream, end));
+        ChatProvider provider = providers.forModel(spec.model());
+        return hub.start(slot, spec, listener -> provider.stream(request, listener), first,
+                (stream, end) -> saveAnswer(turn, upstreamJson, stream, end), true);
     }
 
     /**
      * Starts a typed stream.
      *
-     * @param relatedId for {@code conversation_title} the conversation (which must be the owner's), else an
-     *                  opaque id of the client's choosing, or {@code null}
+     * @param relatedId for {@code conversation_title} the conversation (which must be the owner's), else an opaque id
+     *                  of the client's choosing, or {@code null}
      * @param input     the text the type reads ({@code topic_title}, {@code prompt_optimization},
      *                  {@code system_prompt}); ignored for {@code conversation_title}
      * @param name      the assistant's name for {@code system_prompt}, or {@code null}
-     * @throws io.sluice.problems.control.ProblemException 404 for someone else's conversation, 429 at a cap
+     * @throws ProblemException 404 for someone else's conversation, 429 or 503 at a cap
      */
     public Stream startTask(String owner, StreamType type, String relatedId, String input, String name, String model) {
         String effective = providers.effectiveModel(model);
@@ -108,38 +141,53 @@ public class Chats {
                 String[] exchange = conversations.firstExchange(owner, relatedId);
                 yield TaskPrompts.conversationTitle(effective, exchange[0], exchange[1]);
             }
-            case CHAT -> throw new IllegalArgumentException("chat streams start with startTurn");
+            case CHAT -> throw new IllegalArgumentException("chat streams start with startChat");
             case AGENT -> throw new IllegalArgumentException("agent streams start in a multi-agent run");
         };
+        return startTask(owner, type, relatedId, request);
+    }
+
+    private Stream startTask(String owner, StreamType type, String relatedId, CompletionRequest request) {
         JsonObject first = JSON.createObjectBuilder()
                 .add("relatedId", relatedId == null ? JsonValue.NULL : JSON.createValue(relatedId))
                 .build();
         String conversationId = type == StreamType.CONVERSATION_TITLE ? relatedId : null;
-        Stream.Outcome outcome = type == StreamType.CONVERSATION_TITLE
+        StreamHub.Outcome outcome = type == StreamType.CONVERSATION_TITLE
                 ? (stream, end) -> saveTitle(owner, relatedId, stream, end)
-                : (stream, end) -> null;
-        return hub.start(owner, type, relatedId, conversationId, providers.forModel(effective), request, first, outcome);
+                : StreamHub.Outcome.NONE;
+        ChatProvider provider = providers.forModel(request.model());
+        return hub.start(owner, new StreamSpec(Ids.newId(), type, relatedId, conversationId, request.model()),
+                listener -> provider.stream(request, listener), first, outcome);
     }
 
+    /**
+     * Starts the {@code conversation_title} stream of a conversation whose first answer completed and whose title is
+     * still the one Sluice gave it; after the answer's transaction committed, from the texts in memory.
+     */
+    void titleAfterFirstAnswer(@Observes(during = TransactionPhase.AFTER_SUCCESS) AnswerSaved saved) {
+        if (!saved.completed() || !saved.firstAnswer() || !saved.provisional()) {
+            return;
+        }
+        try {
+            String model = providers.effectiveModel(saved.model());
+            startTask(saved.owner(), StreamType.CONVERSATION_TITLE, saved.conversationId(),
+                    TaskPrompts.conversationTitle(model, saved.question(), saved.answer()));
+        } catch (RuntimeException e) {
+            LOG.log(Level.INFO, "no title stream for conversation " + saved.conversationId(), e);
+        }
+    }
+
+    /** Saves a turn's answer, in the group commit's transaction. */
     private String saveAnswer(Turn turn, String upstreamJson, Stream stream, Stream.End end) {
         Message answer = Answers.of(turn.answerMessageId(), turn.conversationId(), turn.answerSeq(),
                 turn.startedAt(), upstreamJson, stream, end);
         if (!conversations.saveAnswer(answer)) {
             return null;
         }
-        if (end.status() == StreamStatus.COMPLETED && turn.provisionalTitle() && firstAnswer(turn)) {
-            try {
-                startTask(turn.owner(), StreamType.CONVERSATION_TITLE, turn.conversationId(), null, null, turn.model());
-            } catch (RuntimeException e) {
-                LOG.log(Level.INFO, "no title stream for conversation " + turn.conversationId(), e);
-            }
-        }
+        answerSaved.fire(new AnswerSaved(turn.owner(), turn.conversationId(), turn.message(), answer.getContent(),
+                turn.model(), turn.answerSeq() == 2, turn.provisionalTitle(),
+                end.status() == StreamStatus.COMPLETED));
         return answer.getId();
-    }
-
-    /** The first answer of a conversation: its user message took position 1, the answer 2. */
-    private static boolean firstAnswer(Turn turn) {
-        return turn.answerSeq() == 2;
     }
 
     private String saveTitle(String owner, String conversationId, Stream stream, Stream.End end) {

@@ -14,27 +14,34 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The application's two thread pools, whose threads come from the container's {@link ManagedThreadFactory}
- * (Jakarta Concurrency): container-managed threads, with the application's context captured once per
- * thread rather than once per task.
+ * The application's thread pools, whose threads come from the container's {@link ManagedThreadFactory} (Jakarta
+ * Concurrency): container-managed threads, with the application's context captured once per thread rather than once
+ * per task.
  *
- * <p>Why not a {@code ManagedExecutorService}: Payara captures and restores the context for every task
- * submitted to one, with a {@code ServiceLoader} scan each time; stream work submits a task per event and
- * per flush, and under load that scan took a third of the CPU, serialized on a jar-file lock (benchmark in
- * {@code src/test/java/io/sluice/bench}). Its default scheduled executor also runs every timer on one
- * thread.
+ * <p>Why not a {@code ManagedExecutorService}: Payara captures and restores the context for every task submitted to
+ * one, with a {@code ServiceLoader} scan each time; stream work submits a task per event, and under load that scan
+ * took a third of the CPU, serialized on a jar-file lock (benchmark in {@code src/test/java/io/sluice/bench}).
  *
+ * <p>Each pool does one kind of work, so that no kind waits behind another (issue "the hot path"):
  * <ul>
- *   <li>{@link #work()}: stream work (starting generations, writing SSE events, the upstream HTTP client's
- *       callbacks, saving results); {@code SLUICE_STREAM_THREADS} threads (default 64). No task waits for
- *       an upstream; a write blocks only while a client's socket buffer is full, and the connection guard
- *       forgets such a connection after two heartbeat periods.</li>
- *   <li>{@link #timers()}: timers (coalescing ticks, heartbeats, idle timeouts, grace periods, the simulated
- *       model's pace); 2 threads. Timer tasks only touch memory and hand work to {@link #work()}.</li>
+ *   <li>{@link #work()}: CPU work that never blocks: the upstream HTTP clients' callbacks (parsing bytes, appending
+ *       to logs), starting generations, multi-agent scheduling; {@code SLUICE_STREAM_THREADS} threads (default
+ *       twice the cores, at least 4).</li>
+ *   <li>{@link #writers()}: writes to clients, which block while a client's socket and the server's write queue are
+ *       full (a client that stopped reading): SSE events and poll answers; {@code SLUICE_WRITER_THREADS} threads
+ *       (default 32). The connection guard reaps a write stuck for two heartbeat periods.</li>
+ *   <li>{@link #database()}: the group-committed saves at stream end, and other database work off the request
+ *       threads; 4 threads.</li>
+ *   <li>{@link #timers()}: the flush ticker, heartbeats, idle timeouts, grace periods, the simulated model's pace;
+ *       2 threads. Timer tasks only touch memory and hand work to the other pools.</li>
  * </ul>
+ * Idle threads of the first three end after a minute.
  */
 @ApplicationScoped
 public class ManagedExecutors {
+
+    /** Threads of {@link #database()}. */
+    static final int DATABASE_THREADS = 4;
 
     @Resource
     ManagedThreadFactory threads;
@@ -42,21 +49,40 @@ public class ManagedExecutors {
     SluiceConfig config;
 
     private ThreadPoolExecutor work;
+    private ThreadPoolExecutor writers;
+    private ThreadPoolExecutor database;
     private ScheduledThreadPoolExecutor timers;
 
     @PostConstruct
     void start() {
-        int size = config.streamThreads();
-        work = new ThreadPoolExecutor(size, size, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), threads);
-        work.allowCoreThreadTimeOut(true);
+        work = pool(config.streamThreads());
+        writers = pool(config.writerThreads());
+        database = pool(DATABASE_THREADS);
         timers = new ScheduledThreadPoolExecutor(2, threads);
         timers.setRemoveOnCancelPolicy(true);
         timers.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
-    /** The stream work pool. */
+    private ThreadPoolExecutor pool(int size) {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(size, size, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                threads);
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    /** CPU work that never blocks. */
     public ExecutorService work() {
         return work;
+    }
+
+    /** Writes to clients. */
+    public ExecutorService writers() {
+        return writers;
+    }
+
+    /** Database work off the request threads. */
+    public ExecutorService database() {
+        return database;
     }
 
     /** The timer pool. */
@@ -67,12 +93,18 @@ public class ManagedExecutors {
     @PreDestroy
     void stop() {
         timers.shutdownNow();
-        work.shutdown();
+        for (ExecutorService pool : new ExecutorService[] {work, writers, database}) {
+            pool.shutdown();
+        }
         try {
-            work.awaitTermination(5, TimeUnit.SECONDS);
+            database.awaitTermination(5, TimeUnit.SECONDS);
+            work.awaitTermination(1, TimeUnit.SECONDS);
+            writers.awaitTermination(1, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         work.shutdownNow();
+        writers.shutdownNow();
+        database.shutdownNow();
     }
 }

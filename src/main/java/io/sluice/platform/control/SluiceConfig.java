@@ -105,14 +105,37 @@ public class SluiceConfig {
         return positive("sluice.max.streams", 20_000);
     }
 
+    /**
+     * Streams running at once on one node (admission: one more is refused at once with 503 and {@code Retry-After});
+     * default 10,000, or fewer where the process's open-files limit could not hold them: each running stream holds
+     * up to two sockets (its client's and its upstream's), so the default is at most (limit - 1,024) / 2.
+     */
+    public int maxRunningStreams() {
+        return positive("sluice.max.running.streams", defaultRunningStreams());
+    }
+
+    private static int defaultRunningStreams() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+            long limit = unix.getMaxFileDescriptorCount();
+            return (int) Math.max(100, Math.min(10_000, (limit - 1024) / 2));
+        }
+        return 10_000;
+    }
+
     /** Running streams allowed per owner; default 16. */
     public int maxStreamsPerOwner() {
         return positive("sluice.max.streams.per.owner", 16);
     }
 
-    /** Threads of the stream work pool; default 64. */
+    /** Threads of the stream work pool (CPU work that never blocks); default twice the cores, at least 4. */
     public int streamThreads() {
-        return positive("sluice.stream.threads", 64);
+        return positive("sluice.stream.threads", Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** Threads that write to clients (SSE events, poll answers), which may block on a slow client; default 32. */
+    public int writerThreads() {
+        return positive("sluice.writer.threads", 32);
     }
 
     /** Agents of one multi-agent run generating at once; the others wait for a slot; default 3. */

@@ -6,20 +6,22 @@ import io.sluice.chat.control.Chats;
 import io.sluice.conversations.control.ConversationStore;
 import io.sluice.conversations.entity.Conversation;
 import io.sluice.conversations.entity.Message;
+import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.problems.control.ProblemException;
-import io.sluice.streams.control.Follower;
+import io.sluice.streams.control.EventLog;
 import io.sluice.streams.control.Followers;
+import io.sluice.streams.control.Pump;
 import io.sluice.streams.control.Stream;
+import io.sluice.streams.control.StreamEntry;
 import io.sluice.streams.control.StreamEvent;
 import io.sluice.streams.control.StreamHub;
 import io.sluice.streams.control.StreamRecords;
 import io.sluice.streams.control.StreamType;
 import io.sluice.streams.entity.StreamRecord;
 import jakarta.inject.Inject;
-import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.Consumes;
@@ -40,12 +42,10 @@ import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.io.InputStream;
-import java.io.StringReader;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code /api/streams} (API.md section 3): create typed streams, follow them over SSE from any position,
@@ -149,9 +149,9 @@ public class StreamsResource {
     }
 
     /**
-     * The stream's state; with {@code after} the polling fallback: {@code {"status","lastEventId","events"}}
-     * with the events after {@code after}, waiting up to {@code wait} seconds (at most 30) for one. A
-     * waiting poll holds no thread.
+     * The stream's state; with {@code after} the polling fallback: {@code {"status","lastEventId","events"}} with the
+     * events after {@code after}, waiting up to {@code wait} seconds (at most 30) for one. A waiting poll holds no
+     * thread: it is a {@link Pump} following the stream's log, answered on the writers' pool.
      */
     @GET
     @Path("{id}")
@@ -170,52 +170,53 @@ public class StreamsResource {
         int seconds = wait == null ? 0 : Math.max(0, Math.min(MAX_WAIT_SECONDS, wait));
         Stream stream = live.orElseGet(() -> hub.require(owner, id));
         stream.attended();
-        if (!poll(stream, after, response, false) && seconds > 0) {
-            AtomicBoolean answered = new AtomicBoolean();
-            Follower waiter = new Follower() {
-                @Override
-                public void wake() {
-                    // called under the stream's lock: answer on the work pool, never write here
-                    if (!answered.get()) {
-                        executors.work().execute(() -> {
-                            if (!answered.get() && poll(stream, after, response, false)
-                                    && answered.compareAndSet(false, true)) {
-                                stream.detach(this);
-                            }
-                        });
-                    }
-                }
-            };
-            response.setTimeout(seconds, TimeUnit.SECONDS);
-            response.setTimeoutHandler(r -> {
-                if (answered.compareAndSet(false, true)) {
-                    stream.detach(waiter);
-                    poll(stream, after, r, true);
-                }
-            });
-            stream.attach(waiter);
-        } else if (!response.isDone()) {
+        if (seconds == 0 || poll(stream, after, response, false)) {
             poll(stream, after, response, true);
+            return;
         }
+        Pump waiter = new Pump(executors.writers()) {
+            @Override
+            protected void pump() {
+                if (poll(stream, after, response, false)) {
+                    close();
+                }
+            }
+
+            @Override
+            protected void closed() {
+                stream.unfollow(this);
+            }
+        };
+        response.setTimeout(seconds, TimeUnit.SECONDS);
+        response.setTimeoutHandler(r -> {
+            if (waiter.close()) {
+                poll(stream, after, r, true);
+            }
+        });
+        stream.follow(waiter);
     }
 
-    /** Answers a poll when there are events (or the stream ended, or {@code always}); true when answered. */
+    /**
+     * Answers a poll when there are events (or the stream ended, or {@code always}); true when it answered (or the
+     * response was answered already). The events' data is the SSE data, embedded as JSON objects.
+     */
     private static boolean poll(Stream stream, long after, AsyncResponse response, boolean always) {
-        List<StreamEvent> events = stream.eventsAfter(after, POLL_BATCH);
+        if (response.isDone()) {
+            return true;
+        }
+        List<EventLog.Logged<StreamEntry>> events = stream.log().after(after, POLL_BATCH);
         if (events.isEmpty() && !always && !stream.terminated()) {
             return false;
         }
-        JsonArrayBuilder array = JSON.createArrayBuilder();
-        for (StreamEvent e : events) {
-            array.add(JSON.createObjectBuilder().add("id", e.id()).add("event", e.name())
-                    .add("data", JSON.createReader(new StringReader(e.data())).readObject()));
+        StringBuilder json = new StringBuilder(256).append("{\"status\":\"").append(stream.status().wire())
+                .append("\",\"lastEventId\":").append(stream.lastEventId()).append(",\"events\":[");
+        for (int i = 0; i < events.size(); i++) {
+            StreamEvent e = stream.sse(events.get(i));
+            json.append(i == 0 ? "" : ",").append("{\"id\":").append(e.id()).append(",\"event\":\"")
+                    .append(e.name()).append("\",\"data\":").append(e.data()).append('}');
         }
-        JsonObject answer = JSON.createObjectBuilder()
-                .add("status", stream.status().wire())
-                .add("lastEventId", stream.lastEventId())
-                .add("events", array)
-                .build();
-        return response.resume(answer);
+        response.resume(Response.ok(json.append("]}").toString(), MediaType.APPLICATION_JSON_TYPE).build());
+        return true;
     }
 
     /**
@@ -232,7 +233,7 @@ public class StreamsResource {
         String owner = Owners.of(request);
         Stream stream = hub.require(owner, id);
         long after = parseLastEventId(lastEventId != null ? lastEventId : lastEventIdQuery);
-        followers.follow(owner, stream, new Stream.Resumption(after, null),
+        followers.follow(owner, stream, Stream.Resumption.after(after),
                 clientId != null ? clientId : clientIdHeader, sink, sse);
     }
 
@@ -243,7 +244,7 @@ public class StreamsResource {
     public Response stop(@PathParam("id") String id) {
         String owner = Owners.of(request);
         Stream stream = hub.require(owner, id);
-        stream.stop("user", "stopped");
+        stream.stop(Stream.End.USER, MessageStatus.STOPPED);
         return Response.accepted(StreamView.of(stream, false)).build();
     }
 

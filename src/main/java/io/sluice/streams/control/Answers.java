@@ -1,9 +1,7 @@
 package io.sluice.streams.control;
 
 import io.sluice.conversations.entity.Message;
-import io.sluice.conversations.entity.MessageStatus;
 import java.time.Instant;
-import java.util.Locale;
 
 /**
  * The assistant message of an ended stream (API.md section 2, "Persistence"): its text and reasoning so far, how
@@ -23,8 +21,8 @@ public final class Answers {
      */
     public static Message of(String id, String conversationId, int seq, Instant startedAt, String upstreamJson,
                              Stream stream, Stream.End end) {
-        Message answer = new Message(id, conversationId, seq, "assistant", stream.content(),
-                MessageStatus.valueOf(end.messageStatus().toUpperCase(Locale.ROOT)), startedAt);
+        Message answer = new Message(id, conversationId, seq, "assistant", stream.content(), end.messageStatus(),
+                startedAt);
         String reasoning = stream.reasoning();
         answer.setReasoning(reasoning.isEmpty() ? null : reasoning);
         answer.setFinishReason(end.finishReason());

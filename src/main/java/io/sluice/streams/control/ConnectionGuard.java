@@ -9,6 +9,8 @@ import jakarta.ejb.ConcurrencyManagement;
 import jakarta.ejb.ConcurrencyManagementType;
 import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
+import jakarta.ejb.TransactionManagement;
+import jakarta.ejb.TransactionManagementType;
 import jakarta.inject.Inject;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -32,11 +34,13 @@ import java.util.logging.Logger;
  *       timer thread; the stream and its other followers are unaffected.</li>
  * </ul>
  *
- * <p>Concurrency is bean-managed: concurrent maps, no container lock on the hot path.
+ * <p>Concurrency is bean-managed: concurrent maps, no container lock on the hot path; so are transactions (it
+ * touches no database), so a call costs no transaction.
  */
 @Singleton
 @Startup
 @ConcurrencyManagement(ConcurrencyManagementType.BEAN)
+@TransactionManagement(TransactionManagementType.BEAN)
 public class ConnectionGuard {
 
     private static final Logger LOG = Logger.getLogger(ConnectionGuard.class.getName());
@@ -66,7 +70,7 @@ public class ConnectionGuard {
         if (heartbeat != null) {
             heartbeat.cancel(false);
         }
-        connections.values().forEach(GuardedConnection::close);
+        connections.values().forEach(GuardedConnection::disconnect);
     }
 
     /**
@@ -88,7 +92,9 @@ public class ConnectionGuard {
     }
 
     /**
-     * Registers and opens a connection; a previous one with the same owner, target and client id is closed.
+     * Registers and starts a connection; a previous one with the same owner, target and client id is closed. The
+     * connection is told how to forget itself before it is published, so that a close at any moment after (a failed
+     * heartbeat, a replacement) removes it and its count.
      *
      * @throws ProblemException 429 when the owner already holds the maximum number of connections; the
      *                          connection is then not opened
@@ -109,12 +115,13 @@ public class ConnectionGuard {
         if (!admitted.get()) {
             throw tooMany(max);
         }
+        connection.onClose(() -> forget(owner, key, connection));
         GuardedConnection previous = connections.put(key, connection);
         if (previous != null) {
             decrement(owner); // the key is counted once; the replaced connection's own forget finds it gone
-            previous.close();
+            previous.disconnect();
         }
-        connection.open(() -> forget(owner, key, connection));
+        connection.start();
     }
 
     private void forget(String owner, Key key, GuardedConnection connection) {

@@ -84,6 +84,11 @@ public final class DeltaCoalescer {
         return heldKind == null ? List.of() : List.of(takeHeld());
     }
 
+    /** The text held of {@code kind}, not yet emitted; empty when none. */
+    public String held(Kind kind) {
+        return heldKind == kind ? held.toString() : "";
+    }
+
     /** When the held piece is due, in the clock of the calls; {@link Long#MAX_VALUE} when nothing is held. */
     public long deadlineNanos() {
         return heldKind == null ? Long.MAX_VALUE : heldSince + maxDelayNanos;

@@ -21,27 +21,27 @@ public class Followers {
     ManagedExecutors executors;
 
     /**
-     * Refuses with 429 when the owner already holds the maximum of connections; call it before a request
-     * that will follow a stream changes anything.
+     * Refuses with 429 when the owner already holds the maximum of connections; call it before a request that will
+     * follow a stream changes anything.
      */
     public void ensureRoomFor(String owner) {
         guard.ensureRoomFor(owner);
     }
 
     /**
-     * Follows {@code stream} on {@code sink} from {@code resumption}.
+     * Follows {@code stream} on {@code sink} from {@code from}.
      *
-     * @param clientId the tab's id ({@code clientId} query parameter or {@code X-Sluice-Client-Id}), or
-     *                 {@code null} for a connection that replaces no other
-     * @throws ProblemException 400 for an over-long client id, 429 at the per-owner connection cap; both
-     *                          before anything is written
+     * @param clientId the tab's id ({@code clientId} query parameter or {@code X-Sluice-Client-Id}), or {@code null}
+     *                 for a connection that replaces no other
+     * @throws ProblemException 400 for an over-long client id, 429 at the per-owner connection cap; both before
+     *                          anything is written
      */
-    public void follow(String owner, Stream stream, Stream.Resumption resumption, String clientId, SseEventSink sink,
+    public void follow(String owner, Stream stream, Stream.Resumption from, String clientId, SseEventSink sink,
                        Sse sse) {
         String tab = clientId == null || clientId.isBlank() ? "anonymous-" + Ids.newId() : clientId.strip();
         if (tab.length() > MAX_CLIENT_ID) {
             throw ProblemException.badRequest("clientId is longer than " + MAX_CLIENT_ID + " characters");
         }
-        guard.open(owner, new SseConnection(stream, resumption, tab, sink, sse, executors.work()));
+        guard.open(owner, new SseConnection(stream, from, tab, sink, sse, executors.writers()));
     }
 }

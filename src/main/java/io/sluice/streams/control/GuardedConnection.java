@@ -1,10 +1,13 @@
 package io.sluice.streams.control;
 
 /**
- * A live client connection that the {@link ConnectionGuard} keeps in check: an SSE connection following a
- * stream ({@link SseConnection}) or a WebSocket session of {@code /ws/agents}. The guard keys it by owner,
- * {@link #target()} and {@link #clientId()} (API.md section 3: a second connection with the same key replaces
- * the first), pings it every heartbeat, and forgets it when {@link #stalledNanos} reaches two heartbeat periods.
+ * A live client connection that the {@link ConnectionGuard} keeps in check: an SSE connection following a stream
+ * ({@link SseConnection}) or a WebSocket session of {@code /ws/agents}. The guard keys it by owner, {@link #target()}
+ * and {@link #clientId()} (API.md section 3: a second connection with the same key replaces the first), pings it
+ * every heartbeat, and forgets it when {@link #stalledNanos} reaches two heartbeat periods.
+ *
+ * <p>Life: the guard calls {@link #onClose} first, then publishes the connection, then calls {@link #start()}, so a
+ * connection that closes at any moment (a failed heartbeat, a replacement) is always forgotten.
  */
 public interface GuardedConnection {
 
@@ -14,24 +17,25 @@ public interface GuardedConnection {
     /** The tab's id, never {@code null}. */
     String clientId();
 
-    /**
-     * Starts the connection; {@code onClose} must run exactly once when it closes, for whatever reason.
-     */
-    void open(Runnable onClose);
+    /** Sets what runs exactly once when the connection closes, for whatever reason; called before {@link #start()}. */
+    void onClose(Runnable onClose);
+
+    /** Starts the connection (it begins to read and write). */
+    void start();
 
     /** Sends a heartbeat (an SSE {@code ping} event, a WebSocket ping frame). Never blocks. */
     void ping();
 
     /**
-     * How long, in ns at {@code now} ({@link System#nanoTime()}), the connection has shown no sign of life
-     * beyond what a healthy one would: the age of a write still in progress, or for a WebSocket the time since
-     * its last pong beyond one heartbeat period. 0 for a healthy connection.
+     * How long, in ns at {@code now} ({@link System#nanoTime()}), the connection has shown no sign of life beyond
+     * what a healthy one would: the age of a write still in progress, or for a WebSocket the time since its last pong
+     * beyond one heartbeat period. 0 for a healthy connection.
      */
     long stalledNanos(long now);
 
-    /** Forgets a stuck connection at once and closes it off the calling thread. Idempotent. */
+    /** Forgets a stuck connection at once and closes its socket off the calling thread. Idempotent. */
     void abandon();
 
-    /** Closes the connection. Idempotent. */
-    void close();
+    /** Closes the connection (a replaced tab, an undeploy); what it follows goes on. Idempotent. */
+    void disconnect();
 }

@@ -7,20 +7,19 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One SSE connection following one stream (API.md section 3). It holds a cursor into the stream's log,
- * not a copy of the events: a reader that falls behind is caught up from the log, never skipped, and its
- * memory does not grow with the lag. Writes happen on the stream executor, one task at a time per
- * connection, in batches of at most {@value #BATCH} events.
+ * One SSE connection following one stream (API.md section 3): a {@link Pump} with a cursor into the stream's log, not
+ * a copy of its events. A reader that falls behind is caught up from the log, never skipped, and its memory does not
+ * grow with the lag. It writes on the writers' executor, at most {@value #BATCH} events per read of the log; a write
+ * blocks only that executor's thread, never the threads that parse upstream bytes, save results or run timers.
  *
- * <p>It closes itself when the terminal event has been written, when a write fails (the client is gone:
- * that is not a stop, the stream goes on), or when the {@link ConnectionGuard} replaces or reaps it.
+ * <p>It closes itself after the terminal event, when a write fails (the client is gone: that is not a stop, the
+ * stream goes on), or when the {@link ConnectionGuard} replaces or reaps it.
  */
-public final class SseConnection implements Follower, GuardedConnection {
+public final class SseConnection extends Pump implements GuardedConnection {
 
     private static final Logger LOG = Logger.getLogger(SseConnection.class.getName());
     /** Most events written per read of the log. */
@@ -30,35 +29,41 @@ public final class SseConnection implements Follower, GuardedConnection {
     private final String clientId;
     private final SseEventSink sink;
     private final Sse sse;
-    private final Executor executor;
-    private final AtomicInteger wakeups = new AtomicInteger();
+    private final Executor writers;
     private volatile Runnable onClose = () -> { };
-    private volatile StreamEvent first;
-    private volatile long cursor;
-    private volatile boolean closed;
     private volatile boolean pingDue;
+    private volatile boolean abandoned;
     private volatile long writeStartedNanos;
+    // touched by pump() only, which never runs concurrently with itself
+    private EventLog.Logged<StreamEntry> first;
+    private long cursor;
 
     /**
-     * @param resumption where to start reading (after an id, optionally with a synthetic first event)
-     * @param clientId   the tab's id, never {@code null}
+     * @param from     where to start reading (after an id, optionally with the rest of a delta first)
+     * @param clientId the tab's id, never {@code null}
+     * @param writers  runs the writes
      */
-    public SseConnection(Stream stream, Stream.Resumption resumption, String clientId, SseEventSink sink, Sse sse,
-                         Executor executor) {
+    public SseConnection(Stream stream, Stream.Resumption from, String clientId, SseEventSink sink, Sse sse,
+                         Executor writers) {
+        super(writers);
         this.stream = stream;
         this.clientId = clientId;
         this.sink = sink;
         this.sse = sse;
-        this.executor = executor;
-        this.cursor = resumption.afterId();
-        this.first = resumption.first();
+        this.writers = writers;
+        this.cursor = from.afterId();
+        this.first = from.first();
+    }
+
+    @Override
+    public void onClose(Runnable onClose) {
+        this.onClose = onClose;
     }
 
     /** Starts following: attaches to the stream, which wakes this connection. */
     @Override
-    public void open(Runnable onClose) {
-        this.onClose = onClose;
-        stream.attach(this);
+    public void start() {
+        stream.follow(this);
     }
 
     public Stream stream() {
@@ -75,10 +80,6 @@ public final class SseConnection implements Follower, GuardedConnection {
         return clientId;
     }
 
-    public boolean closed() {
-        return closed;
-    }
-
     /** Queues a {@code ping} event (API.md section 2: no id). */
     @Override
     public void ping() {
@@ -86,50 +87,37 @@ public final class SseConnection implements Follower, GuardedConnection {
         wake();
     }
 
-    /**
-     * How long this connection has been unable to write, in ns: the age of a write still in progress, or
-     * 0 when no write is blocked.
-     */
+    /** The age of a write still in progress, in ns, or 0 when no write is blocked. */
     @Override
     public long stalledNanos(long now) {
         long started = writeStartedNanos;
         return started == 0 ? 0 : now - started;
     }
 
-    @Override
-    public void wake() {
-        if (!closed && wakeups.getAndIncrement() == 0) {
-            executor.execute(this::drain);
-        }
-    }
-
-    /** Closes the connection and forgets it; the stream goes on. Idempotent. */
-    @Override
-    public void close() {
-        if (detach()) {
-            closeSink();
-        }
-    }
-
     /**
-     * Forgets a connection whose writes are stuck (the client stopped reading): detaches it at once, so
-     * the stream and its memory no longer depend on it, and closes its sink off the calling thread.
+     * Forgets a connection whose writes are stuck (the client stopped reading): detaches it at once, so the stream
+     * and its memory no longer depend on it, and closes its sink on the writers' executor.
      */
     @Override
     public void abandon() {
-        if (detach()) {
-            executor.execute(this::closeSink);
-        }
+        abandoned = true;
+        close();
     }
 
-    private boolean detach() {
-        if (closed) {
-            return false;
-        }
-        closed = true;
-        stream.detach(this);
+    @Override
+    public void disconnect() {
+        close();
+    }
+
+    @Override
+    protected void closed() {
+        stream.unfollow(this);
         onClose.run();
-        return true;
+        if (abandoned) {
+            writers.execute(this::closeSink);
+        } else {
+            closeSink();
+        }
     }
 
     private void closeSink() {
@@ -140,64 +128,50 @@ public final class SseConnection implements Follower, GuardedConnection {
         }
     }
 
-    /** The writer: runs on the executor, at most one at a time per connection (wakeups counter). */
-    private void drain() {
-        int seen;
-        do {
-            seen = wakeups.get();
-            if (closed) {
+    @Override
+    protected void pump() {
+        EventLog.Logged<StreamEntry> head = first;
+        if (head != null) {
+            if (!write(SseEvents.render(head.id(), head.entry()))) {
                 return;
             }
-            StreamEvent head = first;
-            if (head != null) {
-                first = null;
-                if (!write(head)) {
-                    return;
-                }
-                cursor = head.id();
-            }
-            if (pingDue) {
-                pingDue = false;
-                if (!write(new StreamEvent(0, "ping", "{\"timestamp\":" + Instant.now().getEpochSecond() + "}"))) {
-                    return;
-                }
-            }
-            while (true) {
-                List<StreamEvent> batch = stream.eventsAfter(cursor, BATCH);
-                if (batch.isEmpty()) {
-                    break;
-                }
-                for (StreamEvent event : batch) {
-                    if (!write(event)) {
-                        return;
-                    }
-                    cursor = event.id();
-                }
-            }
-            if (stream.terminated() && cursor >= stream.lastEventId()) {
-                close();
+            first = null;
+            cursor = head.id();
+        }
+        if (pingDue) {
+            pingDue = false;
+            if (!write(new StreamEvent(0, "ping", "{\"timestamp\":" + Instant.now().getEpochSecond() + "}"))) {
                 return;
             }
-        } while (!wakeups.compareAndSet(seen, 0));
+        }
+        EventLog<StreamEntry> log = stream.log();
+        List<EventLog.Logged<StreamEntry>> batch;
+        while (!(batch = log.after(cursor, BATCH)).isEmpty()) {
+            for (EventLog.Logged<StreamEntry> logged : batch) {
+                if (!write(stream.sse(logged))) {
+                    return;
+                }
+                cursor = logged.id();
+            }
+        }
+        if (log.terminated() && cursor >= log.lastId()) {
+            close();
+        }
     }
 
     /** Writes one event; on failure the connection is closed (the client is gone) and {@code false} returned. */
     private boolean write(StreamEvent event) {
-        if (closed) {
-            return false;
-        }
-        boolean ok;
-        if (sink.isClosed()) {
-            ok = false;
-        } else {
+        boolean ok = false;
+        if (!isClosed() && !sink.isClosed()) {
             OutboundSseEvent.Builder builder = sse.newEventBuilder().name(event.name()).data(event.data());
             if (event.id() > 0) {
                 builder.id(Long.toString(event.id()));
             }
             writeStartedNanos = System.nanoTime();
             try {
-                sink.send(builder.build()).toCompletableFuture().join();
-                ok = true;
+                // Jersey writes synchronously and reports an I/O failure as the stage's value, others complete the
+                // stage exceptionally: both mean the client is gone
+                ok = !(sink.send(builder.build()).toCompletableFuture().join() instanceof Throwable);
             } catch (CompletionException | IllegalStateException e) {
                 ok = false;
             } catch (RuntimeException e) {

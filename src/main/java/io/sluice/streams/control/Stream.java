@@ -1,21 +1,15 @@
 package io.sluice.streams.control;
 
-import static io.sluice.platform.control.JsonP.JSON;
-
+import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.Generation;
 import io.sluice.providers.control.GenerationListener;
 import io.sluice.providers.control.UpstreamException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonObjectBuilder;
-import jakarta.json.JsonValue;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -27,65 +21,92 @@ import java.util.logging.Logger;
  * One generation on the server (API.md section 3): it outlives connections, and any number of its owner's
  * connections follow it.
  *
- * <p><b>The log.</b> Every event but {@code ping} is appended to an append-only log with ids 1, 2, 3, ...
- * without gaps, so "the events after N" is an index. To keep memory at about the size of the text, a
- * {@code message} event stores only the range of the answer (or reasoning) it carries; its JSON is
- * rendered when a follower reads it. Readers never slow the generation: the generation appends and wakes
- * its {@link Follower}s, each of which reads from its own position at its own pace.
+ * <p><b>The log.</b> The generation writes typed {@link StreamEntry entries} to its {@link EventLog}: {@code Opened}
+ * first, then {@code Delta}s (coalesced pieces of the answer or the reasoning, each holding its text once), then
+ * {@code Ended}. Readers follow the log at their own pace and render entries at the edge ({@link SseEvents} for
+ * SSE, the agent frames for WebSocket), so the generation never waits for a reader.
  *
- * <p><b>Ending.</b> A stream ends exactly once: completed ({@code done}), failed ({@code error}), or stopped
- * ({@code stopped}: a user stop, a beacon abort, abandonment past the resume grace, a server shutdown).
- * Then its {@link Outcome} runs once, off the lock (it saves the message), and only then is the terminal
- * event appended, so a client that sees it can read the saved message at once.
+ * <p><b>Coalescing</b> (seed behaviour): the first delta of each kind is appended at once; later ones are held by a
+ * {@link DeltaCoalescer} and appended when {@code flushChars} are held or when the node's {@link FlushTicker} finds
+ * them {@code flushMillis} old.
+ *
+ * <p><b>Ending.</b> A stream ends exactly once: completed, failed, or stopped (a user stop, a beacon abort,
+ * abandonment past the resume grace, a server shutdown). Its result is then saved through the {@link Saver} (a
+ * group-committed transaction), and only after the save is the {@code Ended} entry appended, so a client that sees
+ * the terminal event can read the saved message at once.
  *
  * <p><b>Abandonment.</b> While no follower is attached (and no poll came) for the resume grace period, the
  * upstream request is cancelled and the text so far saved as {@code partial} ({@code client_disconnected}).
  *
- * <p>Thread safety: the log and the text are guarded by {@code this}; followers read through
- * {@link #eventsAfter}. Provider callbacks, timers and followers may call in from any thread.
+ * <p>Thread safety: the generation state is guarded by {@code this}; the log has its own lock and is only ever
+ * taken after this one. Provider callbacks, timers and readers may call in from any thread.
  */
 public final class Stream implements GenerationListener {
 
     private static final Logger LOG = Logger.getLogger(Stream.class.getName());
 
-    /** What happens when a stream ends, before its terminal event: typically saving the message. */
-    public interface Outcome {
+    /** Saves the result of a stream that ended; its completion lets the {@code Ended} entry be appended. */
+    public interface Saver {
         /**
-         * Runs once, on the stream executor, off the stream's lock.
+         * Starts saving; must not block.
          *
-         * @return the id of the saved message, or {@code null} where none is saved
+         * @return the id of the saved message, or {@code null} where none is saved; completes exceptionally when
+         *         the save failed
          */
-        String save(Stream stream, End end);
+        CompletionStage<String> save(Stream stream, End end);
     }
 
     /**
      * How a stream ended.
      *
      * @param status        {@code COMPLETED}, {@code ERROR} or {@code STOPPED}
-     * @param messageStatus the saved message's status: {@code completed}, {@code error}, {@code stopped} or
-     *                      {@code partial}
-     * @param reason        for a stop, {@code user}, {@code unload}, {@code client_disconnected},
-     *                      {@code server_shutdown}; for an error, its code; else {@code null}
+     * @param messageStatus the saved message's status
+     * @param reason        for a stop, its reason ({@link #USER}, {@link #UNLOAD}, {@link #CLIENT_DISCONNECTED},
+     *                      {@link #SERVER_SHUTDOWN}, or what a beacon sent); for an error, its code; else {@code null}
      * @param finishReason  the upstream's finish reason, or {@code null}
      * @param usage         the upstream's usage object, or {@code null}
      * @param model         the model that answered, or {@code null}
      * @param failure       the failure of an error, else {@code null}
      */
-    public record End(StreamStatus status, String messageStatus, String reason, String finishReason,
+    public record End(StreamStatus status, MessageStatus messageStatus, String reason, String finishReason,
                       JsonObject usage, String model, UpstreamException failure) {
+
+        /** A stop by the user (API.md section 3, stop and abort). */
+        public static final String USER = "user";
+        /** A beacon abort on page unload that no reload cancelled. */
+        public static final String UNLOAD = "unload";
+        /** Nobody followed the stream for the resume grace period. */
+        public static final String CLIENT_DISCONNECTED = "client_disconnected";
+        /** The server stopped. */
+        public static final String SERVER_SHUTDOWN = "server_shutdown";
+
+        /** A stop: {@code stopped} for the user's own stops, {@code partial} when the generation was cut off. */
+        public static End stopped(String reason, MessageStatus messageStatus) {
+            return new End(StreamStatus.STOPPED, messageStatus, reason, null, null, null, null);
+        }
     }
 
     /** Tunables, in ms and UTF-16 code units. */
-    public record Settings(int flushMillis, int flushChars, int maxChars, long resumeGraceMillis) {
+    public record Settings(int flushMillis, int flushChars, int maxChars) {
     }
 
-    /** A log entry: a rendered event, or a range of the answer or reasoning text. */
-    private record Entry(String name, String data, boolean reasoningRange, int from, int to, int contentEnd,
-                         boolean isFinal) {
-        static Entry rendered(String name, String data, int contentEnd) {
-            return new Entry(name, data, false, 0, 0, contentEnd, false);
+    /**
+     * Where to resume reading (API.md section 3).
+     *
+     * @param afterId the id to continue after
+     * @param first   an entry to send before the ones after {@code afterId} (the rest of a delta that an offset
+     *                cut), carrying that delta's id, or {@code null}
+     */
+    public record Resumption(long afterId, EventLog.Logged<StreamEntry> first) {
+
+        /** Everything after {@code afterId}. */
+        public static Resumption after(long afterId) {
+            return new Resumption(afterId, null);
         }
     }
+
+    /** Rendered SSE events kept for readers at the same position: 8 slots, by id. */
+    private static final int RENDERED_SLOTS = 8;
 
     private final String id;
     private final StreamType type;
@@ -95,67 +116,70 @@ public final class Stream implements GenerationListener {
     private final String model;
     private final Instant createdAt = Instant.now();
     private final long startNanos = System.nanoTime();
-    private final Executor executor;
+    private final EventLog<StreamEntry> log;
     private final ScheduledExecutorService scheduler;
+    private final FlushTicker ticker;
     private final Settings settings;
-    private final Outcome outcome;
+    private final Saver saver;
     private final DeltaCoalescer coalescer;
-    private final ResumeGrace grace;
-    private final Set<Follower> followers = ConcurrentHashMap.newKeySet();
+    private final StreamEvent[] rendered = new StreamEvent[RENDERED_SLOTS];
 
-    private final StringBuilder content = new StringBuilder();
-    private final StringBuilder reasoning = new StringBuilder();
-    private final List<Entry> log = new ArrayList<>();
     private StreamStatus status = StreamStatus.CONNECTING;
     private boolean ending;
-    private boolean terminated;
     private End end;
     private String messageId;
     private Instant endedAt;
+    private int receivedContent;
+    private int receivedReasoning;
     private int emittedContent;
     private int emittedReasoning;
     private long firstTokenNanos = -1;
+    private long dueTold = -1;
     private Generation generation;
-    private ScheduledFuture<?> flushTimer;
     private ScheduledFuture<?> graceTimer;
     private volatile long unloadAbortNanos;
     private Runnable onTerminated = () -> { };
 
     /**
      * @param id             an unguessable id (a random UUID)
-     * @param conversationId the conversation of a {@code chat} stream, else {@code null}
+     * @param conversationId the conversation of a {@code chat} or {@code agent} stream, else {@code null}
      * @param model          the model asked for, or {@code null}
-     * @param outcome        saves the result when the stream ends
+     * @param log            the stream's log, empty
+     * @param scheduler      runs the grace and unload timers
+     * @param ticker         flushes held deltas when they are due
+     * @param saver          saves the result when the stream ends
      */
     public Stream(String id, StreamType type, String relatedId, String owner, String conversationId, String model,
-                  Executor executor, ScheduledExecutorService scheduler, Settings settings, Outcome outcome) {
+                  EventLog<StreamEntry> log, ScheduledExecutorService scheduler, FlushTicker ticker, Settings settings,
+                  Saver saver) {
         this.id = id;
         this.type = type;
         this.relatedId = relatedId;
         this.owner = owner;
         this.conversationId = conversationId;
         this.model = model;
-        this.executor = executor;
+        this.log = log;
         this.scheduler = scheduler;
+        this.ticker = ticker;
         this.settings = settings;
-        this.outcome = outcome;
-        this.grace = new ResumeGrace(settings.resumeGraceMillis());
-        this.coalescer = new DeltaCoalescer(settings.flushChars(), TimeUnit.MILLISECONDS.toNanos(settings.flushMillis()));
+        this.saver = saver;
+        this.coalescer = new DeltaCoalescer(settings.flushChars(),
+                TimeUnit.MILLISECONDS.toNanos(settings.flushMillis()));
     }
 
     // --- lifecycle
 
     /**
-     * Appends the first event ({@code stream}, with {@code first} as its data), arms the resume grace, and
-     * starts the generation with {@code start}. A failure to start ends the stream in {@code error}.
+     * Appends the first entry ({@code stream}, with {@code first} as its data), arms the resume grace, and starts
+     * the generation with {@code start}. A failure to start ends the stream in {@code error}.
      *
-     * @param onTerminated told once, after the terminal event was appended
+     * @param onTerminated told once, after the {@code Ended} entry was appended
      */
     public void start(JsonObject first, Supplier<Generation> start, Runnable onTerminated) {
         synchronized (this) {
             this.onTerminated = onTerminated;
-            append(Entry.rendered("stream", first.toString(), 0));
-            armGrace(grace.graceMillis());
+            log.append(new StreamEntry.Opened(first));
+            armGrace(log.graceLeftMillis());
         }
         Generation started;
         try {
@@ -176,172 +200,170 @@ public final class Stream implements GenerationListener {
 
     /**
      * Stops the generation: the upstream request is cancelled at once, the text so far saved with
-     * {@code messageStatus}, and followers get {@code stopped} with {@code reason}. Does nothing on an ended
-     * stream.
+     * {@code messageStatus}, and followers get {@code stopped} with {@code reason}. Does nothing on an ended stream.
      *
      * @return whether this call stopped it
      */
-    public boolean stop(String reason, String messageStatus) {
+    public boolean stop(String reason, MessageStatus messageStatus) {
         Generation g;
         synchronized (this) {
             if (ending) {
                 return false;
             }
             g = generation;
-            finish(new End(StreamStatus.STOPPED, messageStatus, reason, null, null, null, null));
+            finish(End.stopped(reason, messageStatus));
         }
         if (g != null) {
             g.cancel();
         }
+        save();
         return true;
     }
 
     // --- followers
 
     /** Attaches a follower and wakes it; counts as the owner's attention for both grace periods. */
-    public void attach(Follower follower) {
-        followers.add(follower);
-        attended();
-        follower.wake();
+    public void follow(Follower follower) {
+        log.follow(follower);
     }
 
-    /**
-     * Detaches a follower; with none left, the resume grace starts now. A detach is not attention: it does
-     * not cancel a pending unload abort (the closing tab's own connection goes away after its beacon).
-     */
-    public void detach(Follower follower) {
-        followers.remove(follower);
-        grace.detached();
+    /** Detaches a follower; with none left, the resume grace starts now. Not attention (see {@link #abortOnUnload}). */
+    public void unfollow(Follower follower) {
+        log.unfollow(follower);
     }
 
     /** A poll or a new connection of the owner: the stream is still wanted. */
     public void attended() {
-        grace.attended();
+        log.attended();
     }
 
     /** Number of attached followers. */
     public int followerCount() {
-        return followers.size();
+        return log.followerCount();
     }
 
     /**
-     * A beacon abort on page unload (API.md section 3): the stream is stopped with reason {@code unload}
-     * after {@code graceMillis}, unless a follower attaches within it (a reload resumes; a closed tab aborts).
+     * A beacon abort on page unload (API.md section 3): the stream is stopped with reason {@code unload} after
+     * {@code graceMillis}, unless a follower attaches or a poll comes within it (a reload resumes; a closed tab
+     * aborts). A connection that drops meanwhile does not count: the closing tab's own goes away after its beacon.
      */
     public void abortOnUnload(long graceMillis) {
         long requested = System.nanoTime();
         unloadAbortNanos = requested;
         scheduler.schedule(() -> {
-            if (unloadAbortNanos == requested && !grace.attendedAfter(requested)) {
-                stop("unload", "stopped");
+            if (unloadAbortNanos == requested && !log.attendedAfter(requested)) {
+                stop(End.UNLOAD, MessageStatus.STOPPED);
             }
         }, graceMillis, TimeUnit.MILLISECONDS);
     }
 
     // --- reading
 
-    /**
-     * The events after {@code afterId}, at most {@code max}, rendered; empty when there are none yet.
-     *
-     * @param afterId the last event id the reader has (0 for all)
-     */
-    public synchronized List<StreamEvent> eventsAfter(long afterId, int max) {
-        int from = (int) Math.max(0, Math.min(afterId, log.size()));
-        int to = Math.min(log.size(), from + max);
-        List<StreamEvent> events = new ArrayList<>(to - from);
-        for (int i = from; i < to; i++) {
-            events.add(render(i));
-        }
-        return events;
+    /** The stream's log, for readers. */
+    public EventLog<StreamEntry> log() {
+        return log;
     }
 
     /**
-     * Where a reader resuming at content {@code offset} (UTF-16 code units, as JavaScript counts) starts:
-     * the id of the last event it is considered to have, and, when the offset falls inside a delta, that
-     * delta's rest as a synthetic first event carrying the same id. Offset 0 replays everything; past 0,
-     * reasoning that came before the offset is not sent again.
-     *
-     * @throws IllegalArgumentException when {@code offset} is negative or beyond the content so far
+     * The SSE form of a logged entry (API.md section 2), rendered once for all the readers at that position: a small
+     * cache keeps the last few.
      */
-    public synchronized Resumption resumeAt(int offset) {
-        if (offset < 0 || offset > emittedContent) {
-            throw new IllegalArgumentException("offset must be between 0 and " + emittedContent);
+    public StreamEvent sse(EventLog.Logged<StreamEntry> logged) {
+        int slot = (int) (logged.id() % RENDERED_SLOTS);
+        StreamEvent cached = rendered[slot]; // a benign race: StreamEvent is immutable (final fields)
+        if (cached != null && cached.id() == logged.id()) {
+            return cached;
+        }
+        StreamEvent event = SseEvents.render(logged.id(), logged.entry());
+        rendered[slot] = event;
+        return event;
+    }
+
+    /**
+     * Where a reader resuming at content {@code offset} (UTF-16 code units, as JavaScript counts) starts: after the
+     * last entry it is considered to have, and, when the offset falls inside a delta, with that delta's rest as a
+     * first entry carrying the same id. Offset 0 replays everything; past 0, reasoning that came before the offset is
+     * not sent again.
+     *
+     * @throws IllegalArgumentException when {@code offset} is negative or beyond the content sent so far
+     */
+    public Resumption resumeAt(int offset) {
+        int sent = contentLength();
+        if (offset < 0 || offset > sent) {
+            throw new IllegalArgumentException("offset must be between 0 and " + sent);
         }
         if (offset == 0) {
-            return new Resumption(0, null); // everything, from the stream event on
+            return Resumption.after(0);
         }
-        int lo = 0;
-        int hi = log.size();
-        while (lo < hi) { // first entry whose contentEnd > offset
-            int mid = (lo + hi) >>> 1;
-            if (log.get(mid).contentEnd() <= offset) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+        long lastContentDelta = 0;
+        long after = 0;
+        while (true) {
+            List<EventLog.Logged<StreamEntry>> batch = log.after(after, 256);
+            if (batch.isEmpty()) {
+                // nothing beyond the offset yet: continue right after the delta whose content reached it
+                return Resumption.after(lastContentDelta);
+            }
+            for (EventLog.Logged<StreamEntry> logged : batch) {
+                StreamEntry entry = logged.entry();
+                if (entry.contentEnd() > offset) {
+                    if (entry instanceof StreamEntry.Delta d && !d.reasoning() && d.from() < offset) {
+                        StreamEntry.Delta rest = new StreamEntry.Delta(d.kind(), offset,
+                                d.text().substring(offset - d.from()), d.contentEnd(), d.isFinal());
+                        return new Resumption(logged.id(), new EventLog.Logged<>(logged.id(), rest));
+                    }
+                    return Resumption.after(logged.id() - 1);
+                }
+                if (entry instanceof StreamEntry.Delta d && !d.reasoning() && !d.text().isEmpty()) {
+                    lastContentDelta = logged.id();
+                }
+                after = logged.id();
             }
         }
-        if (lo == log.size()) {
-            // nothing beyond the offset yet: continue right after the event whose content reached it
-            int last = log.size() - 1;
-            while (last > 0 && !(log.get(last).data() == null && !log.get(last).reasoningRange()
-                    && log.get(last).to() > log.get(last).from())) {
-                last--;
-            }
-            return new Resumption(last + 1, null);
-        }
-        Entry straddling = log.get(lo);
-        if (straddling.data() == null && !straddling.reasoningRange() && straddling.from() < offset) {
-            String rest = content.substring(offset, straddling.to());
-            StreamEvent partial = new StreamEvent(lo + 1, "message", JSON.createObjectBuilder()
-                    .add("delta", rest).add("isFinal", straddling.isFinal()).build().toString());
-            return new Resumption(lo + 1, partial);
-        }
-        return new Resumption(lo, null);
     }
 
-    /**
-     * Where to resume reading.
-     *
-     * @param afterId the id to continue after
-     * @param first   an event to send before the ones after {@code afterId}, or {@code null}
-     */
-    public record Resumption(long afterId, StreamEvent first) {
+    /** Whether the {@code Ended} entry is in the log (no entry will follow it). */
+    public boolean terminated() {
+        return log.terminated();
     }
 
-    /** Whether the terminal event is in the log (no event will follow it). */
-    public synchronized boolean terminated() {
-        return terminated;
-    }
-
-    /** Id of the last event in the log (0 when empty). */
-    public synchronized long lastEventId() {
-        return log.size();
+    /** Id of the last entry (0 when empty). */
+    public long lastEventId() {
+        return log.lastId();
     }
 
     public synchronized StreamStatus status() {
         return status;
     }
 
-    public synchronized String content() {
-        return content.toString();
+    /** The answer so far (what was sent, plus what is held for coalescing). */
+    public String content() {
+        return text(DeltaCoalescer.Kind.CONTENT);
     }
 
-    public synchronized String reasoning() {
-        return reasoning.toString();
+    /** The reasoning so far (what was sent, plus what is held for coalescing). */
+    public String reasoning() {
+        return text(DeltaCoalescer.Kind.REASONING);
     }
 
-    /**
-     * Part of the answer or of the reasoning.
-     *
-     * @param from start, in UTF-16 code units
-     * @param to   end (exclusive), at most the length of the text so far
-     * @throws StringIndexOutOfBoundsException for a range outside the text
-     */
-    public synchronized String slice(boolean ofReasoning, int from, int to) {
-        return (ofReasoning ? reasoning : content).substring(from, to);
+    private String text(DeltaCoalescer.Kind kind) {
+        StringBuilder text = new StringBuilder();
+        long after = 0;
+        List<EventLog.Logged<StreamEntry>> batch;
+        while (!(batch = log.after(after, 1024)).isEmpty()) {
+            for (EventLog.Logged<StreamEntry> logged : batch) {
+                if (logged.entry() instanceof StreamEntry.Delta d && d.kind() == kind) {
+                    text.append(d.text());
+                }
+                after = logged.id();
+            }
+        }
+        synchronized (this) {
+            text.append(coalescer.held(kind));
+        }
+        return text.toString();
     }
 
-    /** Length of the content sent in events so far, in UTF-16 code units (the largest valid resume offset). */
+    /** Length of the answer sent in events so far, in UTF-16 code units (the largest valid resume offset). */
     public synchronized int contentLength() {
         return emittedContent;
     }
@@ -401,6 +423,8 @@ public final class Stream implements GenerationListener {
 
     @Override
     public void onDelta(String contentDelta, String reasoningDelta) {
+        boolean endedHere = false;
+        Generation tooLong = null;
         synchronized (this) {
             if (ending) {
                 return;
@@ -411,180 +435,156 @@ public final class Stream implements GenerationListener {
                 status = StreamStatus.STREAMING;
             }
             if (reasoningDelta != null && !reasoningDelta.isEmpty()) {
-                reasoning.append(reasoningDelta);
+                receivedReasoning += reasoningDelta.length();
                 emit(coalescer.offer(DeltaCoalescer.Kind.REASONING, reasoningDelta, now), false);
             }
             if (contentDelta != null && !contentDelta.isEmpty()) {
-                content.append(contentDelta);
+                receivedContent += contentDelta.length();
                 emit(coalescer.offer(DeltaCoalescer.Kind.CONTENT, contentDelta, now), false);
             }
-            if (content.length() > settings.maxChars() || reasoning.length() > settings.maxChars()) {
+            if (receivedContent > settings.maxChars() || receivedReasoning > settings.maxChars()) {
                 fail(new UpstreamException(FailureCode.GENERATION_TOO_LONG,
                         "the answer exceeded " + settings.maxChars() + " characters"));
-                if (generation != null) {
-                    generation.cancel();
-                }
-                return;
+                tooLong = generation;
+                endedHere = true;
+            } else {
+                holdUntilDue();
             }
-            scheduleFlush();
+        }
+        if (endedHere) {
+            if (tooLong != null) {
+                tooLong.cancel();
+            }
+            save();
         }
     }
 
     @Override
     public void onComplete(String finishReason, JsonObject usage, String answeredBy) {
         synchronized (this) {
-            if (!ending) {
-                finish(new End(StreamStatus.COMPLETED, "completed", null, finishReason, usage,
-                        answeredBy != null ? answeredBy : model, null));
+            if (ending) {
+                return;
             }
+            finish(new End(StreamStatus.COMPLETED, MessageStatus.COMPLETED, null, finishReason, usage,
+                    answeredBy != null ? answeredBy : model, null));
         }
+        save();
     }
 
     @Override
     public void onFailure(UpstreamException failure) {
         synchronized (this) {
-            if (!ending) {
-                fail(failure);
+            if (ending) {
+                return;
             }
+            fail(failure);
         }
+        save();
+    }
+
+    /**
+     * Appends held text that has waited {@code flushMillis} at {@code nowNanos}; called by the {@link FlushTicker}
+     * at the deadline it was given, and harmless at any other time.
+     */
+    synchronized void flushDue(long nowNanos) {
+        if (ending) {
+            return;
+        }
+        emit(coalescer.poll(nowNanos), false);
+        holdUntilDue();
     }
 
     // --- inside; called with the lock held
 
     private void fail(UpstreamException failure) {
-        finish(new End(StreamStatus.ERROR, "error", failure.code().name(), null, null, model, failure));
+        finish(new End(StreamStatus.ERROR, MessageStatus.ERROR, failure.code().name(), null, null, model, failure));
     }
 
+    /** Marks the end and appends what was held; the caller then calls {@link #save()} off the lock. */
     private void finish(End how) {
         ending = true;
         end = how;
-        cancelTimers();
+        if (graceTimer != null) {
+            graceTimer.cancel(false);
+            graceTimer = null;
+        }
         List<DeltaCoalescer.Piece> rest = coalescer.drain();
         boolean completed = how.status() == StreamStatus.COMPLETED;
         if (completed && rest.isEmpty()) {
-            append(new Entry("message", null, false, emittedContent, emittedContent, emittedContent, true));
+            log.append(new StreamEntry.Delta(DeltaCoalescer.Kind.CONTENT, emittedContent, "", emittedContent, true));
         } else {
             emit(rest, completed);
         }
-        executor.execute(this::saveAndTerminate);
     }
 
-    private void saveAndTerminate() {
-        String saved = null;
-        try {
-            saved = outcome.save(this, end());
-        } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "stream " + id + ": its result could not be saved", e);
+    /** Tells the ticker when held text is due, once per holding period. */
+    private void holdUntilDue() {
+        long deadline = coalescer.deadlineNanos();
+        if (deadline != Long.MAX_VALUE && dueTold != deadline) {
+            dueTold = deadline;
+            ticker.due(this, deadline);
         }
-        Runnable told;
-        synchronized (this) {
-            messageId = saved;
-            status = end.status();
-            endedAt = Instant.now();
-            append(Entry.rendered(terminalName(end.status()), terminalData(end, saved).build().toString(), emittedContent));
-            terminated = true;
-            told = onTerminated;
-        }
-        told.run();
-    }
-
-    private static String terminalName(StreamStatus status) {
-        return switch (status) {
-            case COMPLETED -> "done";
-            case ERROR -> "error";
-            default -> "stopped";
-        };
-    }
-
-    private static JsonObjectBuilder terminalData(End end, String messageId) {
-        JsonValue message = messageId == null ? JsonValue.NULL : JSON.createValue(messageId);
-        return switch (end.status()) {
-            case COMPLETED -> JSON.createObjectBuilder()
-                    .add("messageId", message)
-                    .add("status", "completed")
-                    .add("finishReason", end.finishReason() == null ? JsonValue.NULL : JSON.createValue(end.finishReason()))
-                    .add("usage", end.usage() == null ? JsonValue.NULL : end.usage());
-            case ERROR -> {
-                UpstreamException f = end.failure();
-                JsonObjectBuilder details = JSON.createObjectBuilder();
-                if (f.upstreamStatus() > 0) {
-                    details.add("upstreamStatus", f.upstreamStatus());
-                }
-                if (f.retryAfterSeconds() != null) {
-                    details.add("retryAfterSeconds", f.retryAfterSeconds());
-                }
-                yield JSON.createObjectBuilder()
-                        .add("error", f.getMessage())
-                        .add("code", f.code().name())
-                        .add("details", details)
-                        .add("messageId", message);
-            }
-            default -> JSON.createObjectBuilder()
-                    .add("messageId", message)
-                    .add("status", end.messageStatus())
-                    .add("reason", end.reason());
-        };
     }
 
     /*
-     * Pieces of each kind leave the coalescer in order and concatenate to exactly the text offered, so a
-     * piece covers [emitted so far, emitted so far + its length) of its text.
+     * Pieces of each kind leave the coalescer in order and concatenate to exactly the text offered, so a piece
+     * covers [emitted so far, emitted so far + its length) of its text.
      */
     private void emit(List<DeltaCoalescer.Piece> pieces, boolean lastIsFinal) {
         for (int i = 0; i < pieces.size(); i++) {
             DeltaCoalescer.Piece piece = pieces.get(i);
             boolean isFinal = lastIsFinal && i == pieces.size() - 1;
-            int length = piece.text().length();
+            String text = piece.text();
             if (piece.kind() == DeltaCoalescer.Kind.CONTENT) {
-                emittedContent += length;
-                append(new Entry("message", null, false, emittedContent - length, emittedContent, emittedContent,
-                        isFinal));
+                int from = emittedContent;
+                emittedContent += text.length();
+                log.append(new StreamEntry.Delta(piece.kind(), from, text, emittedContent, isFinal));
             } else {
-                emittedReasoning += length;
-                append(new Entry("message", null, true, emittedReasoning - length, emittedReasoning, emittedContent,
-                        isFinal));
+                int from = emittedReasoning;
+                emittedReasoning += text.length();
+                log.append(new StreamEntry.Delta(piece.kind(), from, text, emittedContent, isFinal));
             }
         }
     }
 
-    private StreamEvent render(int index) {
-        Entry e = log.get(index);
-        if (e.data() != null) {
-            return new StreamEvent(index + 1, e.name(), e.data());
-        }
-        StringBuilder source = e.reasoningRange() ? reasoning : content;
-        String data = JSON.createObjectBuilder()
-                .add(e.reasoningRange() ? "reasoning" : "delta", source.substring(e.from(), e.to()))
-                .add("isFinal", e.isFinal())
-                .build().toString();
-        return new StreamEvent(index + 1, e.name(), data);
-    }
+    // --- ending, off the lock
 
-    private void append(Entry entry) {
-        log.add(entry);
-        for (Follower follower : followers) {
-            follower.wake();
+    /** Saves the result, then appends the {@code Ended} entry; runs once per stream (after {@link #finish}). */
+    private void save() {
+        End how;
+        synchronized (this) {
+            how = end;
         }
-    }
-
-    private void scheduleFlush() {
-        long deadline = coalescer.deadlineNanos();
-        if (deadline == Long.MAX_VALUE || flushTimer != null) {
+        CompletionStage<String> saved;
+        try {
+            saved = saver.save(this, how);
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "stream " + id + ": its result could not be saved", e);
+            terminate(null);
             return;
         }
-        long delay = Math.max(0, deadline - System.nanoTime());
-        flushTimer = scheduler.schedule(this::flushDue, delay, TimeUnit.NANOSECONDS);
+        saved.whenComplete((messageId, failure) -> {
+            if (failure != null) {
+                LOG.log(Level.SEVERE, "stream " + id + ": its result could not be saved", failure);
+            }
+            terminate(failure == null ? messageId : null);
+        });
     }
 
-    private void flushDue() {
+    private void terminate(String saved) {
+        End how;
+        int contentEnd;
+        Runnable told;
         synchronized (this) {
-            flushTimer = null;
-            if (ending) {
-                return;
-            }
-            emit(coalescer.poll(System.nanoTime()), false);
-            scheduleFlush();
+            messageId = saved;
+            status = end.status();
+            endedAt = Instant.now();
+            how = end;
+            contentEnd = emittedContent;
+            told = onTerminated;
         }
+        log.terminate(new StreamEntry.Ended(how, saved, contentEnd));
+        told.run();
     }
 
     private void armGrace(long delayMillis) {
@@ -597,24 +597,13 @@ public final class Stream implements GenerationListener {
             if (ending) {
                 return;
             }
-            long next = grace.nextCheckMillis(!followers.isEmpty());
-            if (next > 0) {
-                armGrace(next);
+            long left = log.graceLeftMillis();
+            if (left > 0) {
+                armGrace(left);
                 return;
             }
         }
-        stop("client_disconnected", "partial");
-    }
-
-    private void cancelTimers() {
-        if (flushTimer != null) {
-            flushTimer.cancel(false);
-            flushTimer = null;
-        }
-        if (graceTimer != null) {
-            graceTimer.cancel(false);
-            graceTimer = null;
-        }
+        stop(End.CLIENT_DISCONNECTED, MessageStatus.PARTIAL);
     }
 
     /** Integer value of a usage field, or {@code null}. */

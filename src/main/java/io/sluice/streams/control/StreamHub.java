@@ -1,42 +1,102 @@
 package io.sluice.streams.control;
 
-import io.sluice.platform.control.Ids;
 import static io.sluice.platform.control.JsonP.JSON;
 
+import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
-import io.sluice.providers.control.ChatProvider;
-import io.sluice.providers.control.CompletionRequest;
+import io.sluice.providers.control.Generation;
+import io.sluice.providers.control.GenerationListener;
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.BeforeDestroyed;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The streams of this node (API.md section 3): creates them, finds them for their owner, and keeps ended
- * ones replayable for the retention period ({@code SLUICE_STREAM_RETENTION_SECONDS}, default 10 minutes),
- * after which their state comes from the database.
+ * The streams of this node (API.md section 3): admits them, starts them, finds them for their owner, saves their
+ * results, and keeps ended ones replayable for the retention period ({@code SLUICE_STREAM_RETENTION_SECONDS}, default
+ * 10 minutes), after which their state comes from the database.
  *
- * <p>Memory is bounded per stream ({@code SLUICE_STREAM_MAX_CHARS}) and per node: at most
- * {@code SLUICE_MAX_STREAMS} streams are held (default 20000). When a new stream would exceed it, ended
- * streams are evicted oldest first; if all are running, the new one is refused (429). An owner may run at
- * most {@code SLUICE_MAX_STREAMS_PER_OWNER} streams at once (default 16).
+ * <p><b>Admission.</b> {@link #reserve} runs before a request changes anything: past
+ * {@code SLUICE_MAX_RUNNING_STREAMS} running streams the node answers 503 with {@code Retry-After} at once; past
+ * {@code SLUICE_MAX_STREAMS_PER_OWNER} (default 16) an owner gets 429. Memory is bounded per stream
+ * ({@code SLUICE_STREAM_MAX_CHARS}) and per node: at most {@code SLUICE_MAX_STREAMS} streams are held (default
+ * 20000); ended ones are evicted oldest first to make room, and when all are running a new one gets 503.
+ *
+ * <p><b>Saving.</b> A stream's result and the end of its record are one write of the {@link GroupCommit}, so they
+ * commit together, with other streams' saves.
+ *
+ * <p><b>Shutdown.</b> Before the application's beans are destroyed (undeploy, SIGTERM), every running stream is
+ * stopped and saved as {@code partial} ({@code server_shutdown}), and the hub waits (at most 10 s) until their
+ * followers have been given the terminal event.
  */
 @ApplicationScoped
 public class StreamHub {
 
     private static final Logger LOG = Logger.getLogger(StreamHub.class.getName());
+    /** Longest wait at shutdown for the running streams to be saved and ended, in ms. */
+    static final long SHUTDOWN_WAIT_MILLIS = 10_000;
+
+    /** Saves the result of a stream that ended, inside the group-commit transaction. */
+    public interface Outcome {
+        /**
+         * Runs once, in a transaction of the {@link GroupCommit} (it may run again if that transaction is rolled back).
+         *
+         * @return the id of the saved message, or {@code null} where none is saved
+         */
+        String save(Stream stream, Stream.End end);
+
+        /** Saves nothing. */
+        Outcome NONE = (stream, end) -> null;
+    }
+
+    /**
+     * A place for one running stream, taken by {@link #reserve} before a request changes anything and given to
+     * {@link #start}; {@link #release()} gives it back when the stream does not start after all.
+     */
+    public final class Slot {
+        private final String owner;
+        private final AtomicBoolean open = new AtomicBoolean(true);
+
+        private Slot(String owner) {
+            this.owner = owner;
+        }
+
+        public String owner() {
+            return owner;
+        }
+
+        /** Gives the place back (the request failed before its stream started). Idempotent. */
+        public void release() {
+            if (open.compareAndSet(true, false)) {
+                unreserve(owner);
+            }
+        }
+
+        private void use() {
+            if (!open.compareAndSet(true, false)) {
+                throw new IllegalStateException("a slot starts one stream");
+            }
+        }
+    }
 
     @Inject
     SluiceConfig config;
@@ -44,60 +104,112 @@ public class StreamHub {
     ManagedExecutors executors;
     @Inject
     StreamRecords records;
+    @Inject
+    GroupCommit commits;
 
     private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
-    /** Running streams by owner: admission and listing cost O(the owner's streams), not O(the node's). */
+    /** Running streams by owner: listing costs O(the owner's streams), not O(the node's). */
     private final ConcurrentHashMap<String, Set<Stream>> runningByOwner = new ConcurrentHashMap<>();
-    private final AtomicInteger running = new AtomicInteger();
+    /** Places taken per owner (reserved and running): the per-owner cap. */
+    private final ConcurrentHashMap<String, Integer> placesByOwner = new ConcurrentHashMap<>();
+    /** Places taken on the node: the admission limit. */
+    private final AtomicInteger places = new AtomicInteger();
     /** Ended streams in the order they ended: eviction takes from the head, in O(1). */
     private final ConcurrentLinkedQueue<Stream> ended = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger retained = new AtomicInteger();
+    private final AtomicBoolean shuttingDown = new AtomicBoolean();
+    private FlushTicker ticker;
+
+    @PostConstruct
+    void init() {
+        ticker = new FlushTicker(executors.timers(), FlushTicker.periodFor(config.flushMillis()));
+    }
 
     /**
-     * Creates a stream, records it, and starts its generation with {@code provider} on the
-     * stream executor. Its first event is {@code stream} with {@code first} as data plus {@code streamId} and
-     * {@code type}.
+     * Takes a place for one more running stream of {@code owner}; call it before a request changes anything.
      *
-     * @param conversationId for chat streams, else {@code null}
-     * @throws ProblemException 429 when the owner or the node runs too many streams
+     * @throws ProblemException 503 ({@code Retry-After}) when the node runs its maximum of streams or is shutting
+     *                          down; 429 when the owner does
      */
-    public Stream start(String owner, StreamType type, String relatedId, String conversationId, ChatProvider provider,
-                        CompletionRequest request, JsonObject first, Stream.Outcome outcome) {
-        makeRoom();
-        String id = Ids.newId();
-        Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
-                config.maxGenerationChars(), config.resumeGraceMillis());
-        Stream stream = new Stream(id, type, relatedId, owner, conversationId, request.model(), executors.work(),
-                executors.timers(), settings, outcome);
-        admit(stream);
-        try {
-            records.started(stream);
-        } catch (RuntimeException e) {
-            release(stream);
-            throw e;
+    public Slot reserve(String owner) {
+        if (shuttingDown.get()) {
+            throw new ProblemException(503, "unavailable", "the server is shutting down", 5L);
         }
-        streams.put(id, stream);
-        JsonObject firstEvent = JSON.createObjectBuilder(first)
-                .add("streamId", id).add("type", type.wire()).build();
-        executors.work().execute(() -> stream.start(firstEvent, () -> provider.stream(request, stream),
+        makeRoom();
+        int max = config.maxRunningStreams();
+        if (places.incrementAndGet() > max) {
+            places.decrementAndGet();
+            throw new ProblemException(503, "overloaded", "this node runs its maximum of " + max
+                    + " streams; try again shortly", 2L);
+        }
+        int perOwner = config.maxStreamsPerOwner();
+        boolean[] admitted = {false};
+        placesByOwner.compute(owner, (o, n) -> {
+            int count = n == null ? 0 : n;
+            if (count >= perOwner) {
+                return n;
+            }
+            admitted[0] = true;
+            return count + 1;
+        });
+        if (!admitted[0]) {
+            places.decrementAndGet();
+            throw new ProblemException(429, "too-many-streams", "at most " + perOwner + " running streams per user",
+                    1L);
+        }
+        return new Slot(owner);
+    }
+
+    /**
+     * Refuses early, without taking a place, when the owner or the node could not start one more stream now (a
+     * multi-agent run checks this before it saves anything; its agents' streams reserve their places as they start).
+     *
+     * @throws ProblemException 503 or 429, as {@link #reserve}
+     */
+    public void ensureRoomFor(String owner) {
+        reserve(owner).release();
+    }
+
+    /**
+     * Starts a stream in a reserved place: registers it, records it (unless the caller did, in its own transaction),
+     * and starts its generation on the work pool. Its first event is {@code stream} with {@code first} as data plus
+     * {@code streamId} and {@code type}.
+     *
+     * @param generate starts the generation, telling the given listener (the stream)
+     * @param recorded whether the stream's record was written already (a chat turn writes it with its user message)
+     */
+    public Stream start(Slot slot, StreamSpec spec, Function<GenerationListener, Generation> generate, JsonObject first,
+                        Outcome outcome, boolean recorded) {
+        slot.use();
+        String owner = slot.owner();
+        Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
+                config.maxGenerationChars());
+        Stream stream = new Stream(spec.id(), spec.type(), spec.relatedId(), owner, spec.conversationId(),
+                spec.model(), new MemoryEventLog<>(config.resumeGraceMillis()), executors.timers(), ticker, settings,
+                (s, end) -> save(s, end, outcome));
+        runningByOwner.computeIfAbsent(owner, o -> ConcurrentHashMap.newKeySet()).add(stream);
+        streams.put(spec.id(), stream);
+        if (!recorded) {
+            Instant createdAt = stream.createdAt();
+            commits.submit(() -> {
+                records.started(spec, owner, createdAt);
+                return null;
+            }).exceptionally(e -> {
+                LOG.log(Level.WARNING, "stream " + spec.id() + ": its record could not be written", e);
+                return null;
+            });
+        }
+        JsonObject firstEvent = JSON.createObjectBuilder(first).add("streamId", spec.id())
+                .add("type", spec.type().wire()).build();
+        executors.work().execute(() -> stream.start(firstEvent, () -> generate.apply(stream),
                 () -> terminated(stream)));
         return stream;
     }
 
-    /**
-     * Refuses early, before a request changes anything, when the owner or the node could not start one more
-     * stream; {@link #start} checks again atomically.
-     *
-     * @throws ProblemException 429
-     */
-    public void ensureRoomFor(String owner) {
-        Set<Stream> mine = runningByOwner.get(owner);
-        if (mine != null && mine.size() >= config.maxStreamsPerOwner()) {
-            throw new ProblemException(429, "too-many-streams",
-                    "at most " + config.maxStreamsPerOwner() + " running streams per user", 1L);
-        }
-        if (running.get() >= config.maxStreams()) {
-            throw new ProblemException(429, "too-many-streams", "this node runs its maximum of streams", 5L);
-        }
+    /** {@link #reserve} and {@link #start} in one, for streams whose record nobody else writes. */
+    public Stream start(String owner, StreamSpec spec, Function<GenerationListener, Generation> generate,
+                        JsonObject first, Outcome outcome) {
+        return start(reserve(owner), spec, generate, first, outcome, false);
     }
 
     /** The owner's stream with this id, if this node holds it; someone else's stream is not found. */
@@ -109,8 +221,8 @@ public class StreamHub {
     /**
      * The owner's stream held in memory.
      *
-     * @throws ProblemException 404 for unknown ids and other owners' streams; 410 for the owner's stream that
-     *                          ended and left memory (its final state stays at {@code GET /api/streams/{id}})
+     * @throws ProblemException 404 for unknown ids and other owners' streams; 410 for the owner's stream that ended
+     *                          and left memory (its final state stays at {@code GET /api/streams/{id}})
      */
     public Stream require(String owner, String id) {
         return find(owner, id).orElseThrow(() -> records.find(owner, id).isPresent()
@@ -126,84 +238,106 @@ public class StreamHub {
                 : mine.stream().sorted(Comparator.comparing(Stream::createdAt)).toList();
     }
 
-    /** Streams running on this node. */
+    /** Streams running on this node (and places reserved for streams about to start). */
     public int runningCount() {
-        return running.get();
+        return places.get();
     }
 
     /** Ended streams still replayable from memory. */
     public int retainedCount() {
-        return Math.max(0, streams.size() - running.get());
+        return retained.get();
+    }
+
+    /** The result, and the end of the record, in one group-committed write. */
+    private CompletionStage<String> save(Stream stream, Stream.End end, Outcome outcome) {
+        String content = stream.type() == StreamType.CHAT || stream.type() == StreamType.AGENT ? null
+                : stream.content();
+        return commits.submit(() -> {
+            String messageId = outcome.save(stream, end);
+            records.ended(stream.id(), end.status(), end.reason(), messageId, content, Instant.now());
+            return messageId;
+        });
+    }
+
+    private void unreserve(String owner) {
+        placesByOwner.computeIfPresent(owner, (o, n) -> n <= 1 ? null : n - 1);
+        places.decrementAndGet();
     }
 
     /**
-     * Counts a new stream as running for its owner.
-     *
-     * @throws ProblemException 429 when the owner already runs the maximum
-     */
-    private void admit(Stream stream) {
-        int max = config.maxStreamsPerOwner();
-        boolean[] admitted = {false};
-        runningByOwner.compute(stream.owner(), (owner, mine) -> {
-            Set<Stream> set = mine != null ? mine : ConcurrentHashMap.newKeySet();
-            if (set.size() < max) {
-                set.add(stream);
-                admitted[0] = true;
-            }
-            return set.isEmpty() ? null : set;
-        });
-        if (!admitted[0]) {
-            throw new ProblemException(429, "too-many-streams", "at most " + max + " running streams per user", 1L);
-        }
-        running.incrementAndGet();
-    }
-
-    private void release(Stream stream) {
-        boolean[] removed = {false};
-        runningByOwner.computeIfPresent(stream.owner(), (owner, mine) -> {
-            removed[0] = mine.remove(stream);
-            return mine.isEmpty() ? null : mine;
-        });
-        if (removed[0]) {
-            running.decrementAndGet();
-        }
-    }
-
-    /**
-     * Keeps the node under {@code SLUICE_MAX_STREAMS} by evicting ended streams, oldest first (they stay
+     * Keeps the node under {@code SLUICE_MAX_STREAMS} held streams by evicting ended ones, oldest first (they stay
      * readable from the database).
      *
-     * @throws ProblemException 429 when every stream held is running
+     * @throws ProblemException 503 when every stream held is running
      */
     private void makeRoom() {
         while (streams.size() >= config.maxStreams()) {
             Stream oldest = ended.poll();
             if (oldest == null) {
-                throw new ProblemException(429, "too-many-streams", "this node runs its maximum of streams", 5L);
+                throw new ProblemException(503, "overloaded", "this node holds its maximum of streams", 5L);
             }
+            retained.decrementAndGet();
             streams.remove(oldest.id(), oldest);
         }
     }
 
     private void terminated(Stream stream) {
-        release(stream);
-        try {
-            records.ended(stream);
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "stream " + stream.id() + ": its record could not be updated", e);
-        }
+        runningByOwner.computeIfPresent(stream.owner(), (owner, mine) -> {
+            mine.remove(stream);
+            return mine.isEmpty() ? null : mine;
+        });
+        unreserve(stream.owner());
         ended.add(stream);
-        executors.timers().schedule(() -> {
-            streams.remove(stream.id(), stream);
-            ended.remove(stream);
-        }, config.retentionMillis(), TimeUnit.MILLISECONDS);
+        retained.incrementAndGet();
+        try {
+            executors.timers().schedule(() -> {
+                streams.remove(stream.id(), stream);
+                if (ended.remove(stream)) {
+                    retained.decrementAndGet();
+                }
+            }, config.retentionMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+            // the node is going away: nothing to retain
+        }
     }
 
-    /** Server shutdown: running streams are cancelled and their text saved as partial. */
+    /**
+     * Undeploy or SIGTERM, before any application bean is destroyed: stops every running stream (its upstream request
+     * is cancelled, its text saved as {@code partial}, {@code server_shutdown}) and waits until all are saved and
+     * ended and their followers have written the terminal event, at most {@value #SHUTDOWN_WAIT_MILLIS} ms.
+     */
+    void beforeShutdown(@Observes @BeforeDestroyed(ApplicationScoped.class) Object event) {
+        shutdown();
+    }
+
+    /** Stops and saves the running streams; idempotent. */
     @PreDestroy
-    void shutdown() {
-        for (Stream stream : List.copyOf(streams.values())) {
-            stream.stop("server_shutdown", "partial");
+    public void shutdown() {
+        if (!shuttingDown.compareAndSet(false, true)) {
+            return;
+        }
+        List<Stream> running = streams.values().stream().filter(s -> !s.terminated()).toList();
+        for (Stream stream : running) {
+            try {
+                stream.stop(Stream.End.SERVER_SHUTDOWN, MessageStatus.PARTIAL);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "stream " + stream.id() + " could not be stopped", e);
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SHUTDOWN_WAIT_MILLIS);
+        for (Stream stream : running) {
+            while ((!stream.terminated() || stream.followerCount() > 0) && System.nanoTime() - deadline < 0) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        ticker.stop();
+        if (!running.isEmpty()) {
+            LOG.info(() -> running.size() + " running streams were saved as partial (server_shutdown)");
         }
     }
 }

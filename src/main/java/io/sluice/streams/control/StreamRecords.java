@@ -7,29 +7,33 @@ import jakarta.persistence.PersistenceContext;
 import java.time.Instant;
 import java.util.Optional;
 
-/** Writes stream records at start and end (two writes per stream) and reads them back. */
+/**
+ * Writes stream records at start and end (two writes per stream, each joining the caller's transaction: a chat
+ * turn's, or a {@link GroupCommit} batch) and reads them back.
+ */
 @Stateless
 public class StreamRecords {
 
     @PersistenceContext(unitName = "sluice")
     EntityManager em;
 
-    /** Records a stream that starts now. */
-    public void started(Stream stream) {
-        em.persist(new StreamRecord(stream.id(), stream.type().wire(), stream.relatedId(), stream.owner(),
-                stream.conversationId(), stream.model(), stream.status().wire(), stream.createdAt()));
+    /** Records a stream that starts now, as {@code connecting}. */
+    public void started(StreamSpec spec, String owner, Instant createdAt) {
+        em.persist(new StreamRecord(spec.id(), spec.type().wire(), spec.relatedId(), owner, spec.conversationId(),
+                spec.model(), StreamStatus.CONNECTING.wire(), createdAt));
     }
 
-    /** Records how a stream ended; {@code content} is kept for typed streams only. */
-    public void ended(Stream stream) {
-        StreamRecord record = em.find(StreamRecord.class, stream.id());
-        if (record == null) {
-            return;
+    /**
+     * Records how a stream ended; does nothing when its record is missing.
+     *
+     * @param content kept for typed streams (titles, rewritten prompts, system prompts), {@code null} for others
+     */
+    public void ended(String id, StreamStatus status, String endReason, String messageId, String content,
+                      Instant endedAt) {
+        StreamRecord record = em.find(StreamRecord.class, id);
+        if (record != null) {
+            record.ended(status.wire(), endReason, messageId, content, endedAt);
         }
-        Stream.End end = stream.end();
-        String content = stream.type() == StreamType.CHAT ? null : stream.content();
-        record.ended(stream.status().wire(), end == null ? null : end.reason(), stream.messageId(), content,
-                stream.endedAt() != null ? stream.endedAt() : Instant.now());
     }
 
     /** The record of an owner's stream; empty for unknown ids and other owners' streams. */

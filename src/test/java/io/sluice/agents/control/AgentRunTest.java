@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.UpstreamException;
+import io.sluice.streams.control.FlushTicker;
+import io.sluice.streams.control.MemoryEventLog;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamType;
 import jakarta.json.Json;
@@ -17,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -36,6 +39,7 @@ class AgentRunTest {
 
     private final ExecutorService work = Executors.newFixedThreadPool(4);
     private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(1);
+    private final FlushTicker ticker = new FlushTicker(timers, TimeUnit.MILLISECONDS.toNanos(1));
     /** The stream of each started agent. */
     private final Map<String, Stream> streams = new ConcurrentHashMap<>();
     private final Map<String, CompletionRequest> requests = new ConcurrentHashMap<>();
@@ -55,10 +59,11 @@ class AgentRunTest {
 
     private AgentRun run(int maxParallel, long graceMillis) {
         AgentRun.Starter starter = (run, spec, request) -> {
-            Stream stream = new Stream("s-" + spec.name(), StreamType.AGENT, run.id(), "anon:me", "c-1", null, work,
-                    timers, new Stream.Settings(10_000, 1, 1 << 20, 600_000), (s, end) -> {
-                        saved.add(spec.name() + ":" + end.messageStatus());
-                        return "m-" + spec.name();
+            Stream stream = new Stream("s-" + spec.name(), StreamType.AGENT, run.id(), "anon:me", "c-1", null,
+                    new MemoryEventLog<>(600_000), timers, ticker, new Stream.Settings(10_000, 1, 1 << 20),
+                    (s, end) -> {
+                        saved.add(spec.name() + ":" + end.messageStatus().value());
+                        return CompletableFuture.completedFuture("m-" + spec.name());
                     });
             requests.put(spec.name(), request);
             int now = running.incrementAndGet();
@@ -79,7 +84,8 @@ class AgentRunTest {
             }
         };
         AgentRun run = new AgentRun("r-1", "anon:me", "Explain garbage collection", Roster.defaults().select(null, 8),
-                "c-1", "m", work, timers, maxParallel, graceMillis, starter, slots, r -> recorded.incrementAndGet());
+                "c-1", "m", work, timers, maxParallel, graceMillis, starter, slots,
+                r -> CompletableFuture.completedFuture(recorded.incrementAndGet()));
         run.start(ended::countDown);
         return run;
     }
@@ -249,7 +255,7 @@ class AgentRunTest {
     void aFollowedRunOutlivesTheGraceAndResumesFromAnySequence() throws Exception {
         AgentRun run = run(3, 200);
         AtomicInteger wakes = new AtomicInteger();
-        run.attach(wakes::incrementAndGet);
+        run.follow(wakes::incrementAndGet);
         Stream planner = started("planner");
         planner.onDelta("a", null);
         Thread.sleep(400);

@@ -64,8 +64,9 @@ class ConnectionGuardTest {
             }
         };
         guard.start();
-        stream = new Stream("s-1", StreamType.CHAT, null, "anon:a", null, "m", work, timers,
-                new Stream.Settings(50, 1, 1 << 20, 60_000), (s, end) -> null);
+        stream = new Stream("s-1", StreamType.CHAT, null, "anon:a", null, "m", new MemoryEventLog<>(60_000), timers,
+                new FlushTicker(timers, TimeUnit.MILLISECONDS.toNanos(5)), new Stream.Settings(50, 1, 1 << 20),
+                (s, end) -> CompletableFuture.completedFuture(null));
         stream.start(Json.createObjectBuilder().build(), () -> () -> { }, () -> { });
     }
 
@@ -77,7 +78,7 @@ class ConnectionGuardTest {
     }
 
     private SseConnection connection(String clientId, FakeSink sink) {
-        return new SseConnection(stream, new Stream.Resumption(0, null), clientId, sink, new FakeSse(), work);
+        return new SseConnection(stream, Stream.Resumption.after(0), clientId, sink, new FakeSse(), work);
     }
 
     @Test
@@ -141,6 +142,86 @@ class ConnectionGuardTest {
         Thread.sleep(200);
         assertTrue(healthy.sent.size() > before, "the other follower still gets events");
         stalled.block.countDown();
+    }
+
+    /** A connection that closes itself when it starts, or at its first heartbeat: both are forgotten at once. */
+    private static final class ShortLived implements GuardedConnection {
+        private final String clientId;
+        private final boolean closeOnStart;
+        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        private volatile Runnable onClose;
+
+        ShortLived(String clientId, boolean closeOnStart) {
+            this.clientId = clientId;
+            this.closeOnStart = closeOnStart;
+        }
+
+        @Override
+        public String target() {
+            return "t";
+        }
+
+        @Override
+        public String clientId() {
+            return clientId;
+        }
+
+        @Override
+        public void onClose(Runnable onClose) {
+            this.onClose = onClose;
+        }
+
+        @Override
+        public void start() {
+            if (closeOnStart) {
+                disconnect();
+            }
+        }
+
+        @Override
+        public void ping() {
+            disconnect(); // a heartbeat whose write failed
+        }
+
+        @Override
+        public long stalledNanos(long now) {
+            return 0;
+        }
+
+        @Override
+        public void abandon() {
+            disconnect();
+        }
+
+        @Override
+        public void disconnect() {
+            if (closed.compareAndSet(false, true)) {
+                onClose.run();
+            }
+        }
+    }
+
+    @Test
+    void aConnectionThatClosesAtAnyMomentAfterOpeningIsForgottenWithItsCount() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            guard.open("anon:a", new ShortLived("starts-closed-" + i, true));
+        }
+        assertEquals(0, guard.connectionCount());
+        assertEquals(0, guard.connectionCount("anon:a"));
+        // heartbeats racing with openings: a ping may land between publishing and starting
+        Thread beats = new Thread(() -> {
+            for (int i = 0; i < 2_000; i++) {
+                guard.beat();
+            }
+        });
+        beats.start();
+        for (int i = 0; i < 2_000; i++) {
+            guard.open("anon:b", new ShortLived("tab-" + (i % 2), false));
+        }
+        beats.join();
+        guard.beat();
+        assertEquals(0, guard.connectionCount(), "no leaked connection");
+        assertEquals(0, guard.connectionCount("anon:b"), "no leaked per-owner count");
     }
 
     /** A sink that records events, can fail its writes, or block them until released. */

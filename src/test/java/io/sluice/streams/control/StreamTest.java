@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.Generation;
 import io.sluice.providers.control.UpstreamException;
@@ -14,6 +15,7 @@ import jakarta.json.JsonObject;
 import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,6 +34,7 @@ class StreamTest {
     private final AtomicInteger saves = new AtomicInteger();
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
+    private final FlushTicker ticker = new FlushTicker(timers, TimeUnit.MILLISECONDS.toNanos(1));
 
     @AfterEach
     void stop() {
@@ -41,13 +44,23 @@ class StreamTest {
 
     private Stream stream(int flushChars, long graceMillis) {
         Stream stream = new Stream("s-1", StreamType.CHAT, "c-1", "anon:me", "c-1", "m",
-                work, timers, new Stream.Settings(10_000, flushChars, 1 << 20, graceMillis), (s, end) -> {
+                new MemoryEventLog<>(graceMillis), timers, ticker, new Stream.Settings(10_000, flushChars, 1 << 20),
+                (s, end) -> {
                     saves.incrementAndGet();
-                    return "msg-1";
+                    return CompletableFuture.supplyAsync(() -> "msg-1", work);
                 });
         stream.start(Json.createObjectBuilder().add("streamId", "s-1").build(), () -> () -> cancelled.set(true),
                 terminated::countDown);
         return stream;
+    }
+
+    /** The stream's events after {@code after}, rendered for SSE. */
+    static List<StreamEvent> events(Stream stream, long after, int max) {
+        List<StreamEvent> events = new ArrayList<>();
+        for (EventLog.Logged<StreamEntry> logged : stream.log().after(after, max)) {
+            events.add(stream.sse(logged));
+        }
+        return events;
     }
 
     private static String deltas(List<StreamEvent> events) {
@@ -72,7 +85,7 @@ class StreamTest {
         }
         stream.onComplete("stop", null, null);
         assertTrue(terminated.await(5, TimeUnit.SECONDS));
-        List<StreamEvent> all = stream.eventsAfter(0, 1000);
+        List<StreamEvent> all = events(stream, 0, 1000);
         for (int i = 0; i < all.size(); i++) {
             assertEquals(i + 1, all.get(i).id());
         }
@@ -81,7 +94,7 @@ class StreamTest {
         assertEquals("msg-1", data(all.get(all.size() - 1)).getString("messageId"));
         assertEquals(stream.content(), deltas(all));
         for (long after = 0; after <= all.size(); after++) {
-            List<StreamEvent> rest = stream.eventsAfter(after, 7);
+            List<StreamEvent> rest = events(stream, after, 7);
             if (after < all.size()) {
                 assertEquals(after + 1, rest.get(0).id(), "first event after " + after);
             } else {
@@ -105,9 +118,9 @@ class StreamTest {
             Stream.Resumption from = stream.resumeAt(offset);
             List<StreamEvent> events = new ArrayList<>();
             if (from.first() != null) {
-                events.add(from.first());
+                events.add(SseEvents.render(from.first().id(), from.first().entry()));
             }
-            events.addAll(stream.eventsAfter(from.afterId(), 1000));
+            events.addAll(events(stream, from.afterId(), 1000));
             assertEquals(content.substring(offset), deltas(events), "offset " + offset);
             assertEquals("done", events.get(events.size() - 1).name());
         }
@@ -119,8 +132,8 @@ class StreamTest {
     void aStreamEndsExactlyOnceWhateverComesAfter() throws Exception {
         Stream stream = stream(1, 60_000);
         stream.onDelta("partial text", null);
-        assertTrue(stream.stop("user", "stopped"));
-        assertFalse(stream.stop("user", "stopped"));
+        assertTrue(stream.stop("user", MessageStatus.STOPPED));
+        assertFalse(stream.stop("user", MessageStatus.STOPPED));
         stream.onComplete("stop", null, null);
         stream.onFailure(new UpstreamException(FailureCode.UPSTREAM_ERROR, "late"));
         stream.onDelta("late text", null);
@@ -129,7 +142,7 @@ class StreamTest {
         assertEquals(1, saves.get());
         assertEquals(StreamStatus.STOPPED, stream.status());
         assertEquals("partial text", stream.content());
-        List<StreamEvent> all = stream.eventsAfter(0, 100);
+        List<StreamEvent> all = events(stream, 0, 100);
         StreamEvent last = all.get(all.size() - 1);
         assertEquals("stopped", last.name());
         assertEquals("user", data(last).getString("reason"));
@@ -144,7 +157,7 @@ class StreamTest {
         assertTrue(cancelled.get());
         assertEquals(StreamStatus.STOPPED, stream.status());
         assertEquals("client_disconnected", stream.end().reason());
-        assertEquals("partial", stream.end().messageStatus());
+        assertEquals(MessageStatus.PARTIAL, stream.end().messageStatus());
     }
 
     @Test
@@ -152,13 +165,13 @@ class StreamTest {
         Stream stream = stream(1, 200);
         AtomicInteger wakes = new AtomicInteger();
         Follower follower = wakes::incrementAndGet;
-        stream.attach(follower);
+        stream.follow(follower);
         Thread.sleep(500);
         assertFalse(stream.status().ended(), "followed: no grace expiry");
         int before = wakes.get();
         stream.onDelta("news", null);
         assertTrue(wakes.get() > before);
-        stream.detach(follower);
+        stream.unfollow(follower);
         assertTrue(terminated.await(5, TimeUnit.SECONDS), "unfollowed: ends after the grace");
         assertEquals("client_disconnected", stream.end().reason());
     }
@@ -168,7 +181,7 @@ class StreamTest {
         Stream stream = stream(1, 60_000);
         stream.abortOnUnload(300);
         Thread.sleep(100);
-        stream.attach(() -> { });
+        stream.follow(() -> { });
         Thread.sleep(500);
         assertFalse(stream.status().ended(), "a reload re-attached: the stream goes on");
         stream.onComplete("stop", null, null);
@@ -179,11 +192,11 @@ class StreamTest {
     @Test
     void anUnloadAbortWithoutReattachStopsTheStream() throws Exception {
         Stream stream = stream(1, 60_000);
-        stream.attach(() -> { }); // the closing tab's own connection, not yet noticed gone
+        stream.follow(() -> { }); // the closing tab's own connection, not yet noticed gone
         stream.abortOnUnload(200);
         assertTrue(terminated.await(5, TimeUnit.SECONDS));
         assertEquals("unload", stream.end().reason());
-        assertEquals("stopped", stream.end().messageStatus());
+        assertEquals(MessageStatus.STOPPED, stream.end().messageStatus());
         assertTrue(cancelled.get());
     }
 
@@ -193,7 +206,7 @@ class StreamTest {
         stream.onDelta("half", null);
         stream.onFailure(new UpstreamException(FailureCode.RATE_LIMITED, "slow down", 429, 7L));
         assertTrue(terminated.await(5, TimeUnit.SECONDS));
-        List<StreamEvent> all = stream.eventsAfter(0, 100);
+        List<StreamEvent> all = events(stream, 0, 100);
         JsonObject error = data(all.get(all.size() - 1));
         assertEquals("RATE_LIMITED", error.getString("code"));
         assertEquals(7, error.getJsonObject("details").getInt("retryAfterSeconds"));
