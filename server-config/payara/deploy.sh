@@ -24,4 +24,10 @@ set_property sluice.upstream.api.key "${SLUICE_UPSTREAM_API_KEY:-}"
 set_property sluice.upstream.model "${SLUICE_UPSTREAM_MODEL:-}"
 set_property sluice.heartbeat.seconds "${SLUICE_HEARTBEAT_SECONDS:-}"
 
+# the HTTP listener's tuning, the same lines Payara Micro reads with --prebootcommandfile
+grep -v -e '^#' -e '^[[:space:]]*$' "$(dirname "$0")/http-listener.asadmin" | while read -r command; do
+  # shellcheck disable=SC2086 # each line is an asadmin subcommand and its arguments
+  "$ASADMIN" $command
+done
+
 "$ASADMIN" deploy --force=true --contextroot / --name sluice "$WAR"

@@ -28,10 +28,23 @@ class DeltaCoalescerTest {
         c.offer(CONTENT, "a", 0);
         assertEquals(List.of(), c.offer(CONTENT, "b", 10 * MS));
         assertEquals(List.of(), c.offer(CONTENT, "c", 20 * MS));
-        assertEquals(60 * MS, c.deadlineNanos(), "due 50 ms after the first held delta");
-        assertEquals(List.of(), c.poll(59 * MS));
-        assertEquals(List.of(new Piece(CONTENT, "bc")), c.poll(60 * MS));
+        assertEquals(50 * MS, c.deadlineNanos(), "due 50 ms after the last emission");
+        assertEquals(List.of(), c.poll(49 * MS));
+        assertEquals(List.of(new Piece(CONTENT, "bc")), c.poll(50 * MS));
         assertEquals(Long.MAX_VALUE, c.deadlineNanos());
+    }
+
+    @Test
+    void sparseDeltasAreEmittedAtOnceAndBurstsAtMostOncePerDelay() {
+        DeltaCoalescer c = new DeltaCoalescer(100, 50 * MS);
+        for (int i = 0; i < 5; i++) { // a chunk every 100 ms: nothing is held
+            assertEquals(List.of(new Piece(CONTENT, "w" + i)), c.offer(CONTENT, "w" + i, i * 100 * MS));
+        }
+        assertEquals(List.of(), c.offer(CONTENT, "x", 410 * MS), "10 ms after an emission: held");
+        assertEquals(450 * MS, c.deadlineNanos());
+        assertEquals(List.of(new Piece(CONTENT, "x")), c.poll(450 * MS));
+        assertEquals(List.of(), c.offer(CONTENT, "y", 460 * MS), "the limit counts from the timed emission too");
+        assertEquals(500 * MS, c.deadlineNanos());
     }
 
     @Test
