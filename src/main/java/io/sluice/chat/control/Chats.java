@@ -117,8 +117,9 @@ public class Chats {
                 .add("userMessageId", turn.userMessageId())
                 .build();
         ChatProvider provider = providers.forModel(spec.model());
+        Turn answering = turn.withoutHistory(); // the history was sent; it is not kept for the stream's life
         return hub.start(slot, spec, listener -> provider.stream(request, listener), first,
-                (stream, end) -> saveAnswer(turn, upstreamJson, stream, end), true);
+                (stream, end) -> saveAnswer(answering, upstreamJson, stream, end), true);
     }
 
     /**

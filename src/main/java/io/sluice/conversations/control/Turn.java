@@ -23,6 +23,12 @@ public record Turn(String owner, String conversationId, String userMessageId, St
                    int answerSeq, Instant startedAt, List<Entry> history, String message, String systemPrompt,
                    String model, boolean provisionalTitle) {
 
+    /** The same turn without its history: what a running stream keeps until it saves its answer. */
+    public Turn withoutHistory() {
+        return new Turn(owner, conversationId, userMessageId, answerMessageId, answerSeq, startedAt, List.of(), message,
+                systemPrompt, model, provisionalTitle);
+    }
+
     /** One earlier message: {@code role} is {@code user} or {@code assistant}. */
     public record Entry(String role, String content) {
     }

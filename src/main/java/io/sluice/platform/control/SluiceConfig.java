@@ -4,6 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.config.Config;
 
 /**
@@ -13,13 +14,16 @@ import org.eclipse.microprofile.config.Config;
  * is fixed at build time.
  *
  * <p>A value that cannot be converted (say {@code SLUICE_HEARTBEAT_SECONDS=soon}) or is out of range fails
- * with an {@link IllegalArgumentException} naming the key, the first time it is read.
+ * with an {@link IllegalArgumentException} naming the key, the first time it is read. Numeric settings are read
+ * once per deployment and then kept.
  */
 @ApplicationScoped
 public class SluiceConfig {
 
     @Inject
     Config config;
+
+    private final ConcurrentHashMap<String, Integer> positives = new ConcurrentHashMap<>();
 
     /** Base URL of the OpenAI-compatible API without trailing slash, or empty for the simulated model. */
     public Optional<String> upstreamUrl() {
@@ -167,11 +171,21 @@ public class SluiceConfig {
                 .filter(s -> !s.isEmpty());
     }
 
+    /**
+     * A positive integer setting, read once: the numeric settings are read on every stream's path, and a read through
+     * the server's config resolves expressions and converts each time. A value that fails is not kept, so it fails
+     * again at the next read.
+     */
     private int positive(String key, int fallback) {
+        Integer known = positives.get(key);
+        if (known != null) {
+            return known;
+        }
         int value = config.getOptionalValue(key, Integer.class).orElse(fallback);
         if (value <= 0) {
             throw new IllegalArgumentException(key + " must be a positive integer, was " + value);
         }
+        positives.put(key, value);
         return value;
     }
 }

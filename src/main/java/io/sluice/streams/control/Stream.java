@@ -105,8 +105,8 @@ public final class Stream implements GenerationListener {
         }
     }
 
-    /** Rendered SSE events kept for readers at the same position: 8 slots, by id. */
-    private static final int RENDERED_SLOTS = 8;
+    /** Rendered SSE events kept for readers at the same position: 4 slots, by id. */
+    private static final int RENDERED_SLOTS = 4;
 
     private final String id;
     private final StreamType type;
