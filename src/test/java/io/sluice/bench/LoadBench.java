@@ -556,11 +556,12 @@ public final class LoadBench {
                     if (head == null) {
                         selector.select(500);
                     } else {
-                        long wait = TimeUnit.NANOSECONDS.toMillis(head.nextAt - System.nanoTime());
+                        long wait = head.nextAt - System.nanoTime();
                         if (wait <= 0) {
                             selector.selectNow();
                         } else {
-                            selector.select(wait);
+                            // select's unit is the ms: round up, or the loop spins through the last millisecond
+                            selector.select(Math.max(1, (wait + 999_999) / 1_000_000));
                         }
                     }
                     var keys = selector.selectedKeys();
@@ -3048,8 +3049,18 @@ public final class LoadBench {
             m.put("textPerStreamBytes", round3(textPerStream));
             m.put("heapPerStreamBeyondTextKiB", round3((perStream - textPerStream) / 1024));
         }
+        List<String> warnings = new ArrayList<>();
         if (openAfterGc != openAtGc) {
-            m.put("warning", (openAtGc - openAfterGc) + " streams ended during the measure");
+            warnings.add((openAtGc - openAfterGc) + " streams ended during the measure");
+        }
+        long retainedBefore = retained(metricsBefore);
+        long retainedAt = retained(metricsAt);
+        if (retainedBefore >= 0 && retainedAt >= 0 && retainedAt < retainedBefore) {
+            warnings.add((retainedBefore - retainedAt) + " ended streams were evicted from the node meanwhile"
+                    + " (SLUICE_MAX_STREAMS): the figure is too low");
+        }
+        if (!warnings.isEmpty()) {
+            m.put("warning", String.join("; ", warnings));
         }
         m.put("metricsBefore", metricsBefore);
         m.put("metricsAtPlateau", metricsAt);
@@ -3060,6 +3071,14 @@ public final class LoadBench {
         printHeap(m);
         boolean ok = openAtGc == n && run.failed() == 0;
         return new Outcomes(m, ok ? 0 : 1);
+    }
+
+    /** {@code streams.retained} of a {@code /api/metrics} answer, or -1. */
+    private static long retained(Map<String, Object> metrics) {
+        if (metrics != null && metrics.get("streams") instanceof Map<?, ?> s && s.get("retained") instanceof Number n) {
+            return n.longValue();
+        }
+        return -1;
     }
 
     private static long textBytes(Run run) {

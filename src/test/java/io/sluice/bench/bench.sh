@@ -70,6 +70,8 @@ pg_user=${SLUICE_BENCH_PG_USER:-postgres}
 pg_host=$(sed -E 's#jdbc:postgresql://([^:/]+).*#\1#' <<<"$pg_url")
 pg_port=$(sed -E 's#jdbc:postgresql://[^:/]+:?([0-9]*).*#\1#' <<<"$pg_url"); pg_port=${pg_port:-5432}
 pg_db=sluice_bench
+export PGOPTIONS=--client-min-messages=warning
+out_dir=$(dirname "$results")
 
 # ---------------------------------------------------------------- clean-up: only what this script started
 server_pid=
@@ -202,6 +204,7 @@ for f in server-config/payara/*jvm.options; do
   while read -r l; do [[ -z $l || $l == \#* ]] || jvm_opts+=("$l"); done < "$f"
 done
 for f in server-config/payara/micro.options; do
+  [[ -f $f ]] || continue
   while read -r l; do
     if [[ -n $l && $l != \#* ]]; then read -ra words <<<"$l"; micro_opts+=("${words[@]}"); fi
   done < "$f"
@@ -211,7 +214,7 @@ read -ra extra_jvm <<<"${SLUICE_BENCH_JVM_OPTS:-}"
 read -ra extra_micro <<<"${SLUICE_BENCH_MICRO_OPTS:-}"
 jvm_opts+=("${extra_jvm[@]}")
 micro_opts+=("${extra_micro[@]}")
-echo "server: java ${jvm_opts[*]} -jar $jar --deploy target/sluice.war --contextroot / --nohazelcast --port $port ${micro_opts[*]}"
+echo "server: java ${jvm_opts[*]:+${jvm_opts[*]} }-jar $jar --deploy target/sluice.war --contextroot / --nohazelcast --port $port ${micro_opts[*]}"
 
 # ---------------------------------------------------------------- the fake upstream: one child JVM for every run
 "${bench[@]}" --upstream-only --upstream-port "$upstream_port" > "$logs/upstream.log" 2>&1 &
@@ -284,4 +287,4 @@ done
 echo
 echo "=== issue 9: the table"
 ids=$(IFS=,; echo "${run_ids[*]}")
-"${bench[@]}" --report --results "$results" --runs "$ids" --chart "$bench_dir/chart.svg" --table-out "$bench_dir/table.md"
+"${bench[@]}" --report --results "$results" --runs "$ids" --chart "$out_dir/chart.svg" --table-out "$out_dir/table.md"
