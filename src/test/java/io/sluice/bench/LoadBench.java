@@ -2978,6 +2978,12 @@ public final class LoadBench {
             System.err.println("heap needs the fake upstream (not --simulated): its streams must stay open");
             return new Outcomes(null, 2);
         }
+        try {
+            jcmd(o.pid, "VM.version");
+        } catch (IOException e) {
+            System.err.println("heap needs jcmd on the server JVM " + o.pid + " (same user, a JDK): " + e.getMessage());
+            return new Outcomes(null, 2);
+        }
         settle();
         int n = o.heapStreams;
         Shape shape = new Shape(1_000_000, o.heapIntervalMs);
@@ -3981,7 +3987,7 @@ public final class LoadBench {
                 b.append(String.format(Locale.ROOT, "- %s: run `%s`, commit `%s`, %s CPUs (%s), %s MiB, %s%s%n",
                         dbLabel(String.valueOf(r.get("database"))), r.get("id"), r.get("commit"), m.get("cpus"),
                         m.get("cpuModel"), m.get("memoryMiB"), m.get("os"),
-                        r.get("meta") instanceof Map<?, ?> meta && !meta.isEmpty() ? "; " + meta : ""));
+                        meta(r.get("meta"))));
             }
             b.append("\nLoad rows in detail (CPU in % of one core, average / 1 s max; the load client and the fake"
                     + " upstream share the machine):\n\n");
@@ -4004,6 +4010,20 @@ public final class LoadBench {
                 }
             }
             return b.toString();
+        }
+
+        /** "; payara 6.2025.10, serverFdLimit 20000" from a run's meta, empty values left out. */
+        private static String meta(Object meta) {
+            if (!(meta instanceof Map<?, ?> m)) {
+                return "";
+            }
+            List<String> parts = new ArrayList<>();
+            m.forEach((k, v) -> {
+                if (v != null && !String.valueOf(v).isBlank()) {
+                    parts.add(k + " `" + v + "`");
+                }
+            });
+            return parts.isEmpty() ? "" : "; " + String.join(", ", parts);
         }
 
         private static String cpu(Map<String, Object> s, String who) {

@@ -139,7 +139,7 @@ fi
 # ---------------------------------------------------------------- build: the WAR and the bench, once
 if ((build)); then
   echo "building target/sluice.war (mvn -q -DskipTests package)"
-  mvn -q -DskipTests package
+  mvn -B -q -DskipTests package
 fi
 [[ -f target/sluice.war ]] || { echo "no target/sluice.war (run without --no-build)" >&2; exit 2; }
 mkdir -p "$bench_dir/classes"
@@ -153,7 +153,7 @@ if [[ ! -f $jar ]]; then
 fi
 if [[ -z $jar || ! -f $jar ]]; then
   echo "fetching payara-micro $payara_version from Maven Central"
-  mvn -q dependency:copy -Dartifact="fish.payara.extras:payara-micro:$payara_version" -DoutputDirectory="$bench_dir"
+  mvn -B -q dependency:copy -Dartifact="fish.payara.extras:payara-micro:$payara_version" -DoutputDirectory="$bench_dir"
   jar=$bench_dir/payara-micro-$payara_version.jar
 fi
 
