@@ -111,8 +111,8 @@ public final class LoadBench {
               --relay-seconds S       how long the clients start new streams (default 20)
               --relay-chunks N        chunks per answer, no pause (default 2000)
             warm-up:
-              --warmup-streams N      streams per warm-up round (default 300)
-              --warmup-rounds R       (default 2)
+              --warmup-streams N      streams per warm-up round (default 1000)
+              --warmup-rounds R       (default 5)
               --warmup-sequential N   sequential requests after the rounds (default 50)
             upstream:
               --upstream-port P       port of the fake upstream (default 18090)
@@ -164,8 +164,8 @@ public final class LoadBench {
         int relayClients = 16;
         int relaySeconds = 20;
         int relayChunks = 2000;
-        int warmupStreams = 300;
-        int warmupRounds = 2;
+        int warmupStreams = 1000;
+        int warmupRounds = 5;
         int warmupSequential = 50;
         int upstreamPort = 18090;
         String upstream = "fork";
@@ -2827,16 +2827,16 @@ public final class LoadBench {
     }
 
     /**
-     * {@code warmup}: rounds of {@code --warmup-streams} short streams (20 chunks x 50 ms, ramp 5 s), then
+     * {@code warmup}: rounds of {@code --warmup-streams} short streams (30 chunks x 100 ms, ramp 10 s), then
      * {@code --warmup-sequential} sequential requests, so that the server's hot path is compiled (C2) and its
      * pools, caches and database connections are filled before anything is measured.
      */
     private Outcomes warmup() throws Exception {
-        System.out.printf(Locale.ROOT, "%nwarm-up: %d rounds of %d streams (20 chunks x 50 ms, ramp 5 s), then %d"
+        System.out.printf(Locale.ROOT, "%nwarm-up: %d rounds of %d streams (30 chunks x 100 ms, ramp 10 s), then %d"
                 + " sequential requests%n", o.warmupRounds, o.warmupStreams, o.warmupSequential);
         List<Object> rounds = new ArrayList<>();
         for (int r = 1; r <= o.warmupRounds && o.warmupStreams > 0; r++) {
-            Map<String, Object> m = streams("warmup", "warm-up " + r, o.warmupStreams, 5, shape(20, 50), 60, true);
+            Map<String, Object> m = streams("warmup", "warm-up " + r, o.warmupStreams, 10, shape(30, 100), 60, true);
             System.out.printf(Locale.ROOT, "  round %d: %s completed of %d, first token p50 %s / p99 %s ms, longest gap"
                             + " p99 %s ms%n", r, m.get("completed"), o.warmupStreams, f(p(m, "ttftMs", "p50")),
                     f(p(m, "ttftMs", "p99")), f(p(m, "gapMs", "p99")));
