@@ -145,7 +145,10 @@ final class UpstreamCall implements Generation, HttpResponse.BodyHandler<Void>, 
             fail(new UpstreamException(FailureCode.UPSTREAM_PROTOCOL, "upstream sent an unreadable stream"));
             return;
         }
-        subscription.request(1);
+        Flow.Subscription s = subscription; // null once released
+        if (s != null) {
+            s.request(1);
+        }
     }
 
     @Override
@@ -225,19 +228,26 @@ final class UpstreamCall implements Generation, HttpResponse.BodyHandler<Void>, 
         }
     }
 
-    /** Closes the connection (cancelling the subscription closes it) and stops the timer. */
+    /**
+     * Closes the connection (cancelling the subscription closes it) and stops the timer; then drops the references to
+     * the exchange, so that whoever still holds this call holds no buffer of the HTTP client.
+     */
     private void release() {
         Future<?> timer = idleTimer;
         if (timer != null) {
             timer.cancel(false);
         }
         Flow.Subscription s = subscription;
+        Future<?> e = exchange;
         if (s != null) {
             s.cancel();
-        } else if (exchange != null) {
-            exchange.cancel(true);
+        } else if (e != null) {
+            e.cancel(true);
         }
         body.complete(null);
+        idleTimer = null;
+        subscription = null;
+        exchange = null;
     }
 
     private void armIdleTimer(long delayNanos) {

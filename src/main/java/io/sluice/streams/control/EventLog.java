@@ -79,6 +79,15 @@ public interface EventLog<E> {
     boolean attendedAfter(long nanos);
 
     /**
+     * Lets an ended log store its entries more compactly ({@code compactor} returns an equal, immutable list); a log
+     * that keeps nothing in memory ignores it. Readers see the same entries before and after.
+     *
+     * @throws IllegalStateException while the log has not ended
+     */
+    default void compact(java.util.function.UnaryOperator<List<E>> compactor) {
+    }
+
+    /**
      * How much of the resume grace is left, in ms: the full period while followed, else the period less the time
      * since the last follower left or the owner last attended; 0 when it has run out.
      */

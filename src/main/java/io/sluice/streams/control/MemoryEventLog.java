@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class MemoryEventLog<E> implements EventLog<E> {
 
-    private final List<E> entries = new ArrayList<>();
+    private List<E> entries = new ArrayList<>();
     private final Set<Follower> followers = ConcurrentHashMap.newKeySet(4);
     private final ResumeGrace grace;
     private boolean terminated;
@@ -51,6 +51,14 @@ public final class MemoryEventLog<E> implements EventLog<E> {
         }
         wakeAll();
         return id;
+    }
+
+    @Override
+    public synchronized void compact(java.util.function.UnaryOperator<List<E>> compactor) {
+        if (!terminated) {
+            throw new IllegalStateException("only an ended log is compacted");
+        }
+        entries = compactor.apply(entries);
     }
 
     @Override

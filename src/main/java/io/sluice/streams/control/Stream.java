@@ -582,8 +582,12 @@ public final class Stream implements GenerationListener {
             how = end;
             contentEnd = emittedContent;
             told = onTerminated;
+            // a retained stream keeps its text, not its upstream exchange (the HTTP client's buffers and futures)
+            generation = null;
+            onTerminated = () -> { };
         }
         log.terminate(new StreamEntry.Ended(how, saved, contentEnd));
+        log.compact(CompactStreamLog::of);
         told.run();
     }
 
