@@ -51,6 +51,7 @@ final class FakeUpstream implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final Map<String, CompletableFuture<Call>> calls = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
 
     FakeUpstream(int port) throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
@@ -64,7 +65,13 @@ final class FakeUpstream implements AutoCloseable {
         return calls.computeIfAbsent(marker, k -> new CompletableFuture<>());
     }
 
+    /** Requests received so far. */
+    int requests() {
+        return requests.get();
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
+        requests.incrementAndGet();
         JsonObject body;
         try (var reader = Json.createReader(new StringReader(
                 new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)))) {

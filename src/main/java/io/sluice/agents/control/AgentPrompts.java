@@ -32,7 +32,7 @@ public final class AgentPrompts {
     }
 
     /**
-     * @param model  the model to ask, or {@code null} for the provider's choice
+     * @param model  the run's model, or {@code null} for the default; the agent's own model, when it has one, wins
      * @param agent  the agent
      * @param task   the run's task
      * @param inputs the outputs of the agents it depends on, in its {@code dependsOn} order
@@ -51,7 +51,8 @@ public final class AgentPrompts {
             user.append("\n\n<input from=\"").append(input.agent()).append("\">\n")
                     .append(text.isBlank() ? "(no output)" : text.strip()).append("\n</input>");
         }
-        return new CompletionRequest(model, agent.systemPrompt(), List.of(new ChatMessage("user", user.toString())),
+        return new CompletionRequest(agent.model() != null ? agent.model() : model, agent.systemPrompt(),
+                List.of(new ChatMessage("user", user.toString())),
                 "agent:" + agent.name());
     }
 }

@@ -9,7 +9,7 @@ import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.Providers;
-import io.sluice.providers.control.ChatProvider;
+import io.sluice.providers.control.Route;
 import io.sluice.streams.control.Answers;
 import io.sluice.streams.control.GroupCommit;
 import io.sluice.streams.control.Stream;
@@ -99,8 +99,9 @@ public class AgentRuns {
      * @param task   the task, already checked to be non-blank
      * @param agents the {@code agents} of the {@code run} frame, or {@code null} for the whole roster
      * @param model  the model to ask, or {@code null} for the default
-     * @throws AgentException {@code INVALID_ROSTER}, {@code TOO_MANY_RUNS} or {@code TOO_MANY_STREAMS}; nothing
-     *                        is saved then
+     * @throws AgentException {@code INVALID_ROSTER}, {@code UNKNOWN_MODEL} (the run's or an agent's model names no
+     *                        route, API.md section 10), {@code TOO_MANY_RUNS} or {@code TOO_MANY_STREAMS};
+     *                        nothing is saved then
      */
     public AgentRun start(String owner, String task, JsonValue agents, String model) {
         List<AgentSpec> specs;
@@ -114,7 +115,17 @@ public class AgentRuns {
         } catch (ProblemException e) {
             throw new AgentException("TOO_MANY_STREAMS", e.getMessage(), null);
         }
-        String effectiveModel = providers.effectiveModel(model);
+        String effectiveModel;
+        try {
+            effectiveModel = providers.resolve(model, StreamType.AGENT).model();
+            for (AgentSpec spec : specs) {
+                if (spec.model() != null) {
+                    providers.resolve(spec.model(), StreamType.AGENT);
+                }
+            }
+        } catch (ProblemException e) {
+            throw new AgentException("UNKNOWN_MODEL", e.getMessage(), null);
+        }
         String id = Ids.newId();
         List<String> names = specs.stream().map(AgentSpec::name).toList();
         AgentStore.RunStart saved;
@@ -164,12 +175,13 @@ public class AgentRuns {
         return running.get();
     }
 
-    private Stream startAgent(AgentRun run, AgentSpec spec, CompletionRequest request, int seq) {
+    private Stream startAgent(AgentRun run, AgentSpec spec, CompletionRequest asked, int seq) {
+        Route route = providers.resolve(asked.model(), StreamType.AGENT); // a name or type of the run, or the agent's
+        CompletionRequest request = asked.withModel(route.upstreamModel());
         String upstreamJson = request.toOpenAiJson().toString();
         var first = JSON.createObjectBuilder().add("runId", run.id()).add("agent", spec.name()).build();
-        ChatProvider provider = providers.forModel(request.model());
         return hub.start(run.owner(), new StreamSpec(Ids.newId(), StreamType.AGENT, run.id(), run.conversationId(),
-                        request.model()), listener -> provider.stream(request, listener), first,
+                        route.model()), listener -> route.stream(request, listener), first,
                 (stream, end) -> saveMessage(run, spec, seq, upstreamJson, stream, end));
     }
 

@@ -10,10 +10,18 @@ import java.util.List;
  * @param description  one line for people, never {@code null}
  * @param systemPrompt its instructions, never blank
  * @param dependsOn    names of the agents of the same run that must end before it starts, in order
+ * @param model        the model this agent asks (a route's name or a type name, API.md section 10), or {@code null}
+ *                     for the run's
  */
-public record AgentSpec(String name, String description, String systemPrompt, List<String> dependsOn) {
+public record AgentSpec(String name, String description, String systemPrompt, List<String> dependsOn,
+                        String model) {
 
     public AgentSpec {
         dependsOn = List.copyOf(dependsOn);
+    }
+
+    /** An agent that asks the run's model. */
+    public AgentSpec(String name, String description, String systemPrompt, List<String> dependsOn) {
+        this(name, description, systemPrompt, dependsOn, null);
     }
 }

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * Operators replace it with {@code SLUICE_AGENTS_ROSTER} ({@link #parse}).
  *
  * <p>A selection ({@link #select}) is either omitted (the whole roster), or an array whose items are roster
- * names ({@code "planner"}) or custom agents ({@code {"name","systemPrompt","dependsOn","description"}}).
+ * names ({@code "planner"}) or custom agents ({@code {"name","systemPrompt","dependsOn","description","model"}};
+ * {@code model}, a route's name or a type name, is the model that agent asks instead of the run's).
  * A named agent depends on the nearest selected agents upstream of it in the roster: selecting
  * {@code ["planner","writer"]} makes the writer read the planner directly. A custom agent's {@code dependsOn}
  * must name agents of the same selection. Names are unique, dependencies form no cycle, and the result is in
@@ -35,6 +36,8 @@ public final class Roster {
     public static final int MAX_NAME = 40;
     /** Longest system prompt of an agent, in UTF-16 code units. */
     public static final int MAX_PROMPT = 8000;
+    /** Longest model name of an agent, in UTF-16 code units (a route's name or a type name, API.md section 10). */
+    public static final int MAX_MODEL = 200;
     /** Longest description of an agent, in UTF-16 code units. */
     public static final int MAX_DESCRIPTION = 300;
 
@@ -167,7 +170,7 @@ public final class Roster {
                             + String.join(", ", agents.keySet()));
                 }
                 specs.add(new AgentSpec(known.name(), known.description(), known.systemPrompt(),
-                        nearestSelected(known, chosen)));
+                        nearestSelected(known, chosen), known.model()));
             } else {
                 specs.add(custom((JsonObject) item));
             }
@@ -224,7 +227,12 @@ public final class Roster {
                 }
             }
         }
-        return new AgentSpec(name, description == null ? "" : description, prompt, dependsOn);
+        String model = string(object, "model", false);
+        if (model != null && (model.isBlank() || model.length() > MAX_MODEL)) {
+            throw new RosterException("model of agent " + name + " must be 1 to " + MAX_MODEL + " characters");
+        }
+        return new AgentSpec(name, description == null ? "" : description, prompt, dependsOn,
+                model == null ? null : model.strip());
     }
 
     private static String string(JsonObject object, String key, boolean required) {

@@ -10,9 +10,9 @@ import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.Ids;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
-import io.sluice.providers.control.ChatProvider;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.Providers;
+import io.sluice.providers.control.Route;
 import io.sluice.streams.control.Answers;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamHub;
@@ -67,7 +67,8 @@ public class Chats {
      * stream, before the upstream call.
      *
      * @param conversationId an existing conversation of the owner, or {@code null} for a new one
-     * @throws ProblemException 400 for a blank message or invalid field, 404 for an unknown or foreign
+     * @throws ProblemException 400 for a blank message, an invalid field or an unknown model (API.md section 10; the
+     *                          conversation's own model when the turn names none), 404 for an unknown or foreign
      *                          conversation, 429 or 503 at a cap; nothing is saved then
      */
     public Stream startChat(String owner, String conversationId, String message, String model, String systemPrompt) {
@@ -79,46 +80,50 @@ public class Chats {
         if (conversationId != null && conversationId.isBlank()) {
             throw ProblemException.badRequest("conversationId must not be blank; omit it for a new conversation");
         }
+        if (requestedModel != null) {
+            providers.resolve(requestedModel, StreamType.CHAT); // an unknown model is refused before anything
+        }
         StreamHub.Slot slot = hub.reserve(owner); // before the user message is saved: a refusal changes nothing
         try {
             String streamId = Ids.newId();
             Instant now = Instant.now();
+            Route[] route = new Route[1];
             Turn turn = transactions.inNew(() -> {
                 Turn begun = conversations.beginTurn(owner, conversationId, message, requestedModel, prompt,
                         config.historyMessages());
-                records.started(spec(streamId, begun), owner, now);
+                // the conversation's own model, when the turn names none: refused (rolled back) if no longer routed
+                route[0] = providers.resolve(begun.model(), StreamType.CHAT);
+                records.started(spec(streamId, begun, route[0]), owner, now);
                 return begun;
             });
-            return startTurn(slot, streamId, turn);
+            return startTurn(slot, streamId, turn, route[0]);
         } catch (RuntimeException e) {
             slot.release();
             throw e;
         }
     }
 
-    private StreamSpec spec(String streamId, Turn turn) {
-        return new StreamSpec(streamId, StreamType.CHAT, turn.conversationId(), turn.conversationId(),
-                providers.effectiveModel(turn.model()));
+    private static StreamSpec spec(String streamId, Turn turn, Route route) {
+        return new StreamSpec(streamId, StreamType.CHAT, turn.conversationId(), turn.conversationId(), route.model());
     }
 
     /** Starts the answer of a begun turn; its first event carries the conversation and user message ids. */
-    private Stream startTurn(StreamHub.Slot slot, String streamId, Turn turn) {
-        StreamSpec spec = spec(streamId, turn);
+    private Stream startTurn(StreamHub.Slot slot, String streamId, Turn turn, Route route) {
+        StreamSpec spec = spec(streamId, turn, route);
         List<CompletionRequest.ChatMessage> messages = new ArrayList<>(turn.history().size() + 1);
         for (Turn.Entry entry : turn.history()) {
             messages.add(new CompletionRequest.ChatMessage(entry.role(), entry.content()));
         }
         messages.add(new CompletionRequest.ChatMessage("user", turn.message()));
-        CompletionRequest request = new CompletionRequest(spec.model(), turn.systemPrompt(), messages,
+        CompletionRequest request = new CompletionRequest(route.upstreamModel(), turn.systemPrompt(), messages,
                 StreamType.CHAT.wire());
         String upstreamJson = request.toOpenAiJson().toString();
         JsonObject first = JSON.createObjectBuilder()
                 .add("conversationId", turn.conversationId())
                 .add("userMessageId", turn.userMessageId())
                 .build();
-        ChatProvider provider = providers.forModel(spec.model());
         Turn answering = turn.withoutHistory(); // the history was sent; it is not kept for the stream's life
-        return hub.start(slot, spec, listener -> provider.stream(request, listener), first,
+        return hub.start(slot, spec, listener -> route.stream(request, listener), first,
                 (stream, end) -> saveAnswer(answering, upstreamJson, stream, end), true);
     }
 
@@ -130,10 +135,12 @@ public class Chats {
      * @param input     the text the type reads ({@code topic_title}, {@code prompt_optimization},
      *                  {@code system_prompt}); ignored for {@code conversation_title}
      * @param name      the assistant's name for {@code system_prompt}, or {@code null}
-     * @throws ProblemException 404 for someone else's conversation, 429 or 503 at a cap
+     * @param model     a route's name or a type name, or {@code null} for the type's default (a {@code fast} route)
+     * @throws ProblemException 400 for an unknown model, 404 for someone else's conversation, 429 or 503 at a cap
      */
     public Stream startTask(String owner, StreamType type, String relatedId, String input, String name, String model) {
-        String effective = providers.effectiveModel(model);
+        Route route = providers.resolve(model, type);
+        String effective = route.upstreamModel();
         CompletionRequest request = switch (type) {
             case TOPIC_TITLE -> TaskPrompts.topicTitle(effective, input);
             case PROMPT_OPTIMIZATION -> TaskPrompts.promptOptimization(effective, input);
@@ -144,11 +151,14 @@ public class Chats {
             }
             case CHAT -> throw new IllegalArgumentException("chat streams start with startChat");
             case AGENT -> throw new IllegalArgumentException("agent streams start in a multi-agent run");
+            case COMPLETION, GENERATE -> throw new IllegalArgumentException(type.wire() + " streams start at their "
+                    + "own endpoints");
         };
-        return startTask(owner, type, relatedId, request);
+        return startTask(owner, type, relatedId, request, route);
     }
 
-    private Stream startTask(String owner, StreamType type, String relatedId, CompletionRequest request) {
+    private Stream startTask(String owner, StreamType type, String relatedId, CompletionRequest request,
+                             Route route) {
         JsonObject first = JSON.createObjectBuilder()
                 .add("relatedId", relatedId == null ? JsonValue.NULL : JSON.createValue(relatedId))
                 .build();
@@ -156,9 +166,8 @@ public class Chats {
         StreamHub.Outcome outcome = type == StreamType.CONVERSATION_TITLE
                 ? (stream, end) -> saveTitle(owner, relatedId, stream, end)
                 : StreamHub.Outcome.NONE;
-        ChatProvider provider = providers.forModel(request.model());
-        return hub.start(owner, new StreamSpec(Ids.newId(), type, relatedId, conversationId, request.model()),
-                listener -> provider.stream(request, listener), first, outcome);
+        return hub.start(owner, new StreamSpec(Ids.newId(), type, relatedId, conversationId, route.model()),
+                listener -> route.stream(request, listener), first, outcome);
     }
 
     /**
@@ -170,9 +179,9 @@ public class Chats {
             return;
         }
         try {
-            String model = providers.effectiveModel(saved.model());
+            Route route = providers.forFollowUp(saved.model(), StreamType.CONVERSATION_TITLE);
             startTask(saved.owner(), StreamType.CONVERSATION_TITLE, saved.conversationId(),
-                    TaskPrompts.conversationTitle(model, saved.question(), saved.answer()));
+                    TaskPrompts.conversationTitle(route.upstreamModel(), saved.question(), saved.answer()), route);
         } catch (RuntimeException e) {
             LOG.log(Level.INFO, "no title stream for conversation " + saved.conversationId(), e);
         }

@@ -19,8 +19,18 @@ public final class Owners {
     private Owners() {
     }
 
-    /** The owner key of a request that passed the identity filter; never {@code null}. */
+    /** Request attribute under which {@code ApiKeyFilter} leaves the owner of a known bearer key (API.md section 8). */
+    public static final String API_KEY_ATTRIBUTE = "io.sluice.owner.apiKey";
+
+    /**
+     * The owner key of a request that passed the identity filter; never {@code null}. A known API key's user comes
+     * first (API.md section 8), then the identity filter's owner (section 6).
+     */
     public static String of(HttpServletRequest request) {
+        Object keyOwner = request.getAttribute(API_KEY_ATTRIBUTE);
+        if (keyOwner != null) {
+            return (String) keyOwner;
+        }
         Object owner = request.getAttribute(ATTRIBUTE);
         if (owner == null) {
             throw new IllegalStateException("request did not pass IdentityFilter");

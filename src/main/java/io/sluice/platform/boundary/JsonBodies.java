@@ -44,6 +44,24 @@ public class JsonBodies {
      * @throws ProblemException 400 or 413 as above
      */
     public <T> T read(InputStream body, Class<T> type) {
+        String text = text(body);
+        checkTextFields(object(text), type);
+        try {
+            return jsonb.fromJson(text, type);
+        } catch (JsonbException e) {
+            throw ProblemException.badRequest("the request body is not valid JSON for this endpoint");
+        }
+    }
+
+    /**
+     * The body as a JSON object, with the same limits and errors as {@link #read}, for endpoints that read a
+     * foreign schema field by field (the OpenAI request of {@code /v1}).
+     */
+    public JsonObject readObject(InputStream body) {
+        return object(text(body));
+    }
+
+    private String text(InputStream body) {
         int limit = config.maxRequestBytes();
         byte[] bytes;
         try {
@@ -66,21 +84,18 @@ public class JsonBodies {
         if (text.isBlank()) {
             throw ProblemException.badRequest("the request body is empty: send a JSON object");
         }
-        JsonObject object;
+        return text;
+    }
+
+    private static JsonObject object(String text) {
         try (JsonReader reader = JSON.createReader(new StringReader(text))) {
             JsonValue value = reader.readValue();
             if (!(value instanceof JsonObject o)) {
                 throw ProblemException.badRequest("the request body must be a JSON object");
             }
-            object = o;
+            return o;
         } catch (JsonException e) {
             throw ProblemException.badRequest("the request body is not valid JSON");
-        }
-        checkTextFields(object, type);
-        try {
-            return jsonb.fromJson(text, type);
-        } catch (JsonbException e) {
-            throw ProblemException.badRequest("the request body is not valid JSON for this endpoint");
         }
     }
 

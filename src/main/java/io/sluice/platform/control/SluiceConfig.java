@@ -44,6 +44,39 @@ public class SluiceConfig {
                 .filter(s -> !s.isEmpty());
     }
 
+    /**
+     * The model routes as a JSON array ({@code SLUICE_MODELS}, API.md section 10), or empty when unset or blank
+     * (then {@code SLUICE_UPSTREAM_*} is the one route).
+     */
+    public Optional<String> models() {
+        return text("sluice.models");
+    }
+
+    /** A path to a file holding the model routes' JSON array ({@code SLUICE_MODELS_FILE}), or empty. */
+    public Optional<String> modelsFile() {
+        return text("sluice.models.file");
+    }
+
+    /**
+     * Bearer keys of {@code /v1} clients mapped to users ({@code SLUICE_API_KEYS}, API.md section 8): comma-separated
+     * {@code user:key} pairs, or empty.
+     */
+    public Optional<String> apiKeys() {
+        return text("sluice.api.keys");
+    }
+
+    /**
+     * A path to a file of {@code user sha256-hex-of-key} lines ({@code SLUICE_API_KEYS_FILE}): keys stored as
+     * hashes only; or empty.
+     */
+    public Optional<String> apiKeysFile() {
+        return text("sluice.api.keys.file");
+    }
+
+    private Optional<String> text(String key) {
+        return config.getOptionalValue(key, String.class).map(String::strip).filter(s -> !s.isEmpty());
+    }
+
     /** Connect timeout, and the longest silence (no byte) tolerated from the upstream; default 60 s. */
     public Duration upstreamTimeout() {
         return Duration.ofSeconds(positive("sluice.upstream.timeout.seconds", 60));
@@ -82,6 +115,14 @@ public class SluiceConfig {
     /** Largest answer or reasoning kept per stream, in UTF-16 code units; past it the stream ends; default 4 Mi. */
     public int maxGenerationChars() {
         return positive("sluice.stream.max.chars", 4 * 1024 * 1024);
+    }
+
+    /**
+     * The longest a generation may run ({@code SLUICE_STREAM_MAX_SECONDS}), in ms; past it the stream ends with
+     * {@code STREAM_TIMEOUT}; default 600 s.
+     */
+    public long streamMaxMillis() {
+        return 1000L * positive("sluice.stream.max.seconds", 600);
     }
 
     /** How long a running stream with no follower is kept before it is cancelled; default 60 s. */

@@ -19,6 +19,11 @@ public enum FailureCode {
     UPSTREAM_UNAVAILABLE,
     /** The answer outgrew the per-stream limit (SLUICE_STREAM_MAX_CHARS); the text so far is kept. */
     GENERATION_TOO_LONG,
+    /**
+     * The generation ran longer than {@code SLUICE_STREAM_MAX_SECONDS}: the upstream request was cancelled and the text
+     * so far saved as {@code partial}.
+     */
+    STREAM_TIMEOUT,
     /** A failure inside Sluice itself; details are logged, never sent to the client. */
     INTERNAL_ERROR
 }

@@ -100,9 +100,10 @@ public class StreamsResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response create(InputStream body, @Context UriInfo uri) {
         NewStream input = bodies.read(body, NewStream.class);
-        StreamType type = StreamType.fromWire(input.type()).filter(t -> t != StreamType.AGENT)
+        StreamType type = StreamType.fromWire(input.type()).filter(StreamType::creatable)
                 .orElseThrow(() -> ProblemException.badRequest("type must be one of chat, conversation_title, "
-                        + "topic_title, prompt_optimization, system_prompt (agent streams start over /ws/agents)"));
+                        + "topic_title, prompt_optimization, system_prompt (agent streams start over /ws/agents, "
+                        + "completion streams at /v1/chat/completions, generate streams at /api/generate)"));
         String owner = Owners.of(request);
         String model = JsonBodies.optional(input.model(), "model", Conversation.MAX_MODEL);
         Stream stream;

@@ -42,6 +42,17 @@ public class Followers {
         if (tab.length() > MAX_CLIENT_ID) {
             throw ProblemException.badRequest("clientId is longer than " + MAX_CLIENT_ID + " characters");
         }
-        guard.open(owner, new SseConnection(stream, from, tab, sink, sse, executors.writers()));
+        guard.open(owner, new SseConnection(stream, from, tab, SseEvents.EDGE, new JaxRsEventSink(sink, sse),
+                executors.writers()));
+    }
+
+    /**
+     * Follows {@code stream} from its first entry with another edge and sink (the {@code /v1} endpoint's).
+     *
+     * @throws ProblemException 429 at the per-owner connection cap, before anything is written
+     */
+    public void follow(String owner, Stream stream, SseEdge edge, EventSink sink) {
+        guard.open(owner, new SseConnection(stream, Stream.Resumption.after(0), "anonymous-" + Ids.newId(), edge,
+                sink, executors.writers()));
     }
 }

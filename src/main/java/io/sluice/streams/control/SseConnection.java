@@ -1,11 +1,6 @@
 package io.sluice.streams.control;
 
-import jakarta.ws.rs.sse.OutboundSseEvent;
-import jakarta.ws.rs.sse.Sse;
-import jakarta.ws.rs.sse.SseEventSink;
-import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -15,6 +10,11 @@ import java.util.logging.Logger;
  * a copy of its events. A reader that falls behind is caught up from the log, never skipped, and its memory does not
  * grow with the lag. It writes on the writers' executor, at most {@value #BATCH} events per read of the log; a write
  * blocks only that executor's thread, never the threads that parse upstream bytes, save results or run timers.
+ *
+ * <p>What it writes is its {@link SseEdge}'s rendering of each entry (the events of API.md section 2, or OpenAI's
+ * {@code chat.completion.chunk} events of section 8), and where it writes is an {@link EventSink} (a JAX-RS
+ * {@code SseEventSink}, or the {@code /v1} servlet's response): every SSE endpoint shares this one reader, with its
+ * guard registration, heartbeats and stalled-reader reaping.
  *
  * <p>It closes itself after the terminal event, when a write fails (the client is gone: that is not a stop, the
  * stream goes on), or when the {@link ConnectionGuard} replaces or reaps it.
@@ -27,8 +27,8 @@ public final class SseConnection extends Pump implements GuardedConnection {
 
     private final Stream stream;
     private final String clientId;
-    private final SseEventSink sink;
-    private final Sse sse;
+    private final SseEdge edge;
+    private final EventSink sink;
     private final Executor writers;
     private volatile Runnable onClose = () -> { };
     private volatile boolean pingDue;
@@ -41,15 +41,17 @@ public final class SseConnection extends Pump implements GuardedConnection {
     /**
      * @param from     where to start reading (after an id, optionally with the rest of a delta first)
      * @param clientId the tab's id, never {@code null}
+     * @param edge     renders the entries (and the heartbeat) as frames
+     * @param sink     where the frames are written
      * @param writers  runs the writes
      */
-    public SseConnection(Stream stream, Stream.Resumption from, String clientId, SseEventSink sink, Sse sse,
+    public SseConnection(Stream stream, Stream.Resumption from, String clientId, SseEdge edge, EventSink sink,
                          Executor writers) {
         super(writers);
         this.stream = stream;
         this.clientId = clientId;
+        this.edge = edge;
         this.sink = sink;
-        this.sse = sse;
         this.writers = writers;
         this.cursor = from.afterId();
         this.first = from.first();
@@ -80,7 +82,7 @@ public final class SseConnection extends Pump implements GuardedConnection {
         return clientId;
     }
 
-    /** Queues a {@code ping} event (API.md section 2: no id). */
+    /** Queues the edge's heartbeat (a {@code ping} event without id on {@code /api}, a comment line on {@code /v1}). */
     @Override
     public void ping() {
         pingDue = true;
@@ -132,7 +134,7 @@ public final class SseConnection extends Pump implements GuardedConnection {
     protected void pump() {
         EventLog.Logged<StreamEntry> head = first;
         if (head != null) {
-            if (!write(SseEvents.render(head.id(), head.entry()))) {
+            if (!writeAll(edge.render(stream, head))) {
                 return;
             }
             first = null;
@@ -140,7 +142,7 @@ public final class SseConnection extends Pump implements GuardedConnection {
         }
         if (pingDue) {
             pingDue = false;
-            if (!write(new StreamEvent(0, "ping", "{\"timestamp\":" + Instant.now().getEpochSecond() + "}"))) {
+            if (!write(edge.heartbeat())) {
                 return;
             }
         }
@@ -148,7 +150,7 @@ public final class SseConnection extends Pump implements GuardedConnection {
         List<EventLog.Logged<StreamEntry>> batch;
         while (!(batch = log.after(cursor, BATCH)).isEmpty()) {
             for (EventLog.Logged<StreamEntry> logged : batch) {
-                if (!write(stream.sse(logged))) {
+                if (!writeAll(edge.render(stream, logged))) {
                     return;
                 }
                 cursor = logged.id();
@@ -159,21 +161,22 @@ public final class SseConnection extends Pump implements GuardedConnection {
         }
     }
 
+    private boolean writeAll(List<StreamEvent> events) {
+        for (int i = 0; i < events.size(); i++) {
+            if (!write(events.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Writes one event; on failure the connection is closed (the client is gone) and {@code false} returned. */
     private boolean write(StreamEvent event) {
         boolean ok = false;
         if (!isClosed() && !sink.isClosed()) {
-            OutboundSseEvent.Builder builder = sse.newEventBuilder().name(event.name()).data(event.data());
-            if (event.id() > 0) {
-                builder.id(Long.toString(event.id()));
-            }
             writeStartedNanos = System.nanoTime();
             try {
-                // Jersey writes synchronously and reports an I/O failure as the stage's value, others complete the
-                // stage exceptionally: both mean the client is gone
-                ok = !(sink.send(builder.build()).toCompletableFuture().join() instanceof Throwable);
-            } catch (CompletionException | IllegalStateException e) {
-                ok = false;
+                ok = sink.send(event);
             } catch (RuntimeException e) {
                 LOG.log(Level.FINE, "stream " + stream.id() + ": write failed", e);
                 ok = false;

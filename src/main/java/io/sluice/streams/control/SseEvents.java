@@ -6,6 +6,8 @@ import io.sluice.platform.control.JsonText;
 import io.sluice.providers.control.UpstreamException;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonValue;
+import java.time.Instant;
+import java.util.List;
 
 /**
  * The SSE edge: renders a stream's typed {@link StreamEntry entries} as the events of API.md section 2, with their
@@ -21,6 +23,22 @@ import jakarta.json.JsonValue;
  * </ul>
  */
 public final class SseEvents {
+
+    /**
+     * The {@code /api} edge: each entry's event from the stream's small cache of rendered events
+     * ({@link Stream#sse}), and {@code ping} events ({@code {"timestamp": epochSeconds}}, no id) as heartbeats.
+     */
+    public static final SseEdge EDGE = new SseEdge() {
+        @Override
+        public List<StreamEvent> render(Stream stream, EventLog.Logged<StreamEntry> logged) {
+            return List.of(stream.sse(logged));
+        }
+
+        @Override
+        public StreamEvent heartbeat() {
+            return new StreamEvent(0, "ping", "{\"timestamp\":" + Instant.now().getEpochSecond() + "}");
+        }
+    };
 
     private SseEvents() {
     }

@@ -38,6 +38,11 @@ import java.util.logging.Logger;
  * <p><b>Abandonment.</b> While no follower is attached (and no poll came) for the resume grace period, the
  * upstream request is cancelled and the text so far saved as {@code partial} ({@code client_disconnected}).
  *
+ * <p><b>Duration limit</b> ({@code SLUICE_STREAM_MAX_SECONDS}, issue 12): one timer per stream, armed at start; when
+ * it fires on a stream still running, the upstream request is cancelled and the stream ends with an {@code error} of
+ * code {@code STREAM_TIMEOUT}, its text so far saved as {@code partial}. So a trickling upstream, which the idle
+ * timeout never cuts off, cannot hold a stream forever.
+ *
  * <p>Thread safety: the generation state is guarded by {@code this}; the log has its own lock and is only ever
  * taken after this one. Provider callbacks, timers and readers may call in from any thread.
  */
@@ -86,8 +91,17 @@ public final class Stream implements GenerationListener {
         }
     }
 
-    /** Tunables, in ms and UTF-16 code units. */
-    public record Settings(int flushMillis, int flushChars, int maxChars) {
+    /**
+     * Tunables, in ms and UTF-16 code units.
+     *
+     * @param maxMillis the longest a generation may run, in ms ({@code SLUICE_STREAM_MAX_SECONDS}); 0 for no limit
+     */
+    public record Settings(int flushMillis, int flushChars, int maxChars, long maxMillis) {
+
+        /** Settings without a duration limit. */
+        public Settings(int flushMillis, int flushChars, int maxChars) {
+            this(flushMillis, flushChars, maxChars, 0);
+        }
     }
 
     /**
@@ -122,7 +136,7 @@ public final class Stream implements GenerationListener {
     private final Settings settings;
     private final Saver saver;
     private final DeltaCoalescer coalescer;
-    private final StreamEvent[] rendered = new StreamEvent[RENDERED_SLOTS];
+    private final Rendered[] rendered = new Rendered[RENDERED_SLOTS];
 
     private StreamStatus status = StreamStatus.CONNECTING;
     private boolean ending;
@@ -137,6 +151,7 @@ public final class Stream implements GenerationListener {
     private long dueTold = -1;
     private Generation generation;
     private ScheduledFuture<?> graceTimer;
+    private ScheduledFuture<?> deadline;
     private volatile long unloadAbortNanos;
     private Runnable onTerminated = () -> { };
 
@@ -180,6 +195,9 @@ public final class Stream implements GenerationListener {
             this.onTerminated = onTerminated;
             log.append(new StreamEntry.Opened(first));
             armGrace(log.graceLeftMillis());
+            if (settings.maxMillis() > 0) {
+                deadline = scheduler.schedule(this::timeUp, settings.maxMillis(), TimeUnit.MILLISECONDS);
+            }
         }
         Generation started;
         try {
@@ -270,13 +288,18 @@ public final class Stream implements GenerationListener {
      */
     public StreamEvent sse(EventLog.Logged<StreamEntry> logged) {
         int slot = (int) (logged.id() % RENDERED_SLOTS);
-        StreamEvent cached = rendered[slot]; // a benign race: StreamEvent is immutable (final fields)
-        if (cached != null && cached.id() == logged.id()) {
-            return cached;
+        Rendered cached = rendered[slot]; // a benign race: Rendered is immutable (final fields)
+        // the entry itself must match: a resumed reader's first entry is the rest of a delta, under that delta's id
+        if (cached != null && cached.id() == logged.id() && cached.entry() == logged.entry()) {
+            return cached.event();
         }
         StreamEvent event = SseEvents.render(logged.id(), logged.entry());
-        rendered[slot] = event;
+        rendered[slot] = new Rendered(logged.id(), logged.entry(), event);
         return event;
+    }
+
+    /** A rendered event and what it was rendered from. */
+    private record Rendered(long id, StreamEntry entry, StreamEvent event) {
     }
 
     /**
@@ -508,6 +531,10 @@ public final class Stream implements GenerationListener {
             graceTimer.cancel(false);
             graceTimer = null;
         }
+        if (deadline != null) {
+            deadline.cancel(false);
+            deadline = null;
+        }
         List<DeltaCoalescer.Piece> rest = coalescer.drain();
         boolean completed = how.status() == StreamStatus.COMPLETED;
         if (completed && rest.isEmpty()) {
@@ -593,6 +620,30 @@ public final class Stream implements GenerationListener {
 
     private void armGrace(long delayMillis) {
         graceTimer = scheduler.schedule(this::checkGrace, delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The duration limit ran out: cancels the upstream request and ends the stream with {@code STREAM_TIMEOUT}, its
+     * text so far saved as {@code partial}.
+     */
+    private void timeUp() {
+        Generation g;
+        synchronized (this) {
+            deadline = null;
+            if (ending) {
+                return;
+            }
+            g = generation;
+            long seconds = TimeUnit.MILLISECONDS.toSeconds(settings.maxMillis());
+            UpstreamException failure = new UpstreamException(FailureCode.STREAM_TIMEOUT,
+                    "the generation ran longer than the limit of " + seconds + " s");
+            finish(new End(StreamStatus.ERROR, MessageStatus.PARTIAL, failure.code().name(), null, null, model,
+                    failure));
+        }
+        if (g != null) {
+            g.cancel();
+        }
+        save();
     }
 
     private void checkGrace() {

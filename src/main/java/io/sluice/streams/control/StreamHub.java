@@ -183,7 +183,7 @@ public class StreamHub {
         slot.use();
         String owner = slot.owner();
         Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
-                config.maxGenerationChars());
+                config.maxGenerationChars(), config.streamMaxMillis());
         Stream stream = new Stream(spec.id(), spec.type(), spec.relatedId(), owner, spec.conversationId(),
                 spec.model(), new MemoryEventLog<>(config.resumeGraceMillis()), executors.timers(), ticker, settings,
                 (s, end) -> save(s, end, outcome));

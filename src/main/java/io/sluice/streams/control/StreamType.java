@@ -17,6 +17,10 @@ import java.util.Optional;
  *   <li>{@link #SYSTEM_PROMPT}: the assistant's description in {@code input} and its name in
  *       {@code metadata.name}.</li>
  *   <li>{@link #AGENT}: not created over HTTP; see {@code io.sluice.agents}.</li>
+ *   <li>{@link #COMPLETION}: started by {@code POST /v1/chat/completions} (API.md section 8), never by
+ *       {@code POST /api/streams};</li>
+ *   <li>{@link #GENERATE}: started by {@code POST /api/generate} (API.md section 9), never by
+ *       {@code POST /api/streams}.</li>
  * </ul>
  */
 public enum StreamType {
@@ -34,7 +38,19 @@ public enum StreamType {
      * One agent's generation in a multi-agent run (API.md section 5); started only by {@code /ws/agents}, never by
      * {@code POST /api/streams}. Its {@code relatedId} is the run id.
      */
-    AGENT;
+    AGENT,
+    /** One OpenAI-compatible chat completion (API.md section 8): the client's messages, no conversation. */
+    COMPLETION,
+    /** One generation from a prompt, with no conversation (API.md section 9). */
+    GENERATE;
+
+    /**
+     * Whether clients create streams of this type with {@code POST /api/streams}; agent, completion and generate
+     * streams have endpoints of their own.
+     */
+    public boolean creatable() {
+        return this != AGENT && this != COMPLETION && this != GENERATE;
+    }
 
     /** @return the JSON value: {@code chat}, {@code conversation_title}, {@code topic_title}, ... */
     public String wire() {

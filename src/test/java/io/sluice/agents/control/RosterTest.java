@@ -22,6 +22,19 @@ class RosterTest {
     }
 
     @Test
+    void anAgentMayNameItsOwnModelWhichItsRequestAsksInsteadOfTheRuns() {
+        Roster roster = Roster.parse(json("[{\"name\":\"a\",\"systemPrompt\":\"p\",\"model\":\"thinking\"},"
+                + "{\"name\":\"b\",\"systemPrompt\":\"q\",\"dependsOn\":[\"a\"]}]"));
+        List<AgentSpec> specs = roster.select(json("[\"a\",\"b\"]"), 8);
+        assertEquals("thinking", specs.get(0).model(), "a roster agent keeps its model when named");
+        assertEquals(null, specs.get(1).model());
+        assertEquals("thinking", AgentPrompts.request("fast", specs.get(0), "t", List.of()).model());
+        assertEquals("fast", AgentPrompts.request("fast", specs.get(1), "t", List.of()).model());
+        assertThrows(RosterException.class, () -> Roster.parse(json(
+                "[{\"name\":\"a\",\"systemPrompt\":\"p\",\"model\":\" \"}]")));
+    }
+
+    @Test
     void theDefaultRosterIsPlannerThenResearcherAndCriticThenWriter() {
         List<AgentSpec> all = Roster.defaults().select(null, 8);
         assertEquals(List.of("planner", "researcher", "critic", "writer"), names(all));

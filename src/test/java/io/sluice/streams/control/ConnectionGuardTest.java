@@ -78,7 +78,8 @@ class ConnectionGuardTest {
     }
 
     private SseConnection connection(String clientId, FakeSink sink) {
-        return new SseConnection(stream, Stream.Resumption.after(0), clientId, sink, new FakeSse(), work);
+        return new SseConnection(stream, Stream.Resumption.after(0), clientId, SseEvents.EDGE,
+                new JaxRsEventSink(sink, new FakeSse()), work);
     }
 
     @Test

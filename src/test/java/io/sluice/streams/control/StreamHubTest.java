@@ -108,6 +108,11 @@ class StreamHubTest {
             }
 
             @Override
+            public long streamMaxMillis() {
+                return 600_000;
+            }
+
+            @Override
             public int maxRunningStreams() {
                 return 4;
             }

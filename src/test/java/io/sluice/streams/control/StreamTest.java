@@ -54,6 +54,53 @@ class StreamTest {
         return stream;
     }
 
+    @Test
+    void aGenerationPastItsDurationLimitIsCancelledAndEndsWithStreamTimeoutItsTextKeptAsPartial() throws Exception {
+        List<Stream.End> ends = new ArrayList<>();
+        Stream stream = new Stream("s-2", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", new MemoryEventLog<>(60_000),
+                timers, ticker, new Stream.Settings(10_000, 1, 1 << 20, 300), (s, end) -> {
+                    ends.add(end);
+                    return CompletableFuture.completedFuture("msg-2");
+                });
+        stream.start(Json.createObjectBuilder().add("streamId", "s-2").build(), () -> () -> cancelled.set(true),
+                terminated::countDown);
+        stream.onDelta("a trickle", null); // an upstream that never stops sending a little: the idle timer never fires
+        assertTrue(terminated.await(5, TimeUnit.SECONDS), "the limit ended the stream");
+        assertTrue(stream.durationMs() >= 300);
+        assertTrue(cancelled.get(), "the upstream request was cancelled");
+        Stream.End end = ends.get(0);
+        assertEquals(StreamStatus.ERROR, end.status());
+        assertEquals(MessageStatus.PARTIAL, end.messageStatus());
+        assertEquals(FailureCode.STREAM_TIMEOUT, end.failure().code());
+        assertEquals("STREAM_TIMEOUT", end.reason());
+        List<StreamEvent> all = events(stream, 0, 100);
+        StreamEvent last = all.get(all.size() - 1);
+        assertEquals("error", last.name());
+        assertEquals("STREAM_TIMEOUT", data(last).getString("code"));
+        assertEquals("a trickle", deltas(all));
+        stream.onDelta(" more", null); // late output is ignored
+        stream.onComplete("stop", null, null);
+        assertEquals(1, ends.size());
+    }
+
+    @Test
+    void aStreamThatEndsInTimeCancelsItsDurationTimer() throws Exception {
+        Stream stream = new Stream("s-3", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", new MemoryEventLog<>(60_000),
+                timers, ticker, new Stream.Settings(10_000, 1, 1 << 20, 200), (s, end) -> {
+                    saves.incrementAndGet();
+                    return CompletableFuture.completedFuture("msg-3");
+                });
+        stream.start(Json.createObjectBuilder().add("streamId", "s-3").build(), () -> () -> cancelled.set(true),
+                terminated::countDown);
+        stream.onDelta("done in time", null);
+        stream.onComplete("stop", null, null);
+        assertTrue(terminated.await(5, TimeUnit.SECONDS));
+        Thread.sleep(400);
+        assertEquals(1, saves.get());
+        assertEquals(StreamStatus.COMPLETED, stream.end().status());
+        assertFalse(cancelled.get());
+    }
+
     /** The stream's events after {@code after}, rendered for SSE. */
     static List<StreamEvent> events(Stream stream, long after, int max) {
         List<StreamEvent> events = new ArrayList<>();
