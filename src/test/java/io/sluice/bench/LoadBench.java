@@ -2508,6 +2508,15 @@ public final class LoadBench {
 
     private static final Pattern HISTO_LINE = Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)");
 
+    /** The bytes of every class in a histogram: the live heap. */
+    static long histogramTotal(Map<String, long[]> histogram) {
+        long total = 0;
+        for (long[] row : histogram.values()) {
+            total += row[1];
+        }
+        return total;
+    }
+
     /** {@code jcmd PID GC.class_histogram} (a full GC, live objects only): class name to {instances, bytes}. */
     static Map<String, long[]> histogram(String text) {
         Map<String, long[]> m = new HashMap<>();
@@ -3048,8 +3057,15 @@ public final class LoadBench {
         long text = (textBefore + textAfter) / 2;
         m.put("textBytes", text);
         m.put("textChars", charsBefore);
+        long liveBefore = histogramTotal(histBefore);
+        long liveAfter = histogramTotal(histAfter);
+        m.put("liveBeforeMiB", round3(liveBefore / 1048576.0));
+        m.put("liveAtPlateauMiB", round3(liveAfter / 1048576.0));
         if (openAtGc > 0) {
-            double perStream = (usedAfter - usedBefore) / (double) openAtGc;
+            // the live objects the class histogram counts (it runs a full GC first); G1's "used" after a full GC also
+            // counts what its regions hold beyond live objects, and came out 30 to 50 % higher here
+            double perStream = (liveAfter - liveBefore) / (double) openAtGc;
+            m.put("usedHeapPerStreamKiB", round3((usedAfter - usedBefore) / (double) openAtGc / 1024));
             double textPerStream = text / (double) openAtGc;
             m.put("heapPerStreamKiB", round3(perStream / 1024));
             m.put("textPerStreamBytes", round3(textPerStream));
@@ -3273,8 +3289,10 @@ public final class LoadBench {
     private void printHeap(Map<String, Object> m) {
         StringBuilder r = new StringBuilder("\n").append(RULE).append("SLUICE HEAP  ").append(m.get("label")).append('\n')
                 .append(RULE);
-        r.append(String.format(Locale.ROOT, "used heap     %s MiB before, %s MiB with %s streams open (full GC each)%n",
-                m.get("usedBeforeMiB"), m.get("usedAtPlateauMiB"), m.get("openAtGc")));
+        r.append(String.format(Locale.ROOT, "live heap     %s MiB before, %s MiB with %s streams open (class histogram, "
+                + "after a full GC)%n", m.get("liveBeforeMiB"), m.get("liveAtPlateauMiB"), m.get("openAtGc")));
+        r.append(String.format(Locale.ROOT, "used heap     %s MiB before, %s MiB open (GC.heap_info: %s KiB per stream)%n",
+                m.get("usedBeforeMiB"), m.get("usedAtPlateauMiB"), m.get("usedHeapPerStreamKiB")));
         r.append(String.format(Locale.ROOT, "per stream    %s KiB, of which text %s bytes (%s chars in all)%n",
                 m.get("heapPerStreamKiB"), m.get("textPerStreamBytes"), m.get("textChars")));
         r.append(String.format(Locale.ROOT, "beyond text   %s KiB per open stream (target <= 32 KiB)%n",
