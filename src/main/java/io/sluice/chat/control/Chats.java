@@ -124,6 +124,7 @@ public class Chats {
     private String saveAnswer(Turn turn, String upstreamJson, Stream stream, Stream.End end) {
         Message answer = Answers.of(turn.answerMessageId(), turn.conversationId(), turn.answerSeq(),
                 turn.startedAt(), upstreamJson, stream, end);
+        answer.setParentId(turn.userMessageId()); // the user message it answers: versions share it (Revisions)
         if (!conversations.saveAnswer(answer)) {
             return null;
         }
