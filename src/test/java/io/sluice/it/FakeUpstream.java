@@ -25,7 +25,8 @@ import java.util.concurrent.Executors;
  * scenario: {@code sample:NAME} and {@code fixture:NAME} replay a recorded stream, {@code fail:STATUS}
  * answers an error, {@code hang}, {@code cut}, {@code malformed} and {@code slow} misbehave, {@code paced:N:MS}
  * streams N chunks {@code "w<i> "} one every MS ms and ends normally ({@code paced:N:MS:length} ends with that
- * finish reason instead of {@code stop}), {@code say:MS:TEXT} streams the URL-encoded TEXT cut into chunks at each
+ * finish reason instead of {@code stop}), {@code reason:N:MS} streams N reasoning chunks {@code "r<i> "} then N
+ * content chunks, one every MS ms, {@code say:MS:TEXT} streams the URL-encoded TEXT cut into chunks at each
  * {@code |} (a literal bar is {@code %7C}), one every MS ms, {@code fast} streams 20 MB (reasoning, then content) as
  * fast as it can after a 1 s pause, then a slow 15 s tail, and ends normally. Each request is recorded under the
  * value of its last message, so that tests running one after another can find their own, and in
@@ -112,6 +113,9 @@ final class FakeUpstream implements AutoCloseable {
                 String[] parts = model.split(":");
                 paced(exchange, call, Integer.parseInt(parts[1]), Long.parseLong(parts[2]),
                         parts.length > 3 ? parts[3] : "stop");
+            } else if (model.startsWith("reason:")) {
+                String[] parts = model.split(":");
+                reason(exchange, call, Integer.parseInt(parts[1]), Long.parseLong(parts[2]));
             } else if (model.startsWith("say:")) {
                 int colon = model.indexOf(':', 4);
                 say(exchange, call, Long.parseLong(model.substring(4, colon)), model.substring(colon + 1));
@@ -183,6 +187,32 @@ final class FakeUpstream implements AutoCloseable {
             pieces.add("w" + i + " ");
         }
         pieces(exchange, call, pieces, millis, finishReason);
+    }
+
+    /**
+     * {@code reason:N:MS}: N reasoning chunks {@code "r<i> "}, then N content chunks {@code "w<i> "}, one every MS
+     * ms, then a finish reason and [DONE].
+     */
+    private void reason(HttpExchange exchange, Call call, int chunks, long millis)
+            throws IOException, InterruptedException {
+        OutputStream out = start(exchange);
+        for (int i = 0; i < chunks; i++) {
+            out.write(reasoningChunk("r" + i + " ").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            Thread.sleep(millis);
+        }
+        List<String> pieces = new java.util.ArrayList<>();
+        for (int i = 0; i < chunks; i++) {
+            pieces.add("w" + i + " ");
+        }
+        for (int i = 0; i < pieces.size(); i++) {
+            out.write(chunk(pieces.get(i)).getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            Thread.sleep(millis);
+        }
+        out.write((finish("stop") + "data: [DONE]\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        call.finished.complete(null);
     }
 
     /** {@code say:MS:TEXT}: the URL-encoded TEXT in chunks cut at each {@code |}, one every MS ms. */
