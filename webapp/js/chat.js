@@ -1272,6 +1272,12 @@ export function init() {
   els.renameForm.addEventListener('submit', (e) => {
     if (e.submitter && e.submitter.value === 'save') saveRename();
   });
+  // Enter in the title renames (the form's first button is Cancel).
+  els.renameTitle.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || e.isComposing) return;
+    e.preventDefault();
+    els.renameForm.requestSubmit($('rename-save'));
+  });
   chatPicker.render();
 }
 
