@@ -1092,6 +1092,15 @@ function claimConversation(s) {
 
 function chatEnded(s, b) {
   s.meta.ended = true;
+  try {
+    endTurn(s, b);
+  } finally {
+    delete s.meta.slot; // the store keeps ended streams: it need not keep their DOM too
+    delete s.meta.userEl;
+  }
+}
+
+function endTurn(s, b) {
   if (s.status === 'rejected') {
     // Refused before streaming (or no answer at all): nothing was saved.
     const kind = s.meta.kind;
