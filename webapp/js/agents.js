@@ -16,11 +16,14 @@
 
 import { api, clientId } from './api.js';
 import { MarkdownView } from './markdown.js';
+import { ModelPicker } from './models.js';
+import { settings } from './settings.js';
 import { FLUSH_MS } from './store.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
   form: $('agent-form'), task: $('agent-task'), roster: $('agent-roster'), model: $('agent-model'),
+  modelSelect: $('agent-model-select'),
   run: $('agent-run'), connection: $('agent-connection'), notice: $('agent-notice'), runs: $('agent-runs'),
 };
 
@@ -202,11 +205,52 @@ function render(run) {
   run.el = h('article', 'agent-run');
   run.el.dataset.runId = run.id;
   run.head = h('header', 'agent-run-head');
+  // The final result (the agent no other reads: the writer, by default) shows first once the run has ended.
+  run.resultEl = h('section', 'agent-result');
+  run.resultEl.hidden = true;
+  // The lanes fold: open while the run works, folded when it has ended (unless the user chose).
+  run.foldEl = h('details', 'lanes-fold');
+  run.foldEl.open = true;
+  run.foldSummary = h('summary', 'lanes-summary', 'Agents');
+  run.foldEl.addEventListener('toggle', () => {
+    if (run.foldEl.open !== run.autoOpen) run.foldToggled = true;
+  });
+  run.autoOpen = true;
   run.lanesEl = h('div', 'lanes');
-  run.el.append(run.head, run.lanesEl);
+  run.foldEl.append(run.foldSummary, run.lanesEl);
+  run.el.append(run.head, run.resultEl, run.foldEl);
   els.runs.prepend(run.el);
   renderRunHead(run);
   buildLanes(run);
+}
+
+/** The agent whose text is the run's result: the last one in run order that no other agent reads. */
+function finalAgent(run) {
+  const read = new Set(Object.values(run.dependsOn || {}).flat());
+  const last = run.agents.filter((a) => !read.has(a));
+  return last.length ? last[last.length - 1] : run.agents[run.agents.length - 1];
+}
+
+/** Once the run has ended: the final agent's text on top, and the lanes folded away. */
+function renderResult(run) {
+  if (!run.resultEl || !RUN_TERMINAL.has(run.status) || run.resultShown) return;
+  const agent = finalAgent(run);
+  const l = agent && run.lanes.get(agent);
+  if (!l) return;
+  run.resultShown = true;
+  const heading = h('h4', 'agent-result-heading', `Result · ${agent}`);
+  const body = h('div', 'agent-result-body md');
+  const md = new MarkdownView(body);
+  md.append(l.parts.join(''));
+  md.finish();
+  if (!l.parts.length) body.append(h('p', 'muted', l.error || `The ${agent} wrote nothing (${l.status}).`));
+  run.resultEl.replaceChildren(heading, body);
+  run.resultEl.hidden = false;
+  if (!run.foldToggled) {
+    run.autoOpen = false;
+    run.foldEl.open = false;
+  }
+  run.foldSummary.textContent = `Agents (${run.agents.length}): each lane`;
 }
 
 function renderRunHead(run) {
@@ -220,6 +264,7 @@ function renderRunHead(run) {
   stopAll.addEventListener('click', () => send({ type: 'stop', runId: run.id }));
   const conv = h('span', 'small muted', run.conversationId ? 'saved to its conversation' : '');
   run.head.replaceChildren(title, status, conv, stopAll);
+  renderResult(run);
 }
 
 function buildLanes(run) {
@@ -250,6 +295,17 @@ function buildLanes(run) {
     l.reasoningEl.append(h('summary', null, 'Reasoning'), rb);
     l.body = h('div', 'lane-body md');
     l.md = new MarkdownView(l.body);
+    const fold = h('button', 'lane-fold', '−');
+    fold.type = 'button';
+    fold.setAttribute('aria-label', `Fold ${agent}`);
+    fold.setAttribute('aria-expanded', 'true');
+    fold.addEventListener('click', () => {
+      const folded = l.el.classList.toggle('folded');
+      fold.textContent = folded ? '+' : '−';
+      fold.setAttribute('aria-expanded', String(!folded));
+      fold.setAttribute('aria-label', `${folded ? 'Unfold' : 'Fold'} ${agent}`);
+    });
+    head.prepend(fold);
     l.el.append(head, l.depsEl, l.reasoningEl, l.body);
     run.lanesEl.append(l.el);
     renderLane(l);
@@ -341,7 +397,7 @@ export function init() {
     const frame = { type: 'run', task };
     const all = els.roster.querySelectorAll('input').length;
     if (agents.length && agents.length !== all) frame.agents = agents;
-    if (els.model.value.trim()) frame.model = els.model.value.trim();
+    if (settings.agentModel) frame.model = settings.agentModel;
     notify('');
     pendingRuns += 1;
     els.run.disabled = true;
@@ -352,6 +408,18 @@ export function init() {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); els.form.requestSubmit(); }
   });
 }
+
+const picker = new ModelPicker(els.modelSelect, els.model, {
+  get: () => settings.agentModel,
+  set: (value) => {
+    settings.agentModel = value;
+    settings.save();
+    document.dispatchEvent(new CustomEvent('sluice:model'));
+  },
+});
+
+/** Rebuilds the agents' model list (after the server's models are known). */
+export function renderModelPicker() { picker.render(); }
 
 /** Test and debugging hook. */
 export const debug = { runs };

@@ -38,6 +38,42 @@ export async function problemText(res) {
   return text || `Request failed (${res.status}${res.statusText ? ' ' + res.statusText : ''})`;
 }
 
+/**
+ * Whether the server answers: false after a request failed without an answer (or the browser went offline), true
+ * again after any answer. `onReachability(fn)` calls `fn(reachable)` on each change.
+ */
+export const reachability = { reachable: navigator.onLine !== false };
+const reachabilityListeners = new Set();
+
+export function onReachability(fn) {
+  reachabilityListeners.add(fn);
+  return () => reachabilityListeners.delete(fn);
+}
+
+/** While the server cannot be reached: ms between two small requests that check whether it answers again. */
+const PROBE_MS = 5000;
+let probeTimer = null;
+
+/** Records that a request got an answer (true) or none at all (false). */
+export function markReachable(reachable) {
+  if (reachability.reachable === reachable) return;
+  reachability.reachable = reachable;
+  clearTimeout(probeTimer);
+  if (!reachable) probeTimer = setTimeout(probe, PROBE_MS);
+  for (const fn of reachabilityListeners) {
+    try { fn(reachable); } catch (e) { console.error(e); }
+  }
+}
+
+function probe() {
+  if (navigator.onLine === false) { probeTimer = setTimeout(probe, PROBE_MS); return; } // the online event comes
+  api('info').catch(() => { probeTimer = setTimeout(probe, PROBE_MS); });
+}
+
+addEventListener('offline', () => markReachable(false));
+// Back online: one small request tells whether the server answers again.
+addEventListener('online', () => { clearTimeout(probeTimer); probe(); });
+
 /** JSON request; throws HttpError (status 0 for a network failure). */
 export async function api(path, options = {}) {
   const headers = { Accept: 'application/json', ...(options.headers || {}) };
@@ -47,8 +83,10 @@ export async function api(path, options = {}) {
     res = await fetch(`${API}/${path}`, { credentials: 'same-origin', ...options, headers });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
+    markReachable(false);
     throw new HttpError('The server could not be reached.', 0);
   }
+  markReachable(true);
   if (!res.ok) throw new HttpError(await problemText(res), res.status);
   return res.status === 204 || res.status === 202 && !res.headers.get('content-type') ? null : res.json();
 }

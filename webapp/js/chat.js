@@ -1,20 +1,29 @@
-// The chat view: conversation sidebar (titles stream in), messages, composer, prompt optimization.
+// The chat view: conversation sidebar (a drawer on phones; search, day groups, titles that stream in, rename and
+// delete with Undo), messages with answer versions, composer, failed sends, prompt optimization.
 //
 // The view owns DOM only. Streams live in the store (store.js): leaving a conversation unmounts its bubbles,
 // and coming back mounts new ones that catch up from the store's text and then follow along.
 
-import { api, enc } from './api.js';
+import { api, enc, onReachability, reachability } from './api.js';
 import * as store from './store.js';
 import { MarkdownView, copyText } from './markdown.js';
+import { ModelPicker } from './models.js';
 import { settings, isSimulatedModel, modelLabel, serverInfo } from './settings.js';
+import { cleanTitle } from './titles.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
-  list: $('conversations'), empty: $('conv-empty'), newChat: $('new-chat'),
-  title: $('chat-title'), messages: $('messages'), notice: $('notice'),
+  list: $('conversations'), empty: $('conv-empty'), newChat: $('new-chat'), search: $('conv-search'),
+  drawerToggle: $('open-drawer'), scrim: $('scrim'),
+  title: $('chat-title'), messages: $('messages'), notice: $('notice'), noticeText: $('notice-text'),
+  noticeClose: $('notice-close'), toasts: $('toasts'),
   form: $('composer'), prompt: $('prompt'), send: $('send'), stop: $('stop'), model: $('model'),
-  optimize: $('optimize'), undoOptimize: $('undo-optimize'),
+  modelSelect: $('model-select'), optimize: $('optimize'), undoOptimize: $('undo-optimize'),
+  rename: $('rename'), renameForm: $('rename-form'), renameTitle: $('rename-title'),
 };
+
+/** How long a deleted conversation can be brought back (ms); the server deletes it after that. */
+const UNDO_MS = 6000;
 
 const state = {
   conversations: [],   // newest first, as the server lists them
@@ -22,6 +31,9 @@ const state = {
   newChatKey: 1,       // names the "new chat" page, so a turn started there can claim its conversation
   loadToken: 0,        // discards stale message loads when the user clicks quickly
   mounted: new Map(),  // stream state -> AnswerBubble shown in the message pane
+  slots: new Map(),    // user message id -> AnswerSlot (the versions of its answer) in the message pane
+  failed: [],          // turns that could not be sent: {message, conversationId, newChatKey, error, network}
+  deleting: new Map(), // conversation id -> {conversation, timer} while its Undo is offered
   optimizing: null,    // {stream, draft} while "Optimize prompt" streams into the input
 };
 
@@ -49,24 +61,96 @@ function toDate(value) {
 }
 
 const fmtShort = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
+const fmtTime = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+const fmtDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
-export function notify(message) {
-  els.notice.textContent = message || '';
-  els.notice.hidden = !message;
+/* ---------- notices (conditions) and toasts (events) ---------- */
+
+/** The conditions that have a notice now: key -> message; the latest one shows. */
+const notices = new Map();
+
+/**
+ * Shows a notice about a condition; `key` names the condition, so that `clearNotice(key)` takes it away when the
+ * condition ends (and only then), showing the one before it if that condition still holds. An empty message
+ * clears them all.
+ */
+export function notify(message, key = 'general') {
+  if (!message) { clearNotice(); return; }
+  notices.delete(key);
+  notices.set(key, message);
+  showNotice();
+}
+
+function clearNotice(key) {
+  if (key) notices.delete(key); else notices.clear();
+  showNotice();
+}
+
+function showNotice() {
+  const last = [...notices.values()].pop();
+  els.noticeText.textContent = last || '';
+  els.notice.hidden = !last;
+}
+
+/** A short message at the bottom, with an optional action (Undo); it goes away by itself. */
+function toast(message, { action, onAction, timeout = 5000 } = {}) {
+  const el = h('div', 'toast');
+  el.append(h('span', null, message));
+  const close = () => { clearTimeout(timer); el.remove(); };
+  if (action) {
+    el.append(button(action, 'button small-button toast-action', () => { close(); onAction(); }));
+  }
+  el.append(button('×', 'toast-close', close, { 'aria-label': 'Dismiss' }));
+  els.toasts.append(el);
+  const timer = setTimeout(close, timeout);
+  return close;
 }
 
 const titleOf = (c) => (c && c.title && c.title.trim()) || 'Untitled conversation';
 
-/** The first line of a streaming title, as the sidebar shows it before the server's cleaned title arrives. */
-function streamingTitle(text) {
-  const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l) || '';
-  return line.replace(/^["'“”]+|["'“”]+$/g, '').slice(0, 80);
+/** A conversation's first title, before the server's: the first line of the message, as the server takes it. */
+function titleFromMessage(text) {
+  const line = (text || '').trim().split(/\r?\n/)[0].trim();
+  return line.length <= 60 ? line || 'New conversation' : `${line.slice(0, 59).trimEnd()}…`;
+}
+
+/* ---------- errors in people's words ---------- */
+
+const ERROR_TEXT = {
+  RATE_LIMITED: (d) => `The model is busy (rate limited). Try again ${d && d.retryAfterSeconds != null
+    ? `in ${d.retryAfterSeconds} s` : 'in a moment'}.`,
+  UPSTREAM_ERROR: () => 'The model service failed. Try again.',
+  UPSTREAM_TIMEOUT: () => 'The model took too long to answer. Try again.',
+  UPSTREAM_UNAVAILABLE: () => 'The model service could not be reached. Try again.',
+  UPSTREAM_AUTH: () => 'The model service refused this server\'s credentials. Ask the administrator to check its API key.',
+  UPSTREAM_PROTOCOL: () => 'The model service answered in a way Sluice could not read. Try again.',
+  GENERATION_TOO_LONG: () => 'The answer grew past the longest answer this server allows.',
+  INTERNAL_ERROR: () => 'Something went wrong on the server. Try again.',
+  NETWORK: () => 'The connection was lost before the answer started. Try again.',
+};
+
+/** `{text, details}`: a sentence for people, and the code, upstream status and message for the details line. */
+function describeError(code, details, message) {
+  const text = ERROR_TEXT[code] ? ERROR_TEXT[code](details) : 'The answer failed. Try again.';
+  const parts = [];
+  if (code) parts.push(code);
+  if (details && details.upstreamStatus != null) parts.push(`upstream status ${details.upstreamStatus}`);
+  if (details && details.retryAfterSeconds != null) parts.push(`Retry-After ${details.retryAfterSeconds} s`);
+  if (message && message !== text) parts.push(message);
+  return { text, details: parts.join(' · ') };
 }
 
 /* ---------- message bubbles ---------- */
 
-const STATUS_LABEL = { stopped: 'Stopped', error: 'Error', partial: 'Partial', rejected: 'Not sent', gone: 'Lost' };
+const STATUS_LABEL = { stopped: 'Stopped', error: 'Error', partial: 'Cut off', gone: 'Lost' };
+
+/** Why an answer that did not complete ended, when it is worth saying (a user's own stop is not). */
+const END_NOTE = {
+  unload: 'Stopped when its page was closed',
+  client_disconnected: 'Cut off: no page followed it for a while',
+  server_shutdown: 'Cut off: the server stopped',
+};
 
 function userBubble(text, id) {
   const el = h('article', 'msg user');
@@ -78,13 +162,14 @@ function userBubble(text, id) {
 }
 
 /**
- * An assistant answer: from a saved message, or live from a stream of the store. Text is appended
- * incrementally (MarkdownView for the answer, one Text node for the reasoning), so each batch costs what it
- * adds, not what came before.
+ * An assistant answer: from a saved message, or live from a stream of the store (and, after Continue, from the
+ * stream that continues it). Text is appended incrementally (MarkdownView for the answer, one Text node for the
+ * reasoning), so each batch costs what it adds, not what came before.
  */
 class AnswerBubble {
-  constructor({ label = 'Assistant', model, userText }) {
-    this.userText = userText || '';
+  constructor({ label = 'Assistant', model }) {
+    this.slot = null;      // the AnswerSlot this answer is a version in (chat answers)
+    this.saved = null;     // the saved message, when it came from one
     this.el = h('article', 'msg assistant');
     const head = h('header', 'msg-head');
     this.badges = h('span', 'badges');
@@ -92,7 +177,7 @@ class AnswerBubble {
     head.append(h('span', 'msg-role', label), this.modelEl, this.badges);
     this.details = h('details', 'reasoning');
     this.details.hidden = true;
-    this.reasoningSummary = h('summary', null, 'Reasoning');
+    this.reasoningSummary = h('summary', null, 'Thoughts');
     this.reasoningText = document.createTextNode('');
     const rb = h('div', 'reasoning-body');
     rb.append(this.reasoningText);
@@ -104,6 +189,8 @@ class AnswerBubble {
     });
     this.body = h('div', 'msg-body md');
     this.md = new MarkdownView(this.body);
+    this.errorBox = h('div', 'error-box');
+    this.errorBox.hidden = true;
     this.conn = h('div', 'conn-state');
     this.conn.setAttribute('role', 'status');
     this.conn.hidden = true;
@@ -112,8 +199,9 @@ class AnswerBubble {
     this.meta = h('span', 'note meta');
     this.foot.append(this.actions, this.meta);
     this.foot.hidden = true;
-    this.el.append(head, this.details, this.body, this.conn, this.foot);
+    this.el.append(head, this.details, this.body, this.errorBox, this.conn, this.foot);
     this.setModel(model);
+    this.end = null; // how it ended: {text, messageId, status, finishReason, error:{code,details,message}}
   }
 
   setModel(model) {
@@ -141,47 +229,108 @@ class AnswerBubble {
     this.reasoningText.appendData(text);
   }
 
-  /** Copy and regenerate, once the answer has ended. */
-  showActions(getText, canRegenerate) {
-    this.actions.replaceChildren(
-      button('Copy', 'link-button copy', (e) => copyText(getText(), e.currentTarget), { 'aria-label': 'Copy answer' }));
-    if (canRegenerate && this.userText) {
-      this.actions.append(button('Regenerate', 'link-button regenerate', () => regenerate(this.userText)));
+  /** Shows how the answer ended: its actions, a cut-off note with Continue, or the error with Retry. */
+  renderEnd() {
+    const e = this.end;
+    if (!e) return;
+    this.actions.replaceChildren();
+    if (e.text) {
+      this.actions.append(button('Copy', 'link-button copy', (ev) => copyText(e.text, ev.currentTarget),
+        { 'aria-label': 'Copy answer' }));
     }
+    const canRevise = !!(this.slot && this.slot.parentId);
+    if (canRevise && !e.error) {
+      this.actions.append(button('Regenerate', 'link-button regenerate', () => regenerate(this.slot)));
+    }
+    if (e.finishReason === 'length' && e.messageId && e.text) {
+      this.actions.append(h('span', 'cutoff-note', 'Cut off at the length limit'),
+        button('Continue', 'button small-button continue', () => continueAnswer(this, e.messageId)));
+    }
+    this.errorBox.replaceChildren();
+    this.errorBox.hidden = !e.error;
+    if (e.error) {
+      const { text, details } = describeError(e.error.code, e.error.details, e.error.message);
+      const line = h('p', 'error-message', text);
+      this.errorBox.append(line);
+      if (canRevise) this.errorBox.append(button('Retry', 'button small-button retry', () => regenerate(this.slot)));
+      if (details) {
+        const more = h('details', 'error-details');
+        more.append(h('summary', null, 'Details'), h('code', null, details));
+        this.errorBox.append(more);
+      }
+    }
+    if (this.slot) this.slot.renderPager(this);
     this.foot.hidden = false;
   }
 
-  static fromMessage(msg, userText) {
-    const b = new AnswerBubble({ label: msg.agent || 'Assistant', model: msg.model, userText });
+  static fromMessage(msg) {
+    const b = new AnswerBubble({ label: msg.agent || 'Assistant', model: msg.model });
+    b.saved = msg;
     if (msg.id) b.el.dataset.id = msg.id;
     if (msg.streamId) b.el.dataset.streamId = msg.streamId;
     if (msg.reasoning) b.appendReasoning(msg.reasoning);
     b.md.append(msg.content || '');
     b.md.finish();
     b.setStatus(msg.status);
+    b.applySaved(msg);
+    return b;
+  }
+
+  /** Takes the saved message's numbers (for an answer followed after a reload: the page's own clock missed them). */
+  applySaved(msg) {
     const parts = [];
-    if (msg.status === 'error' && msg.endReason) parts.push(msg.endReason);
-    if (msg.status === 'stopped' || msg.status === 'partial') parts.push(`ended: ${msg.endReason || msg.status}`);
+    if ((msg.status === 'stopped' || msg.status === 'partial') && END_NOTE[msg.endReason]) {
+      parts.push(END_NOTE[msg.endReason]);
+    }
     if (msg.timeToFirstTokenMs != null) parts.push(`first token ${secs(msg.timeToFirstTokenMs)}`);
     if (msg.durationMs != null) parts.push(`total ${secs(msg.durationMs)}`);
     if (msg.completionTokens != null) parts.push(`${msg.completionTokens} tokens`);
     const when = toDate(msg.createdAt);
     if (when) parts.push(fmtShort.format(when));
-    b.meta.textContent = parts.join(' · ');
-    b.showActions(() => msg.content || '', true);
-    return b;
+    this.meta.textContent = parts.join(' · ');
+    this.end = {
+      text: msg.content || '', messageId: msg.id, status: msg.status, finishReason: msg.finishReason,
+      error: msg.status === 'error' ? { code: msg.endReason, details: null, message: null } : null,
+    };
+    this.renderEnd();
   }
 
   /** Binds the bubble to a live stream: `update()` then catches up and follows it. */
   static forStream(s) {
-    const b = new AnswerBubble({ model: s.model, userText: s.meta.userText });
-    b.stream = s;
-    b.contentCursor = 0;
-    b.reasoningCursor = 0;
-    b.finished = false;
-    b.el.classList.add('live');
-    b.update();
+    const b = new AnswerBubble({ model: s.model });
+    b.follow(s);
     return b;
+  }
+
+  follow(s) {
+    this.stream = s;
+    this.contentCursor = 0;
+    this.reasoningCursor = 0;
+    this.finished = false;
+    this.el.classList.add('live');
+    this.update();
+  }
+
+  /**
+   * Continue: the stream `s` streams the rest of this answer into it. The text so far becomes the start of a new
+   * Markdown view, so that a paragraph cut off mid-sentence goes on as one paragraph.
+   */
+  attachContinuation(s) {
+    const before = this.text();
+    this.prefix = before;
+    this.md = new MarkdownView(this.body);
+    this.md.append(before);
+    this.end = null;
+    this.foot.hidden = true;
+    this.errorBox.hidden = true;
+    this.meta.classList.remove('error-text');
+    this.follow(s);
+  }
+
+  /** The answer's whole text so far. */
+  text() {
+    if (this.stream) return (this.prefix || '') + this.stream.content.toString();
+    return this.saved ? this.saved.content || '' : '';
   }
 
   update() {
@@ -189,23 +338,22 @@ class AnswerBubble {
     if (s.id) this.el.dataset.streamId = s.id;
     const r = s.reasoning.since(this.reasoningCursor);
     this.reasoningCursor = r.cursor;
+    const answerStarted = this.md.length > 0;
     if (r.text) {
       this.appendReasoning(r.text);
-      if (!this.userToggled && !this.details.open && this.md.length === 0) this.setOpen(true);
+      if (!this.userToggled && !this.details.open && !answerStarted) this.setOpen(true);
     }
     const c = s.content.since(this.contentCursor);
     this.contentCursor = c.cursor;
-    if (c.text) {
-      // Reasoning folds away once the answer starts, unless the user opened or closed it.
-      if (this.md.length === 0 && this.details.open && !this.userToggled) this.setOpen(false);
-      this.md.append(c.text);
-    }
+    if (c.text) this.md.append(c.text);
     const running = store.isRunning(s);
+    // Reasoning folds away once the answer starts, or when the stream ends, unless the user opened or closed it.
+    if ((this.md.length > 0 || !running) && this.details.open && !this.userToggled) this.setOpen(false);
     this.el.classList.toggle('streaming', running);
     this.el.classList.toggle('waiting', running && this.md.length === 0 && s.reasoning.length === 0);
     this.el.setAttribute('aria-busy', String(running));
-    this.reasoningSummary.textContent = running && this.md.length === 0 && s.reasoning.length ? 'Reasoning…' : 'Reasoning';
-    this.setStatus(s.status);
+    this.reasoningSummary.textContent = reasoningLabel(s, running, this.md.length > 0);
+    this.setStatus(s.status === 'rejected' ? 'error' : s.status);
     this.renderConnection(s);
     if (running) {
       this.md.render();
@@ -213,8 +361,11 @@ class AnswerBubble {
       this.finished = true;
       this.md.finish();
       this.meta.textContent = endNote(s);
-      if (s.error) this.meta.classList.add('error-text');
-      this.showActions(() => s.content.toString(), s.status !== 'rejected');
+      this.end = {
+        text: this.text(), messageId: s.messageId || s.continues, status: s.status, finishReason: s.finishReason,
+        error: s.error ? { code: s.error.code, details: s.error.details, message: s.error.message } : null,
+      };
+      this.renderEnd();
     }
   }
 
@@ -241,17 +392,119 @@ class AnswerBubble {
   }
 }
 
+/** "Thinking…" while the model reasons, then "Thought for N s" (or "Thoughts" when the page missed the timing). */
+function reasoningLabel(s, running, answerStarted) {
+  if (running && !answerStarted) return 'Thinking…';
+  if (s.reasoningAt == null || s.discovered) return 'Thoughts';
+  const until = s.answerAt ?? s.endedAt ?? performance.now();
+  const seconds = Math.round((until - s.reasoningAt) / 1000);
+  return seconds < 1 ? 'Thought for under 1 s' : `Thought for ${seconds} s`;
+}
+
 function endNote(s) {
-  if (s.error) return `${s.error.message}${s.error.code && !/^\d+$/.test(s.error.code) ? ` (${s.error.code})` : ''}`;
   const parts = [];
-  if (s.status === 'stopped' || s.status === 'partial') parts.push(`Stopped${s.reason ? ` (${s.reason})` : ''}.`);
-  if (s.firstTokenAt != null) parts.push(`first token ${secs(s.firstTokenAt - s.startedAt)}`);
+  if ((s.status === 'stopped' || s.status === 'partial') && END_NOTE[s.reason]) parts.push(END_NOTE[s.reason]);
+  if (s.firstTokenAt != null && !s.discovered) parts.push(`first token ${secs(s.firstTokenAt - s.startedAt)}`);
   if (s.endedAt != null && !s.discovered) parts.push(`total ${secs(s.endedAt - s.startedAt)}`);
   const u = s.usage || {};
   const tokens = u.completion_tokens ?? u.completionTokens;
   if (tokens != null) parts.push(`${tokens} tokens`);
   if (s.resumes) parts.push(`resumed ${s.resumes}×`);
   return parts.join(' · ');
+}
+
+/**
+ * The answers to one user message: its versions (Regenerate adds one), one shown at a time with ‹ n/m ›. The shown
+ * version is the active one, which the server uses for later turns; switching makes another one active.
+ */
+class AnswerSlot {
+  constructor(parentId, conversationId) {
+    this.parentId = parentId;
+    this.conversationId = conversationId;
+    this.el = h('div', 'answer-slot');
+    this.versions = []; // {msg} saved, or {stream} live; each gets its bubble when first shown
+    this.index = -1;
+  }
+
+  addSaved(msg) { this.versions.push({ msg }); }
+
+  /** A live version (a new turn's answer, or a regeneration): shown at once. */
+  addLive(s, bubble) {
+    const b = bubble || AnswerBubble.forStream(s);
+    b.slot = this;
+    this.versions.push({ stream: s, bubble: b });
+    this.show(this.versions.length - 1);
+    return b;
+  }
+
+  removeLive(s) {
+    const i = this.versions.findIndex((v) => v.stream === s);
+    if (i < 0) return;
+    this.versions.splice(i, 1);
+    if (this.versions.length) this.show(Math.min(i, this.versions.length - 1));
+    else this.el.replaceChildren();
+  }
+
+  bubble(i) {
+    const v = this.versions[i];
+    if (!v.bubble) {
+      v.bubble = AnswerBubble.fromMessage(v.msg);
+      v.bubble.slot = this;
+      v.bubble.renderEnd();
+    }
+    return v.bubble;
+  }
+
+  /** The bubble of the saved version `messageId`, shown (for a Continue found after a reload). */
+  bubbleOf(messageId) {
+    const i = this.versions.findIndex((v) => v.msg && v.msg.id === messageId);
+    if (i < 0) return null;
+    if (i !== this.index) this.show(i);
+    return this.bubble(i);
+  }
+
+  show(i) {
+    this.index = i;
+    const b = this.bubble(i);
+    this.el.replaceChildren(b.el);
+    this.renderPager(b);
+  }
+
+  running() { return this.versions.some((v) => v.stream && store.isRunning(v.stream)); }
+
+  messageId(v) { return v.msg ? v.msg.id : v.stream && v.stream.messageId; }
+
+  /** The ‹ n/m › switch in the shown bubble's footer. */
+  renderPager(b) {
+    b.foot.querySelector('.versions')?.remove();
+    if (this.versions.length < 2 || this.versions[this.index]?.bubble !== b) return;
+    const pager = h('span', 'versions');
+    const busy = this.running();
+    const prev = button('‹', 'version-prev', () => this.switchTo(this.index - 1),
+      { 'aria-label': 'Previous version' });
+    const next = button('›', 'version-next', () => this.switchTo(this.index + 1), { 'aria-label': 'Next version' });
+    prev.disabled = busy || this.index === 0;
+    next.disabled = busy || this.index === this.versions.length - 1;
+    pager.append(prev, h('span', 'version-count', `${this.index + 1}/${this.versions.length}`), next);
+    pager.setAttribute('aria-label', `Version ${this.index + 1} of ${this.versions.length}`);
+    b.foot.prepend(pager);
+  }
+
+  /** Shows another version and makes it the active one on the server. */
+  async switchTo(i) {
+    if (i < 0 || i >= this.versions.length || this.running()) return;
+    this.show(i);
+    this.el.querySelector(i > 0 ? '.version-prev' : '.version-next')?.focus();
+    const id = this.messageId(this.versions[i]);
+    const conversationId = this.conversationId || state.currentId;
+    if (!id || !conversationId) return;
+    try {
+      await api(`conversations/${enc(conversationId)}/messages/${enc(id)}/activate`, { method: 'POST' });
+      for (const v of this.versions) if (v.msg) v.msg.active = v === this.versions[i];
+    } catch (e) {
+      notify(`Could not switch versions: ${e.message}`, 'versions');
+    }
+  }
 }
 
 /* ---------- scrolling: follow the stream only while the user is at the bottom ---------- */
@@ -273,7 +526,24 @@ function followScroll(force = false) {
   });
 }
 
-/* ---------- sidebar ---------- */
+/* ---------- sidebar: a drawer on narrow screens ---------- */
+
+const narrow = matchMedia('(max-width: 720px)');
+
+function setDrawer(open) {
+  const isOpen = open && narrow.matches;
+  document.body.classList.toggle('drawer-open', isOpen);
+  els.drawerToggle.setAttribute('aria-expanded', String(isOpen));
+  els.scrim.hidden = !isOpen;
+  if (isOpen) (els.list.querySelector('.conv-open[aria-current]') || els.newChat).focus();
+}
+
+export function closeDrawer() {
+  if (!document.body.classList.contains('drawer-open')) return false;
+  setDrawer(false);
+  els.drawerToggle.focus();
+  return true;
+}
 
 /** Title streams of the store by conversation id (running, or ended but not yet in the refreshed list). */
 function titleStreams() {
@@ -288,48 +558,155 @@ function runningChats() {
   return store.all().filter((s) => s.type === 'chat' && store.isRunning(s));
 }
 
+/** The title a conversation shows now: its streaming title (cleaned as the server will clean it), else its own. */
+function shownTitle(c, titles) {
+  const t = titles.get(c.id);
+  if (t && (store.isRunning(t) || t.status === 'completed') && t.content.length) {
+    return { text: cleanTitle(t.content.toString()) || titleOf(c), streaming: store.isRunning(t) };
+  }
+  return { text: titleOf(c), streaming: false };
+}
+
+/** 'Today', 'Yesterday' or 'Earlier', by the local calendar day. */
+function dayGroup(date) {
+  if (!date) return 'Today'; // just created: the server's time comes with the next refresh
+  const today = new Date();
+  today.setHours(0, 0, 0, 0);
+  const day = new Date(date);
+  day.setHours(0, 0, 0, 0);
+  const days = Math.round((today - day) / 86400000);
+  return days <= 0 ? 'Today' : days === 1 ? 'Yesterday' : 'Earlier';
+}
+
 export function renderSidebar() {
   const titles = titleStreams();
   const live = new Set(runningChats().map((s) => s.conversationId));
   const focusedId = document.activeElement && document.activeElement.closest('.conv')?.dataset.conversationId;
-  els.list.replaceChildren(...state.conversations.map((c) => {
-    const li = h('li', 'conv');
-    li.dataset.conversationId = c.id;
-    const open = h('button', 'conv-open');
-    open.type = 'button';
-    const t = titles.get(c.id);
-    const title = h('span', 'conv-title');
-    if (t && store.isRunning(t)) {
-      title.textContent = streamingTitle(t.content.toString()) || titleOf(c);
-      title.classList.add('title-streaming');
-      title.setAttribute('aria-busy', 'true');
-    } else if (t && t.status === 'completed' && t.content.length) {
-      title.textContent = streamingTitle(t.content.toString());
-    } else {
-      title.textContent = titleOf(c);
-    }
-    open.append(title);
+  const query = els.search.value.trim().toLowerCase();
+  const groups = new Map([['Today', []], ['Yesterday', []], ['Earlier', []]]);
+  let shown = 0;
+  for (const c of state.conversations) {
+    if (state.deleting.has(c.id)) continue;
+    const title = shownTitle(c, titles);
+    if (query && !title.text.toLowerCase().includes(query)) continue;
     const when = toDate(c.updatedAt || c.createdAt);
-    const sub = h('span', 'conv-time', when ? fmtShort.format(when) : '');
-    if (live.has(c.id)) {
-      open.classList.add('has-live');
-      sub.prepend(h('span', 'live-dot', ''), document.createTextNode(' answering · '));
-    }
-    open.append(sub);
-    if (c.id === state.currentId) open.setAttribute('aria-current', 'page');
-    open.addEventListener('click', () => selectConversation(c.id));
-    open.addEventListener('keydown', (e) => sidebarKey(e, c));
-    const del = button('×', 'conv-delete', () => deleteConversation(c),
-      { title: 'Delete conversation', 'aria-label': `Delete “${titleOf(c)}”` });
-    li.append(open, del);
-    return li;
-  }));
-  els.empty.hidden = state.conversations.length > 0;
+    groups.get(dayGroup(when)).push(conversationRow(c, title, when, live.has(c.id)));
+    shown++;
+  }
+  const sections = [];
+  for (const [name, rows] of groups) {
+    if (!rows.length) continue;
+    const section = h('section', 'conv-group');
+    const heading = h('h3', 'conv-group-heading', name);
+    heading.id = `conv-group-${name.toLowerCase()}`;
+    const ul = h('ul', 'conv-list');
+    ul.setAttribute('aria-labelledby', heading.id);
+    ul.append(...rows);
+    section.append(heading, ul);
+    sections.push(section);
+  }
+  els.list.replaceChildren(...sections);
+  const visible = state.conversations.filter((c) => !state.deleting.has(c.id)).length;
+  els.empty.hidden = shown > 0;
+  els.empty.textContent = visible ? 'No conversation matches.' : 'No conversations yet.';
   const current = state.conversations.find((c) => c.id === state.currentId);
-  const t = current && titles.get(current.id);
-  els.title.textContent = state.currentId
-    ? (t && t.content.length ? streamingTitle(t.content.toString()) : titleOf(current)) : 'New chat';
+  els.title.textContent = state.currentId ? (current ? shownTitle(current, titles).text : 'Conversation') : 'New chat';
   if (focusedId) els.list.querySelector(`[data-conversation-id="${CSS.escape(focusedId)}"] .conv-open`)?.focus();
+}
+
+function conversationRow(c, title, when, live) {
+  const li = h('li', 'conv');
+  li.dataset.conversationId = c.id;
+  const open = h('button', 'conv-open');
+  open.type = 'button';
+  const titleEl = h('span', 'conv-title', title.text);
+  if (title.streaming) {
+    titleEl.classList.add('title-streaming');
+    titleEl.setAttribute('aria-busy', 'true');
+  }
+  open.append(titleEl);
+  const sub = h('span', 'conv-time', when ? (dayGroup(when) === 'Earlier' ? fmtDate : fmtTime).format(when) : '');
+  if (live) {
+    open.classList.add('has-live');
+    sub.prepend(h('span', 'live-dot', ''), document.createTextNode(' answering · '));
+  }
+  open.append(sub);
+  if (c.id === state.currentId) open.setAttribute('aria-current', 'page');
+  open.addEventListener('click', () => { selectConversation(c.id); setDrawer(false); });
+  open.addEventListener('keydown', (e) => sidebarKey(e, c));
+  const menu = button('⋯', 'conv-menu', (e) => openRowMenu(c, e.currentTarget),
+    { 'aria-label': `Actions for “${title.text}”`, 'aria-haspopup': 'menu', 'aria-expanded': 'false' });
+  li.append(open, menu);
+  return li;
+}
+
+/* ---------- the row menu: Rename, Delete ---------- */
+
+let rowMenu = null;
+
+function closeRowMenu(focusBack = false) {
+  if (!rowMenu) return false;
+  const { el, anchor } = rowMenu;
+  rowMenu = null;
+  el.remove();
+  anchor.setAttribute('aria-expanded', 'false');
+  if (focusBack && anchor.isConnected) anchor.focus();
+  return true;
+}
+
+function openRowMenu(c, anchor) {
+  const again = rowMenu && rowMenu.anchor === anchor;
+  closeRowMenu();
+  if (again) return;
+  const el = h('div', 'row-menu');
+  el.setAttribute('role', 'menu');
+  const item = (label, action) => {
+    const b = button(label, 'row-menu-item', () => { closeRowMenu(); action(); });
+    b.setAttribute('role', 'menuitem');
+    return b;
+  };
+  el.append(item('Rename', () => renameConversation(c)), item('Delete', () => deleteConversation(c)));
+  el.addEventListener('keydown', (e) => {
+    const items = [...el.querySelectorAll('[role=menuitem]')];
+    const i = items.indexOf(document.activeElement);
+    if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); closeRowMenu(true); }
+    else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      items[(i + (e.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length].focus();
+    }
+  });
+  anchor.after(el);
+  anchor.setAttribute('aria-expanded', 'true');
+  rowMenu = { el, anchor };
+  el.querySelector('[role=menuitem]').focus();
+}
+
+document.addEventListener('click', (e) => {
+  if (rowMenu && !rowMenu.el.contains(e.target) && e.target !== rowMenu.anchor) closeRowMenu();
+});
+
+function renameConversation(c) {
+  els.renameTitle.value = titleOf(c);
+  els.rename.returnValue = '';
+  els.rename.dataset.conversationId = c.id;
+  els.rename.showModal();
+  els.renameTitle.select();
+}
+
+async function saveRename() {
+  const id = els.rename.dataset.conversationId;
+  const title = els.renameTitle.value.trim();
+  if (!id || !title) return;
+  try {
+    const updated = await api(`conversations/${enc(id)}`, { method: 'PATCH', body: JSON.stringify({ title }) });
+    const c = state.conversations.find((x) => x.id === id);
+    if (c) Object.assign(c, updated);
+    // A title stream still running for it no longer shows: the user's title stays.
+    for (const s of store.all()) if (s.type === 'conversation_title' && s.relatedId === id) s.meta.titleApplied = true;
+    renderSidebar();
+  } catch (e) {
+    notify(`Could not rename the conversation: ${e.message}`, 'rename');
+  }
 }
 
 function sidebarKey(e, c) {
@@ -351,6 +728,7 @@ function sidebarKey(e, c) {
 export async function refreshConversations() {
   try {
     state.conversations = await api('conversations');
+    clearNotice('conversations');
     // Titles that the refreshed list now holds no longer need their stream.
     for (const s of store.all()) {
       if (s.type === 'conversation_title' && !store.isRunning(s)) {
@@ -360,9 +738,59 @@ export async function refreshConversations() {
     }
     renderSidebar();
   } catch (e) {
-    notify(`Could not load conversations: ${e.message}`);
+    notify(`Could not load conversations: ${e.message}`, 'conversations');
   }
 }
+
+/* ---------- deleting, with Undo ---------- */
+
+function deleteConversation(c) {
+  if (state.deleting.has(c.id)) return;
+  const visible = [...els.list.querySelectorAll('.conv-open')];
+  const index = visible.findIndex((b) => b.closest('.conv')?.dataset.conversationId === c.id);
+  const timer = setTimeout(() => commitDelete(c.id), UNDO_MS);
+  const closeToast = toast(`Deleted “${titleOf(c)}”.`, {
+    action: 'Undo', timeout: UNDO_MS, onAction: () => undoDelete(c.id),
+  });
+  state.deleting.set(c.id, { conversation: c, timer, closeToast, wasCurrent: state.currentId === c.id });
+  if (state.currentId === c.id) selectConversation(null); else renderSidebar();
+  const rest = els.list.querySelectorAll('.conv-open');
+  (rest[Math.min(Math.max(index, 0), rest.length - 1)] || els.newChat).focus();
+}
+
+function undoDelete(id) {
+  const d = state.deleting.get(id);
+  if (!d) return;
+  clearTimeout(d.timer);
+  state.deleting.delete(id);
+  if (d.wasCurrent && !state.currentId) selectConversation(id); else renderSidebar();
+}
+
+/** Deletes on the server once the Undo is over (or now, with `keepalive`, when the page goes away). */
+async function commitDelete(id, keepalive = false) {
+  const d = state.deleting.get(id);
+  if (!d) return;
+  clearTimeout(d.timer);
+  d.closeToast();
+  for (const s of runningChats()) if (s.conversationId === id) await store.stop(s).catch(() => {});
+  try {
+    await api(`conversations/${enc(id)}`, { method: 'DELETE', keepalive });
+  } catch (e) {
+    if (e.status !== 404) {
+      state.deleting.delete(id);
+      renderSidebar();
+      notify(`Could not delete the conversation: ${e.message}`, 'delete');
+      return;
+    }
+  }
+  state.deleting.delete(id);
+  state.conversations = state.conversations.filter((x) => x.id !== id);
+  renderSidebar();
+}
+
+addEventListener('pagehide', () => {
+  for (const id of [...state.deleting.keys()]) commitDelete(id, true);
+});
 
 /* ---------- the message pane ---------- */
 
@@ -370,30 +798,61 @@ function showEmptyState() {
   els.messages.replaceChildren(h('p', 'empty-state', 'Start a conversation: type a message below.'));
 }
 
-function unmountAll() {
-  state.mounted.clear();
-}
-
-function mount(s) {
-  const b = AnswerBubble.forStream(s);
-  state.mounted.set(s, b);
-  return b;
+/** Whether a turn of (conversation, new-chat page) shows in the pane now. */
+function shownHere(conversationId, newChatKey) {
+  return state.currentId ? conversationId === state.currentId : !conversationId && newChatKey === state.newChatKey;
 }
 
 /** Streams of the store that belong in the pane now: the conversation's, or the new chat's. */
 function liveStreamsHere() {
   return store.all()
-    .filter((s) => s.type === 'chat' && (state.currentId
-      ? s.conversationId === state.currentId
-      : !s.conversationId && s.meta.newChatKey === state.newChatKey))
+    .filter((s) => s.type === 'chat' && shownHere(s.conversationId, s.meta.newChatKey))
     .sort((a, b) => a.startedAt - b.startedAt);
+}
+
+/**
+ * Puts a live chat stream in the pane: into the answer it continues, as a version of its user message's answer, or
+ * as a new turn at the end. A stream followed again after a reload waits for its first event, which names its user
+ * message. Returns the bubble, or null when it cannot be placed yet.
+ */
+function placeLive(s, nodes) {
+  if (s.continues) {
+    for (const slot of state.slots.values()) {
+      const b = slot.bubbleOf(s.continues);
+      if (b) {
+        if (b.stream !== s) b.attachContinuation(s);
+        state.mounted.set(s, b);
+        return b;
+      }
+    }
+  }
+  const slot = s.userMessageId && state.slots.get(s.userMessageId);
+  if (slot) {
+    const b = slot.addLive(s);
+    state.mounted.set(s, b);
+    return b;
+  }
+  if (!s.meta.startedHere && !s.userMessageId) return null;
+  const add = (...els2) => (nodes ? nodes.push(...els2) : els.messages.append(...els2));
+  if (s.meta.userText) {
+    s.meta.userEl = userBubble(s.meta.userText, s.userMessageId);
+    add(s.meta.userEl);
+  }
+  const fresh = new AnswerSlot(s.userMessageId, s.conversationId);
+  if (s.userMessageId) state.slots.set(s.userMessageId, fresh);
+  s.meta.slot = fresh;
+  add(fresh.el);
+  const b = fresh.addLive(s);
+  state.mounted.set(s, b);
+  return b;
 }
 
 export async function selectConversation(id, { updateHash = true } = {}) {
   state.currentId = id;
   const token = ++state.loadToken;
-  notify('');
-  unmountAll();
+  clearNotice('messages');
+  state.mounted.clear();
+  state.slots.clear();
   renderSidebar();
   updateComposer();
   if (updateHash) history.replaceState(null, '', id ? `#/c/${enc(id)}` : '#/');
@@ -409,31 +868,38 @@ export async function selectConversation(id, { updateHash = true } = {}) {
     if (token !== state.loadToken) return;
     const nodes = [];
     const savedStreams = new Set();
-    const savedUsers = new Set();
-    let lastUser = '';
+    let lastSlot = null;
     for (const m of messages) {
+      if (m.streamId) savedStreams.add(m.streamId);
       if (m.role === 'user') {
-        lastUser = m.content || '';
-        savedUsers.add(m.id);
         nodes.push(userBubble(m.content || '', m.id));
+        lastSlot = new AnswerSlot(m.id, id);
+        state.slots.set(m.id, lastSlot);
+        nodes.push(lastSlot.el);
+      } else if (!m.agent && (m.parentId ? state.slots.has(m.parentId) : lastSlot)) {
+        (m.parentId ? state.slots.get(m.parentId) : lastSlot).addSaved(m);
       } else {
-        if (m.streamId) savedStreams.add(m.streamId);
-        nodes.push(AnswerBubble.fromMessage(m, lastUser).el);
+        nodes.push(AnswerBubble.fromMessage(m).el);
       }
     }
-    // Answers still streaming (or ended after the list was read) come from the store, after the saved ones.
+    for (const slot of state.slots.values()) {
+      if (!slot.versions.length) continue;
+      let active = slot.versions.length - 1;
+      for (let i = slot.versions.length - 1; i >= 0; i--) if (slot.versions[i].msg.active !== false) { active = i; break; }
+      slot.show(active);
+    }
+    // Answers still streaming (or ended after the list was read) come from the store.
     for (const s of liveStreamsHere()) {
       if (s.id && savedStreams.has(s.id)) continue;
-      if (s.meta.userText && !(s.userMessageId && savedUsers.has(s.userMessageId))) {
-        nodes.push(userBubble(s.meta.userText, s.userMessageId));
-      }
-      nodes.push(mount(s).el);
+      placeLive(s, nodes);
     }
+    for (const f of state.failed) if (shownHere(f.conversationId, f.newChatKey)) nodes.push(failedTurnEl(f));
     els.messages.replaceChildren(...nodes);
     if (!nodes.length) showEmptyState();
   } catch (e) {
     if (token !== state.loadToken) return;
-    notify(e.status === 404 ? 'This conversation no longer exists.' : `Could not load messages: ${e.message}`);
+    notify(e.status === 404 ? 'This conversation no longer exists.' : `Could not load messages: ${e.message}`,
+      'messages');
   } finally {
     if (token === state.loadToken) els.messages.setAttribute('aria-busy', 'false');
   }
@@ -443,32 +909,19 @@ export async function selectConversation(id, { updateHash = true } = {}) {
 
 export function newChat() {
   selectConversation(null);
+  setDrawer(false);
   els.prompt.focus();
 }
 
 function moveConversation(step) {
-  if (!state.conversations.length) return;
-  const i = state.conversations.findIndex((c) => c.id === state.currentId);
-  const next = state.conversations[Math.max(0, Math.min(state.conversations.length - 1, i < 0 ? 0 : i + step))];
+  const list = state.conversations.filter((c) => !state.deleting.has(c.id));
+  if (!list.length) return;
+  const i = list.findIndex((c) => c.id === state.currentId);
+  const next = list[Math.max(0, Math.min(list.length - 1, i < 0 ? 0 : i + step))];
   if (next) selectConversation(next.id);
 }
 
-async function deleteConversation(c) {
-  if (!confirm(`Delete “${titleOf(c)}”? This cannot be undone.`)) return;
-  const index = state.conversations.findIndex((x) => x.id === c.id);
-  for (const s of runningChats()) if (s.conversationId === c.id) await store.stop(s).catch(() => {});
-  try {
-    await api(`conversations/${enc(c.id)}`, { method: 'DELETE' });
-  } catch (e) {
-    if (e.status !== 404) { notify(`Could not delete the conversation: ${e.message}`); return; }
-  }
-  state.conversations = state.conversations.filter((x) => x.id !== c.id);
-  if (state.currentId === c.id) selectConversation(null); else renderSidebar();
-  const next = els.list.querySelectorAll('.conv-open')[Math.min(index, state.conversations.length - 1)];
-  (next || els.newChat).focus();
-}
-
-/* ---------- sending ---------- */
+/* ---------- sending, failed sends, Regenerate, Continue ---------- */
 
 /** The running chat stream of the conversation on screen, if any. */
 function currentStream() {
@@ -482,26 +935,104 @@ function updateComposer() {
   els.stop.hidden = !s;
   if (!s && stopHadFocus) els.prompt.focus();
   const opt = state.optimizing;
-  els.optimize.textContent = opt ? 'Stop rewriting' : 'Optimize prompt';
+  els.optimize.querySelector('.label-long').textContent = opt ? 'Stop rewriting' : 'Optimize prompt';
+  els.optimize.querySelector('.label-short').textContent = opt ? 'Stop' : 'Optimize';
   els.optimize.classList.toggle('active', !!opt);
 }
 
-function send(message) {
-  notify('');
-  els.messages.querySelector('.empty-state')?.remove();
+const modelOptions = () => ({ model: settings.model || undefined, systemPrompt: settings.systemPrompt || undefined });
+
+/** Starts a turn; it shows in the pane when its conversation (or new-chat page) is on screen. */
+function startTurn({ message, conversationId, newChatKey }) {
   const s = store.startChat({
-    conversationId: state.currentId, message, model: settings.model || undefined,
-    systemPrompt: settings.systemPrompt || undefined,
-    meta: { newChatKey: state.currentId ? null : state.newChatKey, isNew: !state.currentId },
+    conversationId, message, ...modelOptions(),
+    meta: { newChatKey: conversationId ? null : newChatKey, isNew: !conversationId, kind: 'turn' },
   });
-  els.messages.append(userBubble(message), mount(s).el);
+  if (shownHere(conversationId, newChatKey)) {
+    els.messages.querySelector('.empty-state')?.remove();
+    placeLive(s);
+    followScroll(true);
+  }
+  updateComposer();
+  return s;
+}
+
+function send(message) {
+  clearNotice('send');
+  startTurn({ message, conversationId: state.currentId, newChatKey: state.newChatKey });
+}
+
+/** A turn the server never got (or refused): shown as not sent, with Retry; kept until retried or edited. */
+function failTurn(s) {
+  const f = {
+    message: s.meta.userText || '', conversationId: s.conversationId || null, newChatKey: s.meta.newChatKey,
+    error: s.error, network: !!s.error && s.error.code === 'NETWORK',
+    offline: navigator.onLine === false, // sent again by itself when the browser is back online
+  };
+  state.failed.push(f);
+  const slot = s.meta.slot;
+  state.mounted.delete(s);
+  if (slot) slot.el.remove();
+  const user = s.meta.userEl;
+  if (user && user.isConnected) user.replaceWith(failedTurnEl(f));
+  else if (shownHere(f.conversationId, f.newChatKey)) els.messages.append(failedTurnEl(f));
+}
+
+function failedTurnEl(f) {
+  const el = userBubble(f.message);
+  el.classList.add('failed');
+  el.dataset.status = 'not-sent';
+  const foot = h('footer', 'send-failed');
+  const reason = f.offline ? 'Not sent: you are offline. It is sent again when the connection is back.'
+    : f.network ? 'Not sent: the server could not be reached.'
+      : `Not sent: ${f.error ? f.error.message : 'the server refused it'}`;
+  foot.append(h('span', 'failed-text', reason),
+    button('Retry', 'button small-button retry', () => retryFailed(f)),
+    button('Edit', 'link-button edit', () => editFailed(f)));
+  el.append(foot);
+  f.el = el;
+  return el;
+}
+
+function dropFailed(f) {
+  state.failed = state.failed.filter((x) => x !== f);
+  if (f.el) f.el.remove();
+}
+
+function retryFailed(f) {
+  dropFailed(f);
+  startTurn({ message: f.message, conversationId: f.conversationId, newChatKey: f.newChatKey });
+}
+
+function editFailed(f) {
+  dropFailed(f);
+  els.prompt.value = f.message;
+  els.prompt.focus();
+}
+
+/** A new version of the answer in `slot` (same user message; the history does not repeat it). */
+function regenerate(slot) {
+  if (currentStream() || !slot.parentId) return;
+  const s = store.startChat({
+    conversationId: slot.conversationId || state.currentId, parentId: slot.parentId, ...modelOptions(),
+    meta: { kind: 'regenerate', slot },
+  });
+  state.mounted.set(s, slot.addLive(s));
   updateComposer();
   followScroll(true);
 }
 
-function regenerate(userText) {
+/** Streams the rest of a cut-off answer into its bubble; the server saves the joined text. */
+function continueAnswer(bubble, messageId) {
   if (currentStream()) return;
-  send(userText);
+  const s = store.startChat({
+    conversationId: bubble.slot?.conversationId || state.currentId, continueFrom: messageId, ...modelOptions(),
+    meta: { kind: 'continue' },
+  });
+  bubble.attachContinuation(s);
+  state.mounted.set(s, bubble);
+  updateComposer();
+  followScroll(true);
 }
 
 /** Called with each batch of changed streams (about every 100 ms). */
@@ -522,14 +1053,20 @@ function onStreams(batch) {
     }
     if (s.type !== 'chat') continue;
     claimConversation(s);
-    const b = state.mounted.get(s);
+    let b = state.mounted.get(s);
+    if (!b && s.status !== 'rejected' && shownHere(s.conversationId, s.meta.newChatKey)) b = placeLive(s);
     if (b) {
+      if (b.slot && !b.slot.parentId && s.userMessageId && !s.continues) {
+        b.slot.parentId = s.userMessageId;
+        b.slot.conversationId = s.conversationId;
+        if (state.currentId === s.conversationId) state.slots.set(s.userMessageId, b.slot);
+      }
       b.update();
       followScroll();
     }
     const running = store.isRunning(s);
     if (running !== s.meta.wasRunning) { sidebar = true; s.meta.wasRunning = running; }
-    if (!running && !s.meta.ended) chatEnded(s);
+    if (!running && !s.meta.ended) chatEnded(s, b);
   }
   if (sidebar) renderSidebar();
   updateComposer();
@@ -540,30 +1077,49 @@ function claimConversation(s) {
   if (!s.conversationId || s.meta.claimed) return;
   s.meta.claimed = true;
   if (!state.conversations.some((c) => c.id === s.conversationId)) {
-    state.conversations.unshift({ id: s.conversationId, title: s.meta.userText.slice(0, 60), createdAt: null });
+    state.conversations.unshift({
+      id: s.conversationId, title: s.meta.userText ? titleFromMessage(s.meta.userText) : '', createdAt: null,
+    });
   }
   if (!state.currentId && s.meta.newChatKey === state.newChatKey) {
     state.currentId = s.conversationId;
     history.replaceState(null, '', `#/c/${enc(s.conversationId)}`);
+    if (s.meta.slot && s.userMessageId) state.slots.set(s.userMessageId, s.meta.slot);
   }
   renderSidebar();
   refreshConversations();
 }
 
-function chatEnded(s) {
+function chatEnded(s, b) {
   s.meta.ended = true;
+  try {
+    endTurn(s, b);
+  } finally {
+    delete s.meta.slot; // the store keeps ended streams: it need not keep their DOM too
+    delete s.meta.userEl;
+  }
+}
+
+function endTurn(s, b) {
   if (s.status === 'rejected') {
-    // Refused before streaming: nothing was saved, so the turn is taken back and the draft kept.
-    const b = state.mounted.get(s);
-    if (b) {
-      b.el.previousElementSibling?.classList.contains('user') && b.el.previousElementSibling.remove();
-      b.el.remove();
+    // Refused before streaming (or no answer at all): nothing was saved.
+    const kind = s.meta.kind;
+    if (kind === 'regenerate') {
       state.mounted.delete(s);
+      s.meta.slot?.removeLive(s);
+      notify(`Could not regenerate: ${s.error ? s.error.message : 'the server refused it'}`, 'send');
+    } else if (kind === 'continue') {
+      state.mounted.delete(s);
+      notify(`Could not continue: ${s.error ? s.error.message : 'the server refused it'}`, 'send');
+      if (state.currentId) selectConversation(state.currentId, { updateHash: false });
+    } else {
+      failTurn(s);
     }
-    if (!els.prompt.value) els.prompt.value = s.meta.userText || '';
-    notify(s.error ? s.error.message : 'The message could not be sent.');
     return;
   }
+  if (b && b.slot) b.slot.renderPager(b);
+  // Followed again after a reload: the page's clock missed the start, the saved message has the numbers.
+  if (s.discovered && s.conversationId) refreshSavedNumbers(s, b);
   // The server starts the conversation's title stream after its first answer: find it and follow it.
   store.discover().then(() => renderSidebar());
   refreshConversations();
@@ -573,13 +1129,37 @@ function chatEnded(s) {
   }
 }
 
+async function refreshSavedNumbers(s, b) {
+  if (!b) return;
+  try {
+    const messages = await api(`conversations/${enc(s.conversationId)}/messages`);
+    const id = s.messageId || s.continues;
+    const saved = messages.find((m) => m.id === id);
+    if (saved) {
+      b.saved = saved;
+      b.applySaved(saved);
+    }
+  } catch { /* keep what the stream told */ }
+}
+
+// Back online (the server answers again): what could not load loads now (its notice goes), then the turns that
+// could not be sent go.
+onReachability(async (reachable) => {
+  renderModel();
+  if (!reachable) return;
+  if (notices.has('messages') && state.currentId) await selectConversation(state.currentId, { updateHash: false });
+  if (navigator.onLine === false) return;
+  for (const f of state.failed.filter((x) => x.offline)) retryFailed(f);
+  refreshConversations();
+});
+
 /* ---------- "Optimize prompt": a typed stream that writes into the input ---------- */
 
 async function optimize() {
   if (state.optimizing) { store.stop(state.optimizing.stream).catch(() => {}); return; }
   const draft = els.prompt.value;
   if (!draft.trim()) { els.prompt.focus(); return; }
-  notify('');
+  clearNotice('optimize');
   els.optimize.disabled = true;
   try {
     const s = await store.startTyped('prompt_optimization', { input: draft, model: settings.model || undefined });
@@ -589,7 +1169,7 @@ async function optimize() {
     els.prompt.setAttribute('aria-busy', 'true');
     els.undoOptimize.hidden = true;
   } catch (e) {
-    notify(`Could not optimize the prompt: ${e.message}`);
+    notify(`Could not optimize the prompt: ${e.message}`, 'optimize');
   } finally {
     els.optimize.disabled = false;
     updateComposer();
@@ -614,25 +1194,46 @@ function optimizationProgress(s) {
     };
   } else if (!text || s.status === 'error') {
     els.prompt.value = draft;
-    if (s.error) notify(`Could not optimize the prompt: ${s.error.message}`);
+    if (s.error) notify(`Could not optimize the prompt: ${s.error.message}`, 'optimize');
   }
   els.prompt.focus();
   store.forget(s);
   updateComposer();
 }
 
-/* ---------- model indicator ---------- */
+/* ---------- model picker and indicator ---------- */
 
+const chatPicker = new ModelPicker(els.modelSelect, els.model, {
+  get: () => settings.model,
+  set: (value) => { settings.model = value; settings.save(); renderModel(); },
+});
+
+/**
+ * The top bar's indicator: the model the current view will use (the chat's or the agents' choice), and whether
+ * the server can be reached (its dot).
+ */
 export function renderModel() {
   const indicator = $('model-indicator');
-  const simulated = isSimulatedModel(settings.model);
-  $('model-text').textContent = modelLabel(settings.model);
+  const agentsView = location.hash.startsWith('#/agents');
+  const model = agentsView ? settings.agentModel : settings.model;
+  const simulated = isSimulatedModel(model);
+  const online = reachability.reachable;
+  // "provider · model": on a narrow screen only the model shows (the provider part is hidden by the style sheet).
+  const label = modelLabel(model);
+  const cut = label.indexOf(' · ');
+  const provider = h('span', 'model-provider', cut < 0 ? '' : label.slice(0, cut + 3));
+  $('model-text').replaceChildren(provider, cut < 0 ? label : label.slice(cut + 3), online ? '' : ' · offline');
+  $('connection-text').textContent = online ? '' : ' (the server cannot be reached)';
+  indicator.dataset.connection = online ? 'online' : 'offline';
   indicator.classList.toggle('simulated', simulated);
-  indicator.title = simulated
+  indicator.title = `${simulated
     ? 'The built-in simulated model answers: no real model is called.'
-    : `Answers come from the upstream model${settings.model ? ` ${settings.model}` : ''}. Click to change.`;
-  if (els.model.value !== (settings.model || '')) els.model.value = settings.model || '';
+    : `Answers come from the upstream model${model ? ` ${model}` : ''}.`}${online ? '' : ' The server cannot be reached now.'}`
+    + ' Click to change.';
 }
+
+/** Rebuilds the chat's model list (after the server's models are known). */
+export function renderModelPicker() { chatPicker.render(); }
 
 /* ---------- wiring ---------- */
 
@@ -641,17 +1242,17 @@ export function stopCurrent() {
   const s = currentStream();
   if (!s) return false;
   els.stop.disabled = true;
-  store.stop(s).catch((e) => notify(`Could not stop: ${e.message}`)).finally(() => { els.stop.disabled = false; });
+  store.stop(s).catch((e) => notify(`Could not stop: ${e.message}`, 'stop')).finally(() => { els.stop.disabled = false; });
   return true;
 }
 
 export function regenerateLast() {
-  const answers = els.messages.querySelectorAll('.msg.assistant .regenerate');
+  const answers = els.messages.querySelectorAll('.msg.assistant .regenerate, .msg.assistant .retry');
   if (answers.length) answers[answers.length - 1].click();
 }
 
 export function focusPrompt() { els.prompt.focus(); }
-export { moveConversation, optimize };
+export { moveConversation, optimize, closeRowMenu };
 
 export function init() {
   store.subscribe(onStreams);
@@ -672,11 +1273,21 @@ export function init() {
   els.stop.addEventListener('click', stopCurrent);
   els.newChat.addEventListener('click', newChat);
   els.optimize.addEventListener('click', optimize);
-  els.model.addEventListener('change', () => {
-    settings.model = els.model.value.trim();
-    settings.save();
-    renderModel();
+  els.search.addEventListener('input', renderSidebar);
+  els.drawerToggle.addEventListener('click', () => setDrawer(!document.body.classList.contains('drawer-open')));
+  els.scrim.addEventListener('click', () => setDrawer(false));
+  narrow.addEventListener('change', () => setDrawer(false));
+  els.noticeClose.addEventListener('click', () => clearNotice());
+  els.renameForm.addEventListener('submit', (e) => {
+    if (e.submitter && e.submitter.value === 'save') saveRename();
   });
+  // Enter in the title renames (the form's first button is Cancel).
+  els.renameTitle.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || e.isComposing) return;
+    e.preventDefault();
+    els.renameForm.requestSubmit($('rename-save'));
+  });
+  chatPicker.render();
 }
 
 /** The conversation named by the location hash (`#/c/ID`), if it is one of the user's. */

@@ -4,7 +4,8 @@
 import * as store from './store.js';
 import * as chat from './chat.js';
 import * as agents from './agents.js';
-import { loadInfo, initSettingsDialog, settings } from './settings.js';
+import { loadInfo, initSettingsDialog } from './settings.js';
+import { loadModels } from './models.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -14,6 +15,7 @@ function route() {
   $('agents-view').hidden = !agentsView;
   $('tab-chat').toggleAttribute('aria-current', !agentsView);
   $('tab-agents').toggleAttribute('aria-current', agentsView);
+  chat.renderModel(); // the indicator says what the view on screen will use
   if (agentsView) {
     agents.show();
   } else {
@@ -35,7 +37,7 @@ document.addEventListener('keydown', (e) => {
   if (document.querySelector('dialog[open]')) return; // dialogs handle their own keys (Esc closes)
   const key = e.key.toLowerCase();
   if (e.key === 'Escape') {
-    if (chat.stopCurrent()) e.preventDefault();
+    if (chat.closeRowMenu(true) || chat.closeDrawer() || chat.stopCurrent()) e.preventDefault();
     return;
   }
   if ((e.ctrlKey || e.metaKey) && e.key === ',') { e.preventDefault(); openSettings(); return; }
@@ -63,21 +65,25 @@ document.addEventListener('keydown', (e) => {
 
 $('open-settings').addEventListener('click', openSettings);
 $('open-help').addEventListener('click', () => help.showModal());
+// On a narrow screen the top bar has no room for "?": the settings dialog leads to the shortcuts too.
+$('settings-shortcuts').addEventListener('click', () => { $('settings').close(); help.showModal(); });
 $('model-indicator').addEventListener('click', () => {
-  location.hash = location.hash.startsWith('#/agents') ? location.hash : location.hash || '#/';
-  const input = location.hash.startsWith('#/agents') ? $('agent-model') : $('model');
-  input.focus();
-  input.select();
+  const agentsView = location.hash.startsWith('#/agents');
+  const select = agentsView ? $('agent-model-select') : $('model-select');
+  const input = agentsView ? $('agent-model') : $('model');
+  (input.hidden ? select : input).focus();
 });
 addEventListener('hashchange', route);
+document.addEventListener('sluice:model', () => chat.renderModel());
 
 async function start() {
   chat.init();
   agents.init();
-  $('agent-model').value = settings.model || '';
   // After a reload: streams still running on the server are found and followed again, from their start. This
   // goes first: the server keeps a stream that got an unload beacon only for its unload grace.
-  await Promise.all([store.discover(), loadInfo()]);
+  await Promise.all([store.discover(), loadInfo(), loadModels()]);
+  chat.renderModelPicker();
+  agents.renderModelPicker();
   chat.renderModel();
   await chat.start();
   route();

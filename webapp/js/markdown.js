@@ -1,7 +1,13 @@
-// Markdown rendering of streamed text, sanitized, in time linear in the text's length.
+// Markdown rendering of streamed text, sanitized, in time linear in the text's length, with math.
 //
-// The libraries come as WebJars (see index.html): marked (Markdown to HTML), DOMPurify (sanitizing: model
-// output is untrusted) and highlight.js (code blocks). They are classic scripts that set globals.
+// The libraries come from the WAR (see index.html): marked (Markdown to HTML), DOMPurify (sanitizing: model
+// output is untrusted), highlight.js (code blocks) and KaTeX (math). They are classic scripts that set globals.
+//
+// Math: `$…$` and `\(…\)` inline, `$$…$$` and `\[…\]` display, and a bare `\boxed{…}`, are marked extensions
+// rendered by KaTeX (no trust: no \href, no HTML); the HTML then goes through DOMPurify like the rest. Code spans
+// and code blocks keep their dollars. A `$` counts as math only as pandoc reads it: not followed by a space when
+// it opens, not preceded by one when it closes, and not followed by a digit when it closes ("$5 and $10" stays
+// text).
 //
 // Rendering a whole answer again at every batch of deltas costs O(n) per batch, O(n^2) per answer. Instead
 // the text is cut into blocks at blank lines outside code fences. A block is rendered once, when the text after
@@ -9,7 +15,7 @@
 // batch. A tail longer than TAIL_MARKDOWN_MAX (a huge code block, say) is shown as plain text, appended in
 // place, until its block completes. So each character is parsed a bounded number of times.
 
-const { marked, DOMPurify, hljs } = window;
+const { marked, DOMPurify, hljs, katex } = window;
 
 /** Largest open tail re-rendered as Markdown at each batch (UTF-16 code units). */
 const TAIL_MARKDOWN_MAX = 16 * 1024;
@@ -18,6 +24,7 @@ const HIGHLIGHT_MAX = 20 * 1024;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
 if (marked) marked.setOptions({ gfm: true, breaks: false });
+if (marked && katex) marked.use({ extensions: mathExtensions() });
 if (hljs) hljs.configure({ ignoreUnescapedHTML: true });
 if (DOMPurify) {
   // Links from model output open elsewhere and carry no referrer.
@@ -29,8 +36,198 @@ if (DOMPurify) {
   });
 }
 
+/* ---------- math ---------- */
+
+/** KaTeX's HTML for `tex`; a TeX error shows as KaTeX's red source text, never as an exception. */
+function renderMath(tex, displayMode) {
+  try {
+    return katex.renderToString(tex, {
+      displayMode, throwOnError: false, trust: false, strict: 'ignore', output: 'htmlAndMathml', maxExpand: 1000,
+    });
+  } catch {
+    return `<code class="math-error">${escapeHtml(tex)}</code>`;
+  }
+}
+
+function escapeHtml(text) {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
+
+/** `\boxed{…}` with balanced braces at the start of `src`: its length, or 0. */
+function boxedLength(src) {
+  if (!src.startsWith('\\boxed{')) return 0;
+  let depth = 0;
+  for (let i = 6; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') { i++; continue; }
+    if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i + 1;
+    else if (c === '\n' && src[i + 1] === '\n') return 0;
+  }
+  return 0;
+}
+
+/** The inline `$…$` at the start of `src` (pandoc's rule, one line), or null. */
+const INLINE_DOLLAR = /^\$(?!\s)((?:\\.|[^$\\\n])+?)(?<!\s)\$(?!\d)/;
+
+function mathExtensions() {
+  const block = {
+    name: 'mathBlock',
+    level: 'block',
+    start(src) {
+      const m = /(?:^|\n) {0,3}(?:\$\$|\\\[)/.exec(src);
+      return m ? m.index + (m[0][0] === '\n' ? 1 : 0) : undefined;
+    },
+    tokenizer(src) {
+      const m = /^ {0,3}(?:\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\])[ \t]*(?:\n+|$)/.exec(src);
+      if (!m) return undefined;
+      return { type: 'mathBlock', raw: m[0], text: (m[1] ?? m[2]).trim() };
+    },
+    renderer(token) { return `<div class="math-display">${renderMath(token.text, true)}</div>\n`; },
+  };
+  const inline = {
+    name: 'mathInline',
+    level: 'inline',
+    start(src) {
+      const i = src.search(/\$|\\\(|\\\[|\\boxed\{/);
+      return i < 0 ? undefined : i;
+    },
+    tokenizer(src) {
+      let m = /^\$\$((?:\\.|[^$\\])+?)\$\$/.exec(src) || /^\\\[([\s\S]+?)\\\]/.exec(src);
+      if (m) return { type: 'mathInline', raw: m[0], text: m[1].trim(), display: true };
+      m = /^\\\(([\s\S]+?)\\\)/.exec(src) || INLINE_DOLLAR.exec(src);
+      if (m) return { type: 'mathInline', raw: m[0], text: m[1].trim(), display: false };
+      const boxed = boxedLength(src);
+      if (boxed) return { type: 'mathInline', raw: src.slice(0, boxed), text: src.slice(0, boxed), display: false };
+      return undefined;
+    },
+    renderer(token) { return renderMath(token.text, token.display); },
+  };
+  return [block, inline];
+}
+
+/* ---------- streaming: what the open tail shows before it is complete ---------- */
+
+/** Stands where a pending part of the tail goes, so that it stays inline with the text before it. */
+const PENDING = '\uE000';
+
+/**
+ * The open tail of a streaming answer, made safe to render at each batch (the rest of the answer never changes):
+ * - an emphasis or code marker that has not closed yet (`**`, `~~`, `` ` ``, `*`) is hidden until it closes, so no
+ *   lone `**` shows;
+ * - math that has not closed yet (`$…`, `\(…`, a display `$$…` or `\[…`) is shown as plain text, set apart, rather
+ *   than as Markdown that would turn into math a moment later.
+ * Inside an open code fence nothing is changed. Returns `{markdown, pending, display}`: `markdown` holds PENDING
+ * where the inline `pending` text goes; a pending `display` block follows the Markdown.
+ *
+ * @param {string} text the tail
+ * @param {boolean} inFence whether the tail ends inside a code fence
+ */
+export function streamingSafe(text, inFence) {
+  if (inFence) return { markdown: text, pending: '', display: '' };
+  let display = '';
+  const open = openDisplayMath(text);
+  if (open >= 0) {
+    display = text.slice(open);
+    text = text.slice(0, open);
+  }
+  const paragraphStart = Math.max(text.lastIndexOf('\n\n') + 1, 0);
+  const head = text.slice(0, paragraphStart);
+  let last = text.slice(paragraphStart);
+  let pending = '';
+  const lineStart = last.lastIndexOf('\n') + 1;
+  const math = openInlineMath(last.slice(lineStart));
+  if (math >= 0) {
+    pending = last.slice(lineStart + math);
+    last = last.slice(0, lineStart + math);
+  }
+  last = hideUnclosedMarkers(last);
+  return { markdown: head + last + (pending ? PENDING : ''), pending, display };
+}
+
+/** Offset of a display-math opener (`$$` or `\[` at a line start) that has no closer after it, or -1. */
+function openDisplayMath(text) {
+  const re = /(^|\n) {0,3}(\$\$|\\\[)/g;
+  let m;
+  while ((m = re.exec(text)) !== null) {
+    const start = m.index + m[1].length;
+    const closer = m[2] === '$$' ? '$$' : '\\]';
+    const end = text.indexOf(closer, start + m[0].length - m[1].length);
+    if (end < 0) return start;
+    re.lastIndex = end + closer.length;
+  }
+  return -1;
+}
+
+/** Offset in one line of inline math that opened (`$` or `\(`) and has not closed, or -1. */
+function openInlineMath(line) {
+  let open = -1;
+  let paren = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '`') { // a code span keeps its dollars
+      const end = line.indexOf('`', i + 1);
+      if (end < 0) break;
+      i = end;
+      continue;
+    }
+    if (c === '\\') {
+      if (line[i + 1] === '(' && open < 0) { open = i; paren = true; }
+      else if (line[i + 1] === ')' && paren) { open = -1; paren = false; }
+      i++;
+      continue;
+    }
+    if (c !== '$' || paren) continue;
+    if (line[i + 1] === '$') { i++; continue; } // `$$` inline: closed by the Markdown, or shown as text
+    if (open < 0) {
+      if (i + 1 === line.length || !/\s/.test(line[i + 1])) open = i;
+    } else if (!/\s/.test(line[i - 1]) && !/\d/.test(line[i + 1] || '')) {
+      open = -1;
+    }
+  }
+  return open;
+}
+
+/** The paragraph without the last of each marker that has no partner yet (code spans left alone). */
+function hideUnclosedMarkers(paragraph) {
+  let text = paragraph;
+  // Code spans first: an odd backtick is an opened span.
+  const ticks = [...text.matchAll(/(?<!`)`(?!`)/g)].map((m) => m.index);
+  if (ticks.length % 2 === 1) text = removeAt(text, ticks[ticks.length - 1], 1);
+  const masked = text.replace(/`[^`]*`/g, (m) => ' '.repeat(m.length));
+  for (const marker of ['**', '~~']) {
+    const at = [...masked.matchAll(marker === '**' ? /\*\*/g : /~~/g)].map((m) => m.index);
+    if (at.length % 2 === 1) return hideSingleStar(removeAt(text, at[at.length - 1], 2));
+  }
+  return hideSingleStar(text);
+}
+
+/** Hides the last single `*` of emphasis that has not closed (bullets and spaced stars are not emphasis). */
+function hideSingleStar(text) {
+  const masked = text.replace(/`[^`]*`/g, (m) => ' '.repeat(m.length)).replace(/\*\*/g, '  ');
+  const at = [];
+  for (const m of masked.matchAll(/\*/g)) {
+    const before = masked[m.index - 1];
+    const after = masked[m.index + 1];
+    const bullet = (m.index === 0 || before === '\n' || /^\s*$/.test(masked.slice(masked.lastIndexOf('\n', m.index) + 1, m.index)))
+      && after === ' ';
+    const spaced = (before === undefined || /\s/.test(before)) && (after === undefined || /\s/.test(after));
+    if (!bullet && !(spaced && after !== undefined)) at.push(m.index);
+  }
+  return at.length % 2 === 1 ? removeAt(text, at[at.length - 1], 1) : text;
+}
+
+function removeAt(text, index, length) {
+  return text.slice(0, index) + text.slice(index + length);
+}
+
+/* ---------- rendering ---------- */
+
 /** Work done, for tests: UTF-16 code units handed to the Markdown parser so far. */
 export const stats = { parsedChars: 0 };
+
+/** DOMPurify's settings: its defaults, plus the MathML wrapper KaTeX uses for screen readers. */
+const PURIFY = { RETURN_DOM_FRAGMENT: true, ADD_TAGS: ['semantics', 'annotation'], ADD_ATTR: ['encoding'] };
 
 /** Sanitized DOM fragment of a piece of Markdown. */
 export function markdownFragment(text) {
@@ -44,7 +241,34 @@ export function markdownFragment(text) {
     return f;
   }
   const html = marked.parse(text, { async: false });
-  return DOMPurify.sanitize(html, { RETURN_DOM_FRAGMENT: true });
+  return DOMPurify.sanitize(html, PURIFY);
+}
+
+/** The fragment of a streaming tail (see streamingSafe): pending math stays plain text, in place. */
+function tailFragment(text, inFence) {
+  const { markdown, pending, display } = streamingSafe(text, inFence);
+  const f = markdown ? markdownFragment(markdown) : document.createDocumentFragment();
+  if (pending) {
+    const walker = document.createTreeWalker(f, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.data.indexOf(PENDING);
+      if (at < 0) continue;
+      const rest = node.splitText(at);
+      rest.deleteData(0, PENDING.length);
+      const span = document.createElement('span');
+      span.className = 'math-pending';
+      span.textContent = pending;
+      rest.before(span);
+      break;
+    }
+  }
+  if (display) {
+    const pre = document.createElement('div');
+    pre.className = 'math-pending math-pending-display';
+    pre.textContent = display;
+    f.append(pre);
+  }
+  return f;
 }
 
 /** Highlights code blocks and gives each a copy button (committed blocks only: they never change again). */
@@ -109,6 +333,7 @@ export class MarkdownView {
     this.tailLength = 0;
     this.line = '';        // the tail's last, incomplete line
     this.fence = null;     // the open fence's marker while inside a code block
+    this.mathFence = null; // the closer awaited while inside a display-math block ($$ or \])
     this.candidate = -1;   // offset in the tail after a blank line: a block may end there
     this.boundary = 0;     // offset in the tail up to which blocks are known complete
     this.tailDirty = false;
@@ -140,6 +365,13 @@ export class MarkdownView {
    * continue a list item). A closing fence line is a boundary at once.
    */
   scanLine(line, end) {
+    if (this.mathFence) { // an open display-math block: it ends at its closer, blank lines included
+      if (line.includes(this.mathFence)) {
+        this.mathFence = null;
+        this.candidate = -1;
+      }
+      return;
+    }
     const fence = FENCE.exec(line);
     if (this.fence) {
       if (fence && fence[1][0] === this.fence[0] && fence[1].length >= this.fence.length
@@ -154,6 +386,10 @@ export class MarkdownView {
       if (this.candidate >= 0 && !/^[ \t]/.test(line)) this.boundary = this.candidate;
       this.candidate = -1;
       if (fence) this.fence = fence[1];
+      const math = /^ {0,3}(\$\$|\\\[)/.exec(line);
+      if (math && !line.slice(math[0].length).includes(math[1] === '$$' ? '$$' : '\\]')) {
+        this.mathFence = math[1] === '$$' ? '$$' : '\\]';
+      }
     }
   }
 
@@ -185,7 +421,7 @@ export class MarkdownView {
       this.rawShown = 0;
       const text = this.parts.join('');
       this.parts = text ? [text] : [];
-      this.tailEl.replaceChildren(text ? markdownFragment(text) : '');
+      this.tailEl.replaceChildren(text ? tailFragment(text, !!this.fence) : '');
       return;
     }
     // Too long for a redraw per batch: show it as text, appending only the pieces not shown yet.

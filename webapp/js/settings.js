@@ -6,12 +6,19 @@ import * as store from './store.js';
 
 const KEY = 'sluice.settings';
 
-/** What the user chose; `save()` keeps it for the next visit. */
+/**
+ * What the user chose; `save()` keeps it for the next visit. Each view keeps its own model: `model` for the chat,
+ * `agentModel` for the agents ('' is the server's default).
+ */
 export const settings = {
   model: '',
+  agentModel: '',
   systemPrompt: '',
   save() {
-    try { localStorage.setItem(KEY, JSON.stringify({ model: this.model, systemPrompt: this.systemPrompt })); } catch { /* private mode */ }
+    try {
+      localStorage.setItem(KEY, JSON.stringify({ model: this.model, agentModel: this.agentModel,
+        systemPrompt: this.systemPrompt }));
+    } catch { /* private mode */ }
   },
 };
 try { Object.assign(settings, JSON.parse(localStorage.getItem(KEY) || '{}')); } catch { /* ignore */ }

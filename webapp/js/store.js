@@ -20,7 +20,7 @@
 // - On `pagehide`, running streams get a `navigator.sendBeacon` abort with reason `unload`; the server waits
 //   its unload grace, so a reload (which finds them again with `GET /api/streams?status=active`) keeps them.
 
-import { API, HttpError, api, clientId, enc, problemText, withClient } from './api.js';
+import { API, HttpError, api, clientId, enc, markReachable, problemText, withClient } from './api.js';
 import { isEventStream, readEventStream } from './sse.js';
 
 /** Statuses after which nothing more arrives. */
@@ -97,7 +97,8 @@ function newState(fields) {
     content: new Text(), reasoning: new Text(),
     finishReason: null, usage: null, reason: null, error: null,
     userStopped: false, failures: 0, sseFailures: 0, resumes: 0, heartbeatMs: 0,
-    startedAt: performance.now(), firstTokenAt: null, endedAt: null,
+    startedAt: performance.now(), firstTokenAt: null, endedAt: null, reasoningAt: null, answerAt: null,
+    continues: null, // for a Continue: the saved answer this stream continues
     controller: null, wake: null, decide: null, following: false,
     meta: {}, // what views keep about a stream (e.g. the user's text of a chat turn)
     ...fields,
@@ -171,6 +172,7 @@ function apply(s, name, id, rawData) {
       if (data.conversationId) s.conversationId = data.conversationId;
       if (data.userMessageId) s.userMessageId = data.userMessageId;
       if (data.type) s.type = data.type;
+      if (data.continues) s.continues = data.continues;
       if (data.relatedId !== undefined && data.relatedId !== null) s.relatedId = data.relatedId;
       if (s.status === 'connecting' || s.status === 'reconnecting') s.status = 'streaming';
       break;
@@ -178,6 +180,8 @@ function apply(s, name, id, rawData) {
       if (data.reasoning) s.reasoning.push(data.reasoning);
       if (data.delta) s.content.push(data.delta);
       if (s.firstTokenAt == null && (data.delta || data.reasoning)) s.firstTokenAt = performance.now();
+      if (s.reasoningAt == null && data.reasoning) s.reasoningAt = performance.now();
+      if (s.answerAt == null && data.delta) s.answerAt = performance.now();
       s.status = 'streaming';
       break;
     case 'done':
@@ -253,8 +257,10 @@ async function connectSse(s) {
     });
   } catch (e) {
     if (s.userStopped) return 'ended';
+    markReachable(false);
     throw Object.assign(new HttpError('network', 0), { connect: true });
   }
+  markReachable(true);
   if (!res.ok) throw Object.assign(new HttpError(await problemText(res), res.status), { connect: true });
   if (!isEventStream(res) || !res.body) throw Object.assign(new HttpError('not an event stream', res.status), { connect: true });
   s.sseFailures = 0;
@@ -373,14 +379,20 @@ export function decide(s, keepWaiting) {
 /* ---------- creating and finding streams ---------- */
 
 /**
- * Starts a chat turn (`POST /api/chat/stream`) and follows it. Resolves with the stream state at once; its
- * `status` is `rejected` (with `error`) when the server refused the turn before streaming.
+ * Starts a chat turn (`POST /api/chat/stream`) and follows it: a new `message`, a new version of the answer to the
+ * user message `parentId` (Regenerate), or the continuation of the answer `continueFrom` (Continue). Resolves with
+ * the stream state at once; its `status` is `rejected` (with `error`) when the server refused the turn before
+ * streaming, and `error.code` is `NETWORK` when the request got no answer at all.
  */
-export function startChat({ conversationId, message, model, systemPrompt, meta }) {
-  const s = newState({ type: 'chat', conversationId: conversationId || null, model: model || null });
+export function startChat({ conversationId, message, parentId, continueFrom, model, systemPrompt, meta }) {
+  const s = newState({ type: 'chat', conversationId: conversationId || null, model: model || null,
+    continues: continueFrom || null });
   Object.assign(s.meta, meta || {}, { userText: message, startedHere: true });
   changed(s);
-  const body = { message };
+  const body = {};
+  if (message != null) body.message = message;
+  if (parentId) body.parentId = parentId;
+  if (continueFrom) body.continueFrom = continueFrom;
   if (conversationId) body.conversationId = conversationId;
   if (model) body.model = model;
   if (systemPrompt) body.systemPrompt = systemPrompt;
@@ -397,6 +409,7 @@ export function startChat({ conversationId, message, model, systemPrompt, meta }
     } catch (e) {
       s.controller = null;
       if (s.userStopped) { end(s, 'stopped'); changed(s); flush(); return; }
+      markReachable(false);
       // No answer at all: the turn may or may not have started on the server. Say so, and look for it.
       s.error = { message: 'The server could not be reached.', code: 'NETWORK' };
       end(s, 'rejected');
@@ -405,6 +418,7 @@ export function startChat({ conversationId, message, model, systemPrompt, meta }
       setTimeout(discover, 1500);
       return;
     }
+    markReachable(true);
     if (!res.ok || !isEventStream(res) || !res.body) {
       s.controller = null;
       s.error = { message: res.ok ? 'The server did not answer with an event stream.' : await problemText(res),
@@ -476,6 +490,9 @@ export async function discover() {
     const s = newState({
       id: item.id, type: item.type, relatedId: item.relatedId, conversationId: item.conversationId,
       model: item.model, messageId: item.messageId, status: 'connecting', discovered: true,
+      // a chat stream whose relatedId is not its conversation continues that answer (README: Continue)
+      continues: item.type === 'chat' && item.relatedId && item.relatedId !== item.conversationId
+        ? item.relatedId : null,
     });
     register(s);
     found.push(s);

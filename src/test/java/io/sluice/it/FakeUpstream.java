@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -23,10 +24,13 @@ import java.util.concurrent.Executors;
  * deployed WAR is configured with ({@code SLUICE_UPSTREAM_URL}). The request's {@code model} picks the
  * scenario: {@code sample:NAME} and {@code fixture:NAME} replay a recorded stream, {@code fail:STATUS}
  * answers an error, {@code hang}, {@code cut}, {@code malformed} and {@code slow} misbehave, {@code paced:N:MS}
- * streams N chunks {@code "w<i> "} one every MS ms and ends normally, {@code fast} streams 20 MB (reasoning, then
- * content) as fast as it can after a 1 s pause, then a slow 15 s tail, and ends normally. Each request is
- * recorded under the value of its last user message, so that tests running one after another can find
- * their own.
+ * streams N chunks {@code "w<i> "} one every MS ms and ends normally ({@code paced:N:MS:length} ends with that
+ * finish reason instead of {@code stop}), {@code reason:N:MS} streams N reasoning chunks {@code "r<i> "} then N
+ * content chunks, one every MS ms, {@code say:MS:TEXT} streams the URL-encoded TEXT cut into chunks at each
+ * {@code |} (a literal bar is {@code %7C}), one every MS ms, {@code fast} streams 20 MB (reasoning, then content) as
+ * fast as it can after a 1 s pause, then a slow 15 s tail, and ends normally. Each request is recorded under the
+ * value of its last message, so that tests running one after another can find their own, and in
+ * {@link #calls()}, in order.
  */
 final class FakeUpstream implements AutoCloseable {
 
@@ -52,6 +56,7 @@ final class FakeUpstream implements AutoCloseable {
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final Map<String, CompletableFuture<Call>> calls = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+    private final List<Call> all = new CopyOnWriteArrayList<>();
 
     FakeUpstream(int port) throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
@@ -70,6 +75,17 @@ final class FakeUpstream implements AutoCloseable {
         return requests.get();
     }
 
+    /** Every request so far, in the order they came. */
+    List<Call> calls() {
+        return List.copyOf(all);
+    }
+
+    /** The requests so far that carry a message with exactly this content, in order. */
+    List<Call> callsWith(String content) {
+        return all.stream().filter(c -> c.body.getJsonArray("messages").stream()
+                .anyMatch(m -> content.equals(m.asJsonObject().getString("content", null)))).toList();
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         requests.incrementAndGet();
         JsonObject body;
@@ -80,6 +96,7 @@ final class FakeUpstream implements AutoCloseable {
         var messages = body.getJsonArray("messages");
         String marker = messages.getJsonObject(messages.size() - 1).getString("content");
         Call call = new Call(body, exchange.getRequestHeaders().getFirst("Authorization"));
+        all.add(call);
         call(marker).complete(call);
         String model = body.getString("model", "");
         try {
@@ -101,7 +118,14 @@ final class FakeUpstream implements AutoCloseable {
                 call.finished.complete(null);
             } else if (model.startsWith("paced:")) {
                 String[] parts = model.split(":");
-                paced(exchange, call, Integer.parseInt(parts[1]), Long.parseLong(parts[2]));
+                paced(exchange, call, Integer.parseInt(parts[1]), Long.parseLong(parts[2]),
+                        parts.length > 3 ? parts[3] : "stop");
+            } else if (model.startsWith("reason:")) {
+                String[] parts = model.split(":");
+                reason(exchange, call, Integer.parseInt(parts[1]), Long.parseLong(parts[2]));
+            } else if (model.startsWith("say:")) {
+                int colon = model.indexOf(':', 4);
+                say(exchange, call, Long.parseLong(model.substring(4, colon)), model.substring(colon + 1));
             } else if (model.equals("fast")) {
                 fast(exchange, call);
             } else {
@@ -162,18 +186,68 @@ final class FakeUpstream implements AutoCloseable {
         call.finished.complete(null);
     }
 
-    /** {@code paced:N:MS}: N chunks {@code "w<i> "}, one every MS ms, then a finish reason and [DONE]. */
-    private void paced(HttpExchange exchange, Call call, int chunks, long millis)
+    /** {@code paced:N:MS[:FINISH]}: N chunks {@code "w<i> "}, one every MS ms, then a finish reason and [DONE]. */
+    private void paced(HttpExchange exchange, Call call, int chunks, long millis, String finishReason)
+            throws IOException, InterruptedException {
+        List<String> pieces = new java.util.ArrayList<>();
+        for (int i = 0; i < chunks; i++) {
+            pieces.add("w" + i + " ");
+        }
+        pieces(exchange, call, pieces, millis, finishReason);
+    }
+
+    /**
+     * {@code reason:N:MS}: N reasoning chunks {@code "r<i> "}, then N content chunks {@code "w<i> "}, one every MS
+     * ms, then a finish reason and [DONE].
+     */
+    private void reason(HttpExchange exchange, Call call, int chunks, long millis)
             throws IOException, InterruptedException {
         OutputStream out = start(exchange);
         for (int i = 0; i < chunks; i++) {
-            out.write(chunk("w" + i + " ").getBytes(StandardCharsets.UTF_8));
+            out.write(reasoningChunk("r" + i + " ").getBytes(StandardCharsets.UTF_8));
             out.flush();
-            if (i < chunks - 1) {
+            Thread.sleep(millis);
+        }
+        List<String> pieces = new java.util.ArrayList<>();
+        for (int i = 0; i < chunks; i++) {
+            pieces.add("w" + i + " ");
+        }
+        for (int i = 0; i < pieces.size(); i++) {
+            out.write(chunk(pieces.get(i)).getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            Thread.sleep(millis);
+        }
+        out.write((finish("stop") + "data: [DONE]\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        call.finished.complete(null);
+    }
+
+    /** {@code say:MS:TEXT}: the URL-encoded TEXT in chunks cut at each {@code |}, one every MS ms. */
+    private void say(HttpExchange exchange, Call call, long millis, String encoded)
+            throws IOException, InterruptedException {
+        List<String> pieces = java.util.Arrays.stream(encoded.split("\\|", -1))
+                .map(p -> java.net.URLDecoder.decode(p, StandardCharsets.UTF_8)).toList();
+        pieces(exchange, call, pieces, millis, "stop");
+    }
+
+    /** The text of a {@code say:MS:TEXT} stream. */
+    static String sayText(String encoded) {
+        return java.util.Arrays.stream(encoded.split("\\|", -1))
+                .map(p -> java.net.URLDecoder.decode(p, StandardCharsets.UTF_8))
+                .collect(java.util.stream.Collectors.joining());
+    }
+
+    private void pieces(HttpExchange exchange, Call call, List<String> pieces, long millis, String finishReason)
+            throws IOException, InterruptedException {
+        OutputStream out = start(exchange);
+        for (int i = 0; i < pieces.size(); i++) {
+            out.write(chunk(pieces.get(i)).getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            if (i < pieces.size() - 1) {
                 Thread.sleep(millis);
             }
         }
-        out.write((finish("stop") + "data: [DONE]\n\n").getBytes(StandardCharsets.UTF_8));
+        out.write((finish(finishReason) + "data: [DONE]\n\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
         call.finished.complete(null);
     }

@@ -46,7 +46,8 @@ class GatewayIT extends BlackBoxTest {
         assertEquals("no-cache", sse.headers.firstValue("Cache-Control").orElse(""));
         assertEquals("no", sse.headers.firstValue("X-Accel-Buffering").orElse(""));
 
-        List<SseClient.Event> events = sse.untilTerminal(60);
+        // pings have no id and may come anywhere when the answer outlasts a heartbeat (a slow machine)
+        List<SseClient.Event> events = sse.untilTerminal(60).stream().filter(e -> !e.name().equals("ping")).toList();
         SseClient.Event first = events.get(0);
         assertEquals("stream", first.name());
         assertEquals("chat", first.data().getString("type"));
@@ -109,7 +110,7 @@ class GatewayIT extends BlackBoxTest {
         String marker = "replay " + model + " " + UUID.randomUUID();
         SseClient sse = SseClient.post(http, uri("api/chat/stream"), chat(marker, model, null));
         assertEquals(200, sse.status, sse.errorBody);
-        List<SseClient.Event> events = sse.untilTerminal(60);
+        List<SseClient.Event> events = sse.untilTerminal(60).stream().filter(e -> !e.name().equals("ping")).toList();
         SseClient.Event done = events.get(events.size() - 1);
         assertEquals("done", done.name(), () -> "terminal event " + done);
 
@@ -270,6 +271,153 @@ class GatewayIT extends BlackBoxTest {
 
         assertEquals(204, send(alice, "DELETE", "api/conversations/" + id, null, null).statusCode());
         assertProblem(send(alice, "GET", "api/conversations/" + id, null, null), 404);
+    }
+
+    // --- versions (Regenerate), Continue, titles the user chose
+
+    @Test
+    void regenerateMakesAVersionOfTheSameUserMessageAndTheActiveOneIsTheHistory() throws Exception {
+        HttpClient http = user();
+        String question = "Versions " + UUID.randomUUID();
+        List<SseClient.Event> first = SseClient.post(http, uri("api/chat/stream"), chat(question, "paced:3:5", null))
+                .untilTerminal(60);
+        String conversationId = first.get(0).data().getString("conversationId");
+        String userId = first.get(0).data().getString("userMessageId");
+        String v1 = SseClient.last(first).data().getString("messageId");
+
+        SseClient regenerate = SseClient.post(http, uri("api/chat/stream"), Json.createObjectBuilder()
+                .add("conversationId", conversationId).add("parentId", userId).add("model", "paced:5:5").build()
+                .toString());
+        assertEquals(200, regenerate.status, regenerate.errorBody);
+        List<SseClient.Event> second = regenerate.untilTerminal(60);
+        assertEquals(userId, second.get(0).data().getString("userMessageId"), "the same user message");
+        assertEquals(FakeUpstream.pacedText(5), SseClient.deltas(second));
+        String v2 = SseClient.last(second).data().getString("messageId");
+        // The upstream got the question once, with no earlier answer: the history does not double.
+        List<FakeUpstream.Call> calls = upstream.callsWith(question);
+        assertEquals(2, calls.size());
+        assertEquals(List.of("user:" + question), roles(calls.get(1)));
+
+        JsonArray messages = getArray(http, "api/conversations/" + conversationId + "/messages");
+        assertEquals(3, messages.size(), "no second user message");
+        assertEquals(List.of(userId, userId), List.of(messages.getJsonObject(1).getString("parentId"),
+                messages.getJsonObject(2).getString("parentId")));
+        assertEquals(List.of(false, true), List.of(messages.getJsonObject(1).getBoolean("active"),
+                messages.getJsonObject(2).getBoolean("active")));
+        assertEquals(v2, messages.getJsonObject(2).getString("id"));
+
+        // Version 1 becomes the active one: the next turn's history carries it.
+        HttpResponse<String> activated = send(http, "POST",
+                "api/conversations/" + conversationId + "/messages/" + v1 + "/activate", null, null);
+        assertEquals(200, activated.statusCode(), activated.body());
+        assertTrue(SseClient.json(activated.body()).getBoolean("active"));
+        String next = "Next " + UUID.randomUUID();
+        SseClient.post(http, uri("api/chat/stream"), chat(next, "paced:2:5", conversationId)).untilTerminal(60);
+        assertEquals(List.of("user:" + question, "assistant:" + FakeUpstream.pacedText(3), "user:" + next),
+                roles(upstream.callsWith(next).get(0)));
+
+        HttpClient stranger = user();
+        assertProblem(send(stranger, "POST", "api/conversations/" + conversationId + "/messages/" + v1 + "/activate",
+                null, null), 404);
+        assertProblem(send(http, "POST", "api/conversations/" + conversationId + "/messages/" + userId + "/activate",
+                null, null), 400);
+        assertProblem(send(http, "POST", "api/chat/stream", "application/json", Json.createObjectBuilder()
+                .add("conversationId", conversationId).add("parentId", v1).build().toString()), 404);
+        assertProblem(send(http, "POST", "api/chat/stream", "application/json", Json.createObjectBuilder()
+                .add("conversationId", conversationId).add("parentId", userId).add("message", "both").build()
+                .toString()), 400);
+        assertProblem(send(http, "POST", "api/chat/stream", "application/json", Json.createObjectBuilder()
+                .add("parentId", userId).build().toString()), 400);
+        assertProblem(send(stranger, "POST", "api/chat/stream", "application/json", Json.createObjectBuilder()
+                .add("conversationId", conversationId).add("parentId", userId).build().toString()), 404);
+        assertEquals(5, getArray(http, "api/conversations/" + conversationId + "/messages").size(),
+                "the refused requests changed nothing");
+    }
+
+    @Test
+    void continueCarriesThePartialAnswerAndSavesTheJoinedText() throws Exception {
+        HttpClient http = user();
+        String question = "Cut " + UUID.randomUUID();
+        List<SseClient.Event> cut = SseClient.post(http, uri("api/chat/stream"),
+                chat(question, "paced:3:5:length", null)).untilTerminal(60);
+        SseClient.Event done = SseClient.last(cut);
+        assertEquals("length", done.data().getString("finishReason"));
+        String conversationId = cut.get(0).data().getString("conversationId");
+        String answerId = done.data().getString("messageId");
+
+        SseClient more = SseClient.post(http, uri("api/chat/stream"), Json.createObjectBuilder()
+                .add("conversationId", conversationId).add("continueFrom", answerId).add("model", "paced:2:5").build()
+                .toString());
+        assertEquals(200, more.status, more.errorBody);
+        List<SseClient.Event> events = more.untilTerminal(60);
+        assertEquals(answerId, events.get(0).data().getString("continues"));
+        assertEquals(FakeUpstream.pacedText(2), SseClient.deltas(events), "the stream carries the continuation only");
+        assertEquals(answerId, SseClient.last(events).data().getString("messageId"));
+        assertEquals(List.of("user:" + question, "assistant:" + FakeUpstream.pacedText(3),
+                "user:" + io.sluice.chat.control.Revisions.CONTINUE_INSTRUCTION), roles(upstream.callsWith(question).get(1)));
+
+        JsonArray messages = getArray(http, "api/conversations/" + conversationId + "/messages");
+        assertEquals(2, messages.size(), "the same answer, continued");
+        JsonObject saved = messages.getJsonObject(1);
+        assertEquals(answerId, saved.getString("id"));
+        assertEquals(FakeUpstream.pacedText(3) + FakeUpstream.pacedText(2), saved.getString("content"));
+        assertEquals("stop", saved.getString("finishReason"));
+        assertEquals("completed", saved.getString("status"));
+
+        String userId = cut.get(0).data().getString("userMessageId");
+        assertProblem(send(http, "POST", "api/chat/stream", "application/json", Json.createObjectBuilder()
+                .add("conversationId", conversationId).add("continueFrom", userId).build().toString()), 400);
+        assertProblem(send(user(), "POST", "api/chat/stream", "application/json", Json.createObjectBuilder()
+                .add("conversationId", conversationId).add("continueFrom", answerId).build().toString()), 404);
+    }
+
+    @Test
+    void aTitleTheUserChoseIsNeverReplaced() throws Exception {
+        HttpClient http = user();
+        // A title given at creation: no title stream replaces it.
+        HttpResponse<String> created = send(http, "POST", "api/conversations", "application/json",
+                "{\"title\":\"Chosen\"}");
+        String chosen = SseClient.json(created.body()).getString("id");
+        assertTrue(SseClient.json(created.body()).getBoolean("titleByUser"));
+        SseClient.post(http, uri("api/chat/stream"), chat("Hello " + UUID.randomUUID(), "paced:3:5", chosen))
+                .untilTerminal(60);
+
+        // A rename while the generated title streams: the rename stays.
+        List<SseClient.Event> turn = SseClient.post(http, uri("api/chat/stream"),
+                chat("Rename me " + UUID.randomUUID(), "paced:4:250", null)).untilTerminal(60);
+        String renamed = turn.get(0).data().getString("conversationId");
+        HttpResponse<String> patched = send(http, "PATCH", "api/conversations/" + renamed, "application/json",
+                "{\"title\":\"  My own title  \"}");
+        assertEquals(200, patched.statusCode(), patched.body());
+        assertEquals("My own title", SseClient.json(patched.body()).getString("title"));
+        awaitNoTitleStream(http);
+        assertEquals("My own title", SseClient.json(send(http, "GET", "api/conversations/" + renamed, null, null)
+                .body()).getString("title"));
+        assertEquals("Chosen", SseClient.json(send(http, "GET", "api/conversations/" + chosen, null, null)
+                .body()).getString("title"));
+
+        assertProblem(send(http, "PATCH", "api/conversations/" + renamed, "application/json", "{\"title\":\" \"}"),
+                400);
+        assertProblem(send(http, "PATCH", "api/conversations/" + renamed, "application/json",
+                "{\"title\":\"" + "x".repeat(201) + "\"}"), 400);
+        assertProblem(send(user(), "PATCH", "api/conversations/" + renamed, "application/json", "{\"title\":\"x\"}"),
+                404);
+    }
+
+    /** Waits until the user runs no {@code conversation_title} stream (each lasts about a second here). */
+    private void awaitNoTitleStream(HttpClient http) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (getArray(http, "api/streams?status=active").stream()
+                .anyMatch(s -> "conversation_title".equals(s.asJsonObject().getString("type")))) {
+            assertTrue(System.nanoTime() < deadline, "the title stream ends");
+            Thread.sleep(100);
+        }
+    }
+
+    /** The messages a request sent upstream, as {@code role:content}. */
+    private static List<String> roles(FakeUpstream.Call call) {
+        return call.body.getJsonArray("messages").stream().map(JsonValue::asJsonObject)
+                .map(m -> m.getString("role") + ":" + m.getString("content")).toList();
     }
 
     @Test

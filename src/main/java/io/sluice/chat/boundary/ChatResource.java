@@ -3,6 +3,7 @@ package io.sluice.chat.boundary;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.chat.control.Chats;
+import io.sluice.chat.control.Revisions;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
@@ -37,8 +38,8 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * {@code /api/chat} (API.md sections 2 and 3): start a chat turn and follow its stream
- * ({@code POST /api/chat/stream}), resume a stream from a character offset ({@code POST /api/chat/resume}),
+ * {@code /api/chat} (API.md sections 2 and 3): start a chat turn, or regenerate or continue an answer, and follow
+ * its stream ({@code POST /api/chat/stream}), resume a stream from a character offset ({@code POST /api/chat/resume}),
  * and the {@code navigator.sendBeacon} abort of page unload ({@code POST /api/chat/abort}). Bad requests
  * are refused with {@code application/problem+json} before anything is saved or streamed.
  */
@@ -52,6 +53,8 @@ public class ChatResource {
     JsonBodies bodies;
     @Inject
     Chats chats;
+    @Inject
+    Revisions revisions;
     @Inject
     StreamHub hub;
     @Inject
@@ -68,8 +71,12 @@ public class ChatResource {
      * @param message        the user's text, required, not blank
      * @param model          model name sent upstream, optional
      * @param systemPrompt   overrides the conversation's system prompt for this turn, optional
+     * @param parentId       Regenerate: a user message of the conversation to answer again, as a new version;
+     *                       then {@code message} is omitted (README, "Extensions to API.md")
+     * @param continueFrom   Continue: an answer of the conversation to continue; then {@code message} is omitted
      */
-    public record ChatTurn(String conversationId, String message, String model, String systemPrompt) {
+    public record ChatTurn(String conversationId, String message, String model, String systemPrompt,
+                           String parentId, String continueFrom) {
     }
 
     /** Body of {@code POST /api/chat/resume}: the offset counts UTF-16 code units of the content. */
@@ -87,10 +94,33 @@ public class ChatResource {
         ChatTurn input = bodies.read(body, ChatTurn.class);
         String owner = Owners.of(request);
         followers.ensureRoomFor(owner);
-        Stream stream = chats.startChat(owner, input.conversationId(), input.message(), input.model(),
-                input.systemPrompt());
+        Stream stream = start(owner, input);
         followers.follow(owner, stream, Stream.Resumption.after(0), clientId != null ? clientId : clientIdHeader,
                 sink, sse);
+    }
+
+    /**
+     * Starts what the body asks: a new turn ({@code message}), a new version of an answer ({@code parentId}) or a
+     * continuation ({@code continueFrom}); one of the three.
+     *
+     * @throws ProblemException 400 when the body names more than one
+     */
+    private Stream start(String owner, ChatTurn input) {
+        boolean regenerate = input.parentId() != null && !input.parentId().isBlank();
+        boolean resume = input.continueFrom() != null && !input.continueFrom().isBlank();
+        boolean hasMessage = input.message() != null && !input.message().isEmpty();
+        if ((regenerate ? 1 : 0) + (resume ? 1 : 0) + (hasMessage ? 1 : 0) > 1) {
+            throw ProblemException.badRequest("send one of message, parentId (regenerate) and continueFrom (continue)");
+        }
+        if (regenerate) {
+            return revisions.regenerate(owner, input.conversationId(), input.parentId(), input.model(),
+                    input.systemPrompt());
+        }
+        if (resume) {
+            return revisions.continueAnswer(owner, input.conversationId(), input.continueFrom(), input.model(),
+                    input.systemPrompt());
+        }
+        return chats.startChat(owner, input.conversationId(), input.message(), input.model(), input.systemPrompt());
     }
 
     /**

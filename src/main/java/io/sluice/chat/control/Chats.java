@@ -32,6 +32,7 @@ import jakarta.json.JsonValue;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -83,14 +84,27 @@ public class Chats {
         if (requestedModel != null) {
             providers.resolve(requestedModel, StreamType.CHAT); // an unknown model is refused before anything
         }
-        StreamHub.Slot slot = hub.reserve(owner); // before the user message is saved: a refusal changes nothing
+        return begin(owner, () -> conversations.beginTurn(owner, conversationId, message, requestedModel, prompt,
+                config.historyMessages()));
+    }
+
+    /**
+     * Begins a turn and starts its answer: takes a place for the stream (before anything is saved, so a refusal
+     * changes nothing), then one transaction runs {@code begin} (which saves the turn's user message, or finds the
+     * one a Regenerate answers again) and records the stream, then the upstream call starts.
+     *
+     * @param begin the turn's writes, run inside the transaction
+     * @throws ProblemException what {@code begin} throws, 400 for a model no longer routed, 429 or 503 at a cap; the
+     *                          transaction is then rolled back and the place given back
+     */
+    Stream begin(String owner, Supplier<Turn> begin) {
+        StreamHub.Slot slot = hub.reserve(owner);
         try {
             String streamId = Ids.newId();
             Instant now = Instant.now();
             Route[] route = new Route[1];
             Turn turn = transactions.inNew(() -> {
-                Turn begun = conversations.beginTurn(owner, conversationId, message, requestedModel, prompt,
-                        config.historyMessages());
+                Turn begun = begin.get();
                 // the conversation's own model, when the turn names none: refused (rolled back) if no longer routed
                 route[0] = providers.resolve(begun.model(), StreamType.CHAT);
                 records.started(spec(streamId, begun, route[0]), owner, now);
@@ -191,6 +205,7 @@ public class Chats {
     private String saveAnswer(Turn turn, String upstreamJson, Stream stream, Stream.End end) {
         Message answer = Answers.of(turn.answerMessageId(), turn.conversationId(), turn.answerSeq(),
                 turn.startedAt(), upstreamJson, stream, end);
+        answer.setParentId(turn.userMessageId()); // the user message it answers: versions share it (Revisions)
         if (!conversations.saveAnswer(answer)) {
             return null;
         }

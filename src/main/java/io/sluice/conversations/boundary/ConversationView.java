@@ -4,13 +4,16 @@ import io.sluice.conversations.entity.Conversation;
 import jakarta.json.bind.annotation.JsonbNillable;
 import java.time.Instant;
 
-/** JSON view of a conversation (API.md section 4); absent values are sent as {@code null}. */
+/**
+ * JSON view of a conversation (API.md section 4); absent values are sent as {@code null}. {@code titleByUser}
+ * (an extension) tells a title the user chose, which generated titles never replace.
+ */
 @JsonbNillable
 public record ConversationView(String id, String title, String systemPrompt, String model, Instant createdAt,
-                               Instant updatedAt) {
+                               Instant updatedAt, boolean titleByUser) {
 
     static ConversationView of(Conversation c) {
         return new ConversationView(c.getId(), c.getTitle(), c.getSystemPrompt(), c.getModel(), c.getCreatedAt(),
-                c.getUpdatedAt());
+                c.getUpdatedAt(), c.isTitleByUser());
     }
 }

@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -22,8 +23,9 @@ import java.io.InputStream;
 import java.util.List;
 
 /**
- * {@code /api/conversations} (API.md section 4): the caller's conversations and their messages. Someone
- * else's conversation answers 404 like a missing one (section 6).
+ * {@code /api/conversations} (API.md section 4): the caller's conversations and their messages, plus (README,
+ * "Extensions to API.md") renaming and choosing the active version of an answer. Someone else's conversation
+ * answers 404 like a missing one (section 6).
  */
 @Path("conversations")
 @Produces(MediaType.APPLICATION_JSON)
@@ -46,15 +48,20 @@ public class ConversationsResource {
         return store.list(Owners.of(request)).stream().map(ConversationView::of).toList();
     }
 
-    /** Creates a conversation: 201 with its view and {@code Location}; 400 for invalid fields. */
+    /** Body of {@code PATCH /api/conversations/{id}}: the title the user chose. */
+    public record Rename(String title) {
+    }
+
+    /**
+     * Creates a conversation: 201 with its view and {@code Location}; 400 for invalid fields. A title given here is
+     * the user's: generated titles never replace it. Without one the conversation is titled
+     * {@link Conversation#DEFAULT_TITLE} until its first answer's title stream ends.
+     */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     public Response create(InputStream body, @Context UriInfo uri) {
         NewConversation input = bodies.read(body, NewConversation.class);
-        String title = input.title() == null || input.title().isBlank() ? Conversation.DEFAULT_TITLE : input.title().strip();
-        if (title.length() > Conversation.MAX_TITLE) {
-            throw ProblemException.badRequest("title is longer than " + Conversation.MAX_TITLE + " characters");
-        }
+        String title = JsonBodies.optional(input.title(), "title", Conversation.MAX_TITLE);
         String model = JsonBodies.optional(input.model(), "model", Conversation.MAX_MODEL);
         String systemPrompt = JsonBodies.optional(input.systemPrompt(), "systemPrompt", Conversation.MAX_SYSTEM_PROMPT);
         Conversation created = store.create(Owners.of(request), title, systemPrompt, model);
@@ -73,6 +80,33 @@ public class ConversationsResource {
     @Path("{id}/messages")
     public List<MessageView> messages(@PathParam("id") String id) {
         return store.messages(Owners.of(request), id).stream().map(MessageView::of).toList();
+    }
+
+    /**
+     * Renames a conversation: 200 with its view. The title is the user's from then on: a title stream that is
+     * running, or any later one, leaves it alone. 400 for a missing, blank or too long title (200 UTF-16 code
+     * units), 404 for an unknown or foreign conversation.
+     */
+    @PATCH
+    @Path("{id}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public ConversationView rename(@PathParam("id") String id, InputStream body) {
+        Rename input = bodies.read(body, Rename.class);
+        String title = JsonBodies.optional(input.title(), "title", Conversation.MAX_TITLE);
+        if (title == null) {
+            throw ProblemException.badRequest("title is required and must not be blank");
+        }
+        return ConversationView.of(store.rename(Owners.of(request), id, title));
+    }
+
+    /**
+     * Makes a version of an answer the active one, which later turns and the history use (Regenerate makes
+     * versions): 200 with the message. 404 for unknown or foreign ids, 400 for a message that is no chat answer.
+     */
+    @POST
+    @Path("{id}/messages/{messageId}/activate")
+    public MessageView activate(@PathParam("id") String id, @PathParam("messageId") String messageId) {
+        return MessageView.of(store.activate(Owners.of(request), id, messageId));
     }
 
     /** Deletes the conversation and its messages: 204, or 404. */

@@ -10,8 +10,6 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -32,10 +30,33 @@ public class ConversationStore {
                 .getResultList();
     }
 
-    /** Creates a conversation; {@code title} must already be valid (non-blank, at most 200 chars). */
+    /**
+     * Creates a conversation.
+     *
+     * @param title the user's title, already valid (non-blank, at most 200 chars), which generated titles will
+     *              never replace; or {@code null} for {@link Conversation#DEFAULT_TITLE}, which the first answer's
+     *              title stream replaces
+     */
     public Conversation create(String owner, String title, String systemPrompt, String model) {
-        Conversation conversation = new Conversation(owner, title, systemPrompt, model, Instant.now());
+        Conversation conversation = new Conversation(owner, Conversation.DEFAULT_TITLE, systemPrompt, model,
+                Instant.now());
+        if (title != null) {
+            conversation.setUserTitle(title);
+        }
         em.persist(conversation);
+        return conversation;
+    }
+
+    /**
+     * Renames a conversation with a title the user chose (generated titles never replace it).
+     *
+     * @param title already valid: non-blank, at most {@link Conversation#MAX_TITLE} UTF-16 code units
+     * @throws ProblemException 404 as {@link #get}
+     */
+    public Conversation rename(String owner, String conversationId, String title) {
+        Conversation conversation = get(owner, conversationId);
+        conversation.setUserTitle(title);
+        conversation.touch(Instant.now());
         return conversation;
     }
 
@@ -108,18 +129,9 @@ public class ConversationStore {
             conversation = get(owner, conversationId);
             em.lock(conversation, LockModeType.PESSIMISTIC_WRITE);
             provisionalTitle = Conversation.DEFAULT_TITLE.equals(conversation.getTitle());
-            earlier = em.createNamedQuery(Message.LATEST_BY_CONVERSATION, Message.class)
-                    .setParameter("conversation", conversation.getId())
-                    .setMaxResults(historyMessages)
-                    .getResultList();
+            earlier = latestActive(conversation.getId(), historyMessages);
         }
-        List<Turn.Entry> history = new ArrayList<>();
-        for (Message message : earlier) {
-            if (!message.getContent().isEmpty() && message.getAgent() == null) {
-                history.add(new Turn.Entry(message.getRole(), message.getContent()));
-            }
-        }
-        Collections.reverse(history);
+        List<Turn.Entry> history = History.of(earlier, null);
 
         Message question = new Message(Ids.newId(), conversation.getId(), conversation.takeSeq(),
                 "user", text, MessageStatus.COMPLETED, now);
@@ -151,11 +163,12 @@ public class ConversationStore {
 
     /**
      * Sets a conversation's title (from a {@code conversation_title} stream); does nothing when the
-     * conversation was deleted meanwhile or belongs to someone else.
+     * conversation was deleted meanwhile, belongs to someone else, or has a title the user chose (even one chosen
+     * while the title streamed).
      */
     public void setTitle(String owner, String conversationId, String title) {
         Conversation conversation = em.find(Conversation.class, conversationId);
-        if (conversation != null && conversation.getOwner().equals(owner)) {
+        if (conversation != null && conversation.getOwner().equals(owner) && !conversation.isTitleByUser()) {
             conversation.setTitle(title.length() > Conversation.MAX_TITLE ? title.substring(0, Conversation.MAX_TITLE)
                     : title);
             conversation.touch(Instant.now());
@@ -176,6 +189,119 @@ public class ConversationStore {
             }
         }
         return new String[] {question, answer};
+    }
+
+    /** The latest active messages of a conversation, newest first, at most {@code max}. */
+    private List<Message> latestActive(String conversationId, int max) {
+        return em.createNamedQuery(Message.LATEST_ACTIVE_BY_CONVERSATION, Message.class)
+                .setParameter("conversation", conversationId)
+                .setMaxResults(max)
+                .getResultList();
+    }
+
+    /**
+     * Starts a new version of the answer to a user message (Regenerate): the user message is not saved again, its
+     * earlier answers become inactive, and the new answer's position is reserved. The history is the active path up
+     * to that user message. All in one transaction, before any upstream call.
+     *
+     * @param parentId the user message to answer again
+     * @throws ProblemException 404 when the conversation or the message is unknown, someone else's, or not a user
+     *                          message of that conversation
+     */
+    public Turn beginRegeneration(String owner, String conversationId, String parentId, String model,
+                                  String systemPrompt, int historyMessages) {
+        Instant now = Instant.now();
+        Conversation conversation = get(owner, conversationId);
+        em.lock(conversation, LockModeType.PESSIMISTIC_WRITE);
+        Message parent = em.find(Message.class, parentId);
+        if (parent == null || !parent.getConversationId().equals(conversationId) || !"user".equals(parent.getRole())) {
+            throw ProblemException.notFound("user message");
+        }
+        for (Message version : versions(parentId)) {
+            version.setActive(false);
+        }
+        em.flush();
+        List<Turn.Entry> history = History.of(latestActive(conversationId, historyMessages), parentId);
+        int answerSeq = conversation.takeSeq();
+        conversation.touch(now);
+        return new Turn(owner, conversationId, parentId, Ids.newId(), answerSeq, now, history, parent.getContent(),
+                systemPrompt != null ? systemPrompt : conversation.getSystemPrompt(),
+                model != null ? model : conversation.getModel(), false);
+    }
+
+    private List<Message> versions(String parentId) {
+        return em.createNamedQuery(Message.VERSIONS, Message.class).setParameter("parent", parentId).getResultList();
+    }
+
+    /**
+     * Makes one version of an answer the active one (the others of its user message become inactive).
+     *
+     * @throws ProblemException 404 when the conversation or the message is unknown or someone else's; 400 when the
+     *                          message is not a chat answer (a user or agent message)
+     */
+    public Message activate(String owner, String conversationId, String messageId) {
+        Message answer = answerOf(owner, conversationId, messageId);
+        for (Message version : versions(answer.getParentId())) {
+            version.setActive(version.getId().equals(answer.getId()));
+        }
+        return answer;
+    }
+
+    /**
+     * What Continue needs of a saved answer: its text so far, the user message it answers, and the history before
+     * that (the active path).
+     *
+     * @throws ProblemException 404 as {@link #activate}; 400 when the message is not a chat answer or has no text
+     */
+    public Continuation beginContinuation(String owner, String conversationId, String messageId, int historyMessages) {
+        Message answer = answerOf(owner, conversationId, messageId);
+        if (answer.getContent().isEmpty()) {
+            throw ProblemException.badRequest("the answer has no text to continue; regenerate it instead");
+        }
+        Message parent = em.find(Message.class, answer.getParentId());
+        if (parent == null) {
+            throw ProblemException.notFound("user message");
+        }
+        Conversation conversation = get(owner, conversationId);
+        List<Turn.Entry> history = History.of(latestActive(conversationId, historyMessages), parent.getId());
+        return new Continuation(owner, conversationId, answer.getId(), parent.getId(), parent.getContent(),
+                answer.getContent(), history, conversation.getSystemPrompt(), answer.getModel() != null
+                        ? answer.getModel() : conversation.getModel(), Instant.now());
+    }
+
+    /**
+     * Joins a continuation to the answer it continues, once, when the continuation's stream has ended (Continue).
+     * Nothing is saved when the answer was deleted meanwhile, or its text is no longer the one the continuation
+     * started from (another continuation ended first).
+     *
+     * @param continuation the continuation's own message (its id is the answer's)
+     * @param partial      the answer's text when the continuation started
+     * @return whether the answer was updated
+     */
+    public boolean saveContinuation(Message continuation, String partial) {
+        Message answer = em.find(Message.class, continuation.getId(), LockModeType.PESSIMISTIC_WRITE);
+        if (answer == null || !answer.getContent().equals(partial)) {
+            return false;
+        }
+        answer.continueWith(continuation);
+        Conversation conversation = em.find(Conversation.class, answer.getConversationId());
+        if (conversation != null) {
+            conversation.touch(answer.getUpdatedAt());
+        }
+        return true;
+    }
+
+    /** A chat answer of the owner's conversation; 404 / 400 as {@link #activate}. */
+    private Message answerOf(String owner, String conversationId, String messageId) {
+        get(owner, conversationId);
+        Message answer = messageId == null ? null : em.find(Message.class, messageId);
+        if (answer == null || !answer.getConversationId().equals(conversationId)) {
+            throw ProblemException.notFound("message");
+        }
+        if (!"assistant".equals(answer.getRole()) || answer.getAgent() != null || answer.getParentId() == null) {
+            throw ProblemException.badRequest("the message is not an answer of the chat");
+        }
+        return answer;
     }
 
     /** A title from the first line of a message: at most 60 code units, never blank. */

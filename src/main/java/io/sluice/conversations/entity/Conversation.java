@@ -40,6 +40,8 @@ public class Conversation {
     private String model;
     @Column(name = "next_seq")
     private int nextSeq;
+    @Column(name = "title_by_user")
+    private boolean titleByUser;
     @Column(name = "created_at")
     private Instant createdAt;
     @Column(name = "updated_at")
@@ -82,6 +84,17 @@ public class Conversation {
 
     public void setTitle(String title) {
         this.title = title;
+    }
+
+    /** Whether the user chose the title (at creation or by a rename): a generated title never replaces it. */
+    public boolean isTitleByUser() {
+        return titleByUser;
+    }
+
+    /** Sets a title the user chose; from then on generated titles leave it alone. */
+    public void setUserTitle(String title) {
+        this.title = title;
+        this.titleByUser = true;
     }
 
     public String getSystemPrompt() {

@@ -12,6 +12,11 @@ import java.time.Instant;
  * One message of a conversation. A user message is written when its turn starts; an assistant message is
  * written once, when its stream ends, with the text produced so far and how it ended (API.md section 2:
  * status {@code completed|stopped|error|partial}). Never updated per chunk.
+ *
+ * <p>A chat answer names the user message it answers ({@code parentId}). Regenerate adds another answer with the
+ * same parent: a <em>version</em>. One version per parent is {@code active}; the history sent upstream uses the
+ * active ones (README, "Extensions to API.md"). Continue rewrites an answer once more, when its continuation
+ * ends, with the joined text ({@link #continueWith}).
  */
 @Entity
 @Table(name = "messages")
@@ -19,10 +24,19 @@ import java.time.Instant;
         query = "SELECT m FROM Message m WHERE m.conversationId = :conversation ORDER BY m.seq")
 @NamedQuery(name = Message.LATEST_BY_CONVERSATION,
         query = "SELECT m FROM Message m WHERE m.conversationId = :conversation ORDER BY m.seq DESC")
+@NamedQuery(name = Message.LATEST_ACTIVE_BY_CONVERSATION,
+        query = "SELECT m FROM Message m WHERE m.conversationId = :conversation AND m.active = TRUE"
+                + " ORDER BY m.seq DESC")
+@NamedQuery(name = Message.VERSIONS,
+        query = "SELECT m FROM Message m WHERE m.parentId = :parent AND m.agent IS NULL AND m.role = 'assistant'")
 public class Message {
 
     public static final String BY_CONVERSATION = "Message.byConversation";
     public static final String LATEST_BY_CONVERSATION = "Message.latestByConversation";
+    /** The active messages of a conversation, newest first ({@code :conversation}). */
+    public static final String LATEST_ACTIVE_BY_CONVERSATION = "Message.latestActiveByConversation";
+    /** The chat answers (versions) of one user message ({@code :parent}). */
+    public static final String VERSIONS = "Message.versions";
 
     @Id
     private String id;
@@ -43,6 +57,9 @@ public class Message {
     private String model;
     @Column(name = "stream_id")
     private String streamId;
+    @Column(name = "parent_id")
+    private String parentId;
+    private boolean active = true;
     @Column(name = "prompt_tokens")
     private Integer promptTokens;
     @Column(name = "completion_tokens")
@@ -149,6 +166,24 @@ public class Message {
         this.model = model;
     }
 
+    /** For a chat answer, the user message it answers; {@code null} for user and agent messages. */
+    public String getParentId() {
+        return parentId;
+    }
+
+    public void setParentId(String parentId) {
+        this.parentId = parentId;
+    }
+
+    /** Whether this is the version of its parent's answers that later turns and the history use. */
+    public boolean isActive() {
+        return active;
+    }
+
+    public void setActive(boolean active) {
+        this.active = active;
+    }
+
     public String getStreamId() {
         return streamId;
     }
@@ -198,6 +233,36 @@ public class Message {
 
     public void setUpstreamRequest(String upstreamRequest) {
         this.upstreamRequest = upstreamRequest;
+    }
+
+    /**
+     * Joins a continuation to this answer (Continue): its text and reasoning are appended, and how the answer
+     * ended, its model, stream and upstream request become the continuation's. Token counts and the duration add
+     * up, when both are known; the time to first token stays the first generation's.
+     *
+     * @param continuation the continuation's own message, as {@code Answers.of} builds it (not persisted)
+     */
+    public void continueWith(Message continuation) {
+        content = content + continuation.content;
+        if (continuation.reasoning != null) {
+            reasoning = reasoning == null ? continuation.reasoning : reasoning + continuation.reasoning;
+        }
+        status = continuation.status;
+        finishReason = continuation.finishReason;
+        endReason = continuation.endReason;
+        model = continuation.model;
+        streamId = continuation.streamId;
+        upstreamRequest = continuation.upstreamRequest;
+        promptTokens = sum(promptTokens, continuation.promptTokens);
+        completionTokens = sum(completionTokens, continuation.completionTokens);
+        totalTokens = sum(totalTokens, continuation.totalTokens);
+        durationMs = durationMs == null || continuation.durationMs == null ? continuation.durationMs
+                : Long.valueOf(durationMs + continuation.durationMs);
+        updatedAt = continuation.updatedAt;
+    }
+
+    private static Integer sum(Integer a, Integer b) {
+        return a == null || b == null ? b : Integer.valueOf(a + b);
     }
 
     public Instant getCreatedAt() {

@@ -235,8 +235,8 @@ public final class SimulatedScript {
 
     /** Longest assistant name quoted in a simulated system prompt, in UTF-16 chars, ellipsis included. */
     private static final int NAME_MAX = 40;
-    /** Longest simulated title, in UTF-16 chars, ellipsis included (as titles are cleaned). */
-    static final int TITLE_MAX = 80;
+    /** Longest simulated title, in UTF-16 chars, ellipsis included: TaskPrompts.TITLE_MAX, as titles are cleaned. */
+    static final int TITLE_MAX = 60;
 
     private static final List<String> TITLE_SUFFIXES = List.of("Basics", "Overview", "Explained", "Essentials");
     private static final List<String> CONVERSATION_FALLBACK_TITLES =

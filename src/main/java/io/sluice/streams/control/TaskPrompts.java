@@ -27,8 +27,8 @@ public final class TaskPrompts {
     public static final int EXCHANGE_MAX = 2000;
     /** Most chars of the input of the other typed requests, ellipsis included. */
     public static final int INPUT_MAX = 8000;
-    /** Most UTF-16 code units of a cleaned title, ellipsis included. */
-    public static final int TITLE_MAX = 80;
+    /** Most UTF-16 code units of a cleaned title, ellipsis included (about what a sidebar row shows). */
+    public static final int TITLE_MAX = 60;
 
     private static final String ELLIPSIS = "\u2026";
 
@@ -90,7 +90,17 @@ public final class TaskPrompts {
     private static final Pattern THINK_BLOCK = Pattern.compile("(?is)<think>.*?(?:</think>|$)");
     private static final Pattern LINE_BREAK = Pattern.compile("\\R");
     private static final Pattern WHITESPACE = Pattern.compile("(?U)\\s+");
-    private static final Pattern EMPHASIS = Pattern.compile("[*`]+");
+    private static final Pattern EMPHASIS = Pattern.compile("[*`]+|~~");
+    /** {@code ![alt](url)} and {@code [text](url)}: the text stays, the URL goes. */
+    private static final Pattern LINK = Pattern.compile("!?\\[([^\\]]*)]\\([^)]*\\)");
+    /**
+     * Formatting HTML tags such as {@code <b>} or {@code <br/>}; the text between them stays. Other angle brackets
+     * ({@code List<T>}) belong to the title.
+     */
+    private static final Pattern TAG = Pattern.compile(
+            "(?i)</?(?:b|i|u|s|em|strong|code|br|span|p|sup|sub|mark|small|del|ins|h[1-6])\\b[^<>]*>");
+    /** A quote marker ({@code >}) or an ordered-list number ({@code 1.} or {@code 1)}) at the start. */
+    private static final Pattern BLOCK_PREFIX = Pattern.compile("^(?:>\\s*|\\d{1,3}[.)]\\s+)");
     /** Underscores that start or end a word ({@code _x_}, {@code __x__}), not those inside one ({@code a_b}). */
     private static final Pattern UNDERSCORES = Pattern.compile("(?<![\\p{L}\\p{N}])_+|_+(?![\\p{L}\\p{N}])");
     private static final Pattern HEADING = Pattern.compile("^#+\\s*");
@@ -163,12 +173,13 @@ public final class TaskPrompts {
     }
 
     /**
-     * Normalizes a model's title output: drops {@code <think>} blocks, takes the first line with something left
-     * after cleaning, and from it strips surrounding quotes (straight and curly), a leading {@code Title:} label,
-     * Markdown markers ({@code #} headings, {@code *}, {@code _}, backticks, bullets) and trailing full stops,
-     * commas, colons and semicolons, repeatedly until nothing changes; whitespace runs become one space. A result
-     * longer than {@value #TITLE_MAX} UTF-16 code units is cut, never inside a surrogate pair, and ends with
-     * {@code …}.
+     * Normalizes a model's title output into plain text on one line: drops {@code <think>} blocks, takes the first
+     * line with something left after cleaning, and from it strips HTML tags, Markdown links and images (keeping
+     * their text), surrounding quotes (straight and curly), a leading {@code Title:} label, Markdown markers
+     * ({@code #} headings, {@code *}, {@code _}, {@code ~~}, backticks, bullets, {@code >} quotes, list numbers) and
+     * trailing full stops, commas, colons and semicolons, repeatedly until nothing changes; whitespace runs become
+     * one space. A result longer than {@value #TITLE_MAX} UTF-16 code units is cut, never inside a surrogate pair,
+     * and ends with {@code …}.
      *
      * @param raw the model's output, or {@code null}
      * @return the title, or {@code null} when nothing is left
@@ -215,7 +226,9 @@ public final class TaskPrompts {
     }
 
     private static String cleanLine(String line) {
-        String t = EMPHASIS.matcher(line).replaceAll("");
+        String t = LINK.matcher(line).replaceAll("$1");
+        t = TAG.matcher(t).replaceAll("");
+        t = EMPHASIS.matcher(t).replaceAll("");
         t = UNDERSCORES.matcher(t).replaceAll("");
         t = WHITESPACE.matcher(t).replaceAll(" ").strip();
         String before;
@@ -223,6 +236,7 @@ public final class TaskPrompts {
             before = t;
             t = HEADING.matcher(t).replaceFirst("");
             t = BULLET.matcher(t).replaceFirst("");
+            t = BLOCK_PREFIX.matcher(t).replaceFirst("");
             t = LABEL.matcher(t).replaceFirst("");
             t = TRAILING.matcher(t).replaceFirst("");
             t = unquote(t).strip();

@@ -146,21 +146,35 @@ class TaskPromptsTest {
         String rocket = "\uD83D\uDE80";
         String words = "Word ".repeat(30).strip();
         String capped = TaskPrompts.cleanTitle(words);
-        assertTrue(capped.length() <= 80, capped);
+        assertTrue(capped.length() <= 60, capped);
         assertTrue(capped.endsWith("Word\u2026"), capped);
         assertEquals(capped, TaskPrompts.cleanTitle(capped), "idempotent");
 
-        // the 79th and 80th chars are one emoji: it is dropped whole
-        String emoji = "a".repeat(78) + rocket + rocket;
+        // the 59th and 60th chars are one emoji: it is dropped whole
+        String emoji = "a".repeat(58) + rocket + rocket;
         String cut = TaskPrompts.cleanTitle(emoji);
-        assertEquals("a".repeat(78) + "\u2026", cut);
+        assertEquals("a".repeat(58) + "\u2026", cut);
         assertFalse(cut.contains("\uD83D"));
 
-        String exact = "a".repeat(77) + rocket + "b"; // 80 code units: not cut
+        String exact = "a".repeat(57) + rocket + "b"; // 60 code units: not cut
         assertEquals(exact, TaskPrompts.cleanTitle(exact));
-        String emojis = TaskPrompts.cleanTitle(rocket.repeat(60));
-        assertTrue(emojis.length() <= 80);
-        assertEquals(rocket.repeat(39) + "\u2026", emojis);
+        String emojis = TaskPrompts.cleanTitle(rocket.repeat(40));
+        assertTrue(emojis.length() <= 60);
+        assertEquals(rocket.repeat(29) + "\u2026", emojis);
+    }
+
+    @Test
+    void cleanTitleIsPlainTextOnOneLine() {
+        assertEquals("Tuning the JVM", TaskPrompts.cleanTitle("[Tuning the JVM](https://example.org/jvm)"));
+        assertEquals("Tuning the JVM garbage collector",
+                TaskPrompts.cleanTitle("Tuning the ![JVM](x.png) *garbage* ~~collector~~"));
+        assertEquals("Tuning the JVM", TaskPrompts.cleanTitle("<b>Tuning</b> the <em>JVM</em><br/>"));
+        assertEquals("Tuning the JVM", TaskPrompts.cleanTitle("> Tuning the JVM"));
+        assertEquals("Tuning the JVM", TaskPrompts.cleanTitle("1. Tuning the JVM\n2. Other"));
+        assertEquals("Java's List<T> and Map<K, V>", TaskPrompts.cleanTitle("Java's List<T> and Map<K, V>"));
+        assertEquals("Some bold text", TaskPrompts.cleanTitle("Some **bold** text\nSecond line"));
+        String title = TaskPrompts.cleanTitle("**Title:** A *very* long title about " + "many things ".repeat(10));
+        assertTrue(title.length() <= TaskPrompts.TITLE_MAX && !title.contains("*") && !title.contains("\n"), title);
     }
 
     @Test
