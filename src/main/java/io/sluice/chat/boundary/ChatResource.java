@@ -4,6 +4,7 @@ import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.chat.control.Chats;
 import io.sluice.identity.control.Owners;
+import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
@@ -57,6 +58,8 @@ public class ChatResource {
     Followers followers;
     @Inject
     SluiceConfig config;
+    @Inject
+    StreamMetrics metrics;
     @Context
     HttpServletRequest request;
 
@@ -116,7 +119,8 @@ public class ChatResource {
         } catch (IllegalArgumentException e) {
             throw ProblemException.badRequest(e.getMessage());
         }
-        followers.follow(owner, stream, from, clientId != null ? clientId : clientIdHeader, sink, sse);
+        followers.follow(owner, stream, from, clientId != null ? clientId : clientIdHeader,
+                metrics.resumedOver(sink), sse); // metrics: resume, and its latency to the first replayed event
     }
 
     /**
@@ -140,6 +144,7 @@ public class ChatResource {
         String owner = Owners.of(request);
         Stream stream = hub.require(owner, streamId.strip());
         if ("unload".equals(reason)) {
+            metrics.unloadAbortRequested(); // metrics: unload abort
             stream.abortOnUnload(config.unloadGraceMillis());
         } else {
             stream.stop(reason, "stopped");

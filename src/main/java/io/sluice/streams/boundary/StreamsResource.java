@@ -8,6 +8,7 @@ import io.sluice.conversations.entity.Conversation;
 import io.sluice.conversations.entity.Message;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
+import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.streams.control.Follower;
@@ -74,6 +75,8 @@ public class StreamsResource {
     JsonBodies bodies;
     @Inject
     ManagedExecutors executors;
+    @Inject
+    StreamMetrics metrics;
     @Context
     HttpServletRequest request;
 
@@ -232,6 +235,9 @@ public class StreamsResource {
         String owner = Owners.of(request);
         Stream stream = hub.require(owner, id);
         long after = parseLastEventId(lastEventId != null ? lastEventId : lastEventIdQuery);
+        if (after > 0) {
+            sink = metrics.resumedOver(sink); // metrics: resume, and its latency to the first replayed event
+        }
         followers.follow(owner, stream, new Stream.Resumption(after, null),
                 clientId != null ? clientId : clientIdHeader, sink, sse);
     }

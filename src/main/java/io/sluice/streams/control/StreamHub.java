@@ -5,6 +5,7 @@ import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
+import io.sluice.operations.control.StreamMetrics;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.ChatProvider;
 import io.sluice.providers.control.CompletionRequest;
@@ -44,6 +45,8 @@ public class StreamHub {
     ManagedExecutors executors;
     @Inject
     StreamRecords records;
+    @Inject
+    StreamMetrics metrics;
 
     private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
     /** Running streams by owner: admission and listing cost O(the owner's streams), not O(the node's). */
@@ -78,8 +81,12 @@ public class StreamHub {
         streams.put(id, stream);
         JsonObject firstEvent = JSON.createObjectBuilder(first)
                 .add("streamId", id).add("type", type.wire()).build();
-        executors.work().execute(() -> stream.start(firstEvent, () -> provider.stream(request, stream),
-                () -> terminated(stream)));
+        StreamMetrics.Probe probe = metrics.streamStarted(type, provider.name()); // metrics: stream started
+        executors.work().execute(() -> stream.start(firstEvent, () -> provider.stream(request, probe.listening(stream)),
+                () -> {
+                    terminated(stream);
+                    probe.ended(stream.end(), stream.durationMs()); // metrics: stream ended (type/status/code/route)
+                }));
         return stream;
     }
 
