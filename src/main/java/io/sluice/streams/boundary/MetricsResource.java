@@ -1,5 +1,9 @@
 package io.sluice.streams.boundary;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.streams.control.ConnectionGuard;
@@ -26,6 +30,9 @@ public class MetricsResource {
     @Inject
     AgentRuns agentRuns;
 
+    @Operation(summary = "This node's live counts and the dashboard's figures (extension; Prometheus metrics are at /metrics)")
+    @Tag(name = "Operations")
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json"))
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public JsonObject metrics() {
