@@ -4,19 +4,21 @@
 import * as store from './store.js';
 import * as chat from './chat.js';
 import * as agents from './agents.js';
+import * as dashboard from './dashboard.js';
 import { loadInfo, initSettingsDialog, settings } from './settings.js';
 
 const $ = (id) => document.getElementById(id);
 
 function route() {
   const agentsView = location.hash.startsWith('#/agents');
-  $('chat-view').hidden = agentsView;
+  const dashboardView = dashboard.route();
+  $('chat-view').hidden = agentsView || dashboardView;
   $('agents-view').hidden = !agentsView;
   $('tab-chat').toggleAttribute('aria-current', !agentsView);
   $('tab-agents').toggleAttribute('aria-current', agentsView);
   if (agentsView) {
     agents.show();
-  } else {
+  } else if (!dashboardView) {
     const id = chat.conversationFromHash();
     if (id !== chat.chatState.currentId && (id || location.hash === '#/' || location.hash === '')) {
       if (!id || chat.chatState.conversations.some((c) => c.id === id)) chat.selectConversation(id, { updateHash: false });
@@ -81,7 +83,7 @@ async function start() {
   chat.renderModel();
   await chat.start();
   route();
-  if (!location.hash.startsWith('#/agents')) chat.focusPrompt();
+  if (!location.hash.startsWith('#/agents') && !location.hash.startsWith('#/dashboard')) chat.focusPrompt();
   document.documentElement.dataset.ready = 'true'; // tests wait for this
 }
 

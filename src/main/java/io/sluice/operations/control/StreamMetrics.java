@@ -63,6 +63,15 @@ import java.util.function.Supplier;
 @ApplicationScoped
 public class StreamMetrics {
 
+    /** The seeds' alarm on time to first token, in seconds (interface spec). */
+    public static final double ALARM_FIRST_TOKEN_SECONDS = 1.0;
+    /** The seeds' alarm on the chunk interval, in seconds. */
+    public static final double ALARM_EVENT_INTERVAL_SECONDS = 0.2;
+    /** The seeds' alarm on the success rate (streams that did not end in error), as a fraction. */
+    public static final double ALARM_SUCCESS_RATE = 0.95;
+    /** The seeds' alarm on live connections. */
+    public static final int ALARM_CONNECTIONS = 1500;
+
     /** Stop reasons that get their own label value; any other reason a client sends counts as {@code other}. */
     static final Set<String> STOP_REASONS = Set.of("user", "unload", "client_disconnected", "server_shutdown");
 
