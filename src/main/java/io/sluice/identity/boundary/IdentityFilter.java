@@ -162,8 +162,7 @@ public class IdentityFilter extends HttpFilter {
     private static void refuse(HttpServletResponse response, int status, String type, String detail)
             throws IOException {
         response.setStatus(status);
-        response.setContentType(Problems.PROBLEM_JSON);
-        response.setCharacterEncoding("UTF-8");
+        response.setContentType(Problems.PROBLEM_JSON); // JSON is UTF-8 (RFC 8259): no charset parameter
         response.setHeader("X-Content-Type-Options", "nosniff");
         byte[] body = JSON.createObjectBuilder()
                 .add("type", Problems.TYPE_BASE + type)
