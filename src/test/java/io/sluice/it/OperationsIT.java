@@ -194,7 +194,7 @@ class OperationsIT extends BlackBoxTest {
 
     @Test
     void preflightsAreAnsweredForListedOriginsOnly() throws Exception {
-        String listed = System.getProperty("sluice.it.cors.origin", "http://localhost:"
+        String listed = System.getProperty("sluice.it.cors.origin", "http://127.0.0.1:"
                 + Integer.getInteger("sluice.it.upstream.port", 18089));
         HttpResponse<String> ok = preflight(listed);
         assertEquals(204, ok.statusCode(), ok.body());

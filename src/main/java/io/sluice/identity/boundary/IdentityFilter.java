@@ -41,10 +41,10 @@ import java.util.List;
  *       {@code Content-Security-Policy} without inline script for the page.</li>
  *   <li><b>Identity</b>: the authenticated principal when there is one. Else, with OpenID Connect login on, API and
  *       WebSocket requests get 401. Else the anonymous {@value Owners#COOKIE} cookie (HttpOnly, SameSite=Lax, one
- *       year, {@code Secure} behind HTTPS). A new identity is issued only on a safe ({@code GET}, {@code HEAD})
- *       request, or on a request of a client that is not a browser (no {@code Origin}, no {@code Sec-Fetch-Site}):
- *       a browser's state-changing request without the cookie gets 403 and never a new cookie, so a cross-site
- *       request can never replace a user's identity.</li>
+ *       year, {@code Secure} behind HTTPS). A new identity is issued only to a client that is not a browser (no
+ *       {@code Origin}, no {@code Sec-Fetch-Site}), or on a browser's safe ({@code GET}, {@code HEAD}) request that
+ *       is same-site or from a listed origin: a browser's state-changing request without the cookie gets 403 and
+ *       never a new cookie, so a cross-site request can never replace a user's identity.</li>
  * </ol>
  * The WebSocket handshake passes here too: its new cookie goes on the 101 response, and the handshake sees it in
  * its {@code Cookie} header ({@code OwnerConfigurator} then reads the same identity).
@@ -116,7 +116,12 @@ public class IdentityFilter extends HttpFilter {
         } else {
             String anonymous = Owners.anonymousIdFrom(request.getCookies());
             if (anonymous == null) {
-                boolean mayIssue = !EdgePolicy.unsafe(request.getMethod()) || !EdgePolicy.fromBrowser(origin, fetchSite);
+                boolean mayIssue = !EdgePolicy.fromBrowser(origin, fetchSite) || (!EdgePolicy.unsafe(request.getMethod())
+                        && (!EdgePolicy.browserCrossSite(fetchSite) || listed));
+                if (!mayIssue && isPage(path)) {
+                    chain.doFilter(request, response); // the page itself acts for no one; its first API call issues
+                    return;
+                }
                 if (!mayIssue) {
                     refuse(response, 403, "identity-required",
                             "this browser has no Sluice identity yet: load the page first");
@@ -139,9 +144,13 @@ public class IdentityFilter extends HttpFilter {
         chain.doFilter(forward, response);
     }
 
+    private static boolean isPage(String path) {
+        return path.isEmpty() || path.equals("/") || path.equals("/index.html");
+    }
+
     /** Whether the path is the API, the WebSocket or the page: the requests that act for a user. */
     static boolean needsOwner(String path) {
-        return path.isEmpty() || path.equals("/") || path.equals("/index.html") || path.startsWith("/api/")
+        return isPage(path) || path.startsWith("/api/")
                 || path.startsWith("/ws/") || path.startsWith("/v1/");
     }
 
