@@ -57,7 +57,7 @@ class OperationsIT extends BlackBoxTest {
 
     @Test
     void afterOneHundredStreamsTheFirstTokenHistogramCountedOneHundred() throws Exception {
-        String route = "route=\"openai\",type=\"topic_title\"";
+        String route = "route=\"openai\",type=\"chat\"";
         String beforeText = scrape();
         long before = sample(beforeText, "sluice_stream_first_token_seconds_count{" + route + "}");
         ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -70,16 +70,14 @@ class OperationsIT extends BlackBoxTest {
                             .cookieHandler(new CookieManager()).build();
                     int ok = 0;
                     for (int i = 0; i < 25; i++) {
-                        String body = Json.createObjectBuilder().add("type", "topic_title")
-                                .add("input", "ops " + user + " " + i).add("model", "paced:2:1").build().toString();
-                        HttpResponse<String> created = client.send(HttpRequest.newBuilder(uri("api/streams"))
+                        // created and followed in one request: no resume grace between the two
+                        String body = Json.createObjectBuilder().add("message", "ops " + user + " " + i)
+                                .add("model", "paced:2:1").build().toString();
+                        HttpResponse<String> sse = client.send(HttpRequest.newBuilder(uri("api/chat/stream"))
                                 .header("Content-Type", "application/json")
                                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                                 HttpResponse.BodyHandlers.ofString());
-                        assertEquals(201, created.statusCode(), created.body());
-                        String events = SseClient.json(created.body()).getString("eventsUrl");
-                        HttpResponse<String> sse = client.send(HttpRequest.newBuilder(uri(events)).build(),
-                                HttpResponse.BodyHandlers.ofString());
+                        assertEquals(200, sse.statusCode(), sse.body());
                         assertTrue(sse.body().contains("event: done"), sse.body());
                         ok++;
                     }
@@ -94,7 +92,7 @@ class OperationsIT extends BlackBoxTest {
         } finally {
             pool.shutdownNow();
         }
-        String completed = "sluice_streams_total{code=\"none\",route=\"openai\",status=\"completed\",type=\"topic_title\"}";
+        String completed = "sluice_streams_total{code=\"none\",route=\"openai\",status=\"completed\",type=\"chat\"}";
         long completedBefore = sample(beforeText, completed);
         String text = scrapeUntil(completed, completedBefore + 100);
         assertEquals(before + 100, sample(text, "sluice_stream_first_token_seconds_count{" + route + "}"), text);
