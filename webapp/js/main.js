@@ -4,21 +4,23 @@
 import * as store from './store.js';
 import * as chat from './chat.js';
 import * as agents from './agents.js';
-import { loadInfo, initSettingsDialog } from './settings.js';
+import * as dashboard from './dashboard.js';
+import { loadInfo, initSettingsDialog, settings } from './settings.js';
 import { loadModels } from './models.js';
 
 const $ = (id) => document.getElementById(id);
 
 function route() {
   const agentsView = location.hash.startsWith('#/agents');
-  $('chat-view').hidden = agentsView;
+  const dashboardView = dashboard.route();
+  $('chat-view').hidden = agentsView || dashboardView;
   $('agents-view').hidden = !agentsView;
   $('tab-chat').toggleAttribute('aria-current', !agentsView);
   $('tab-agents').toggleAttribute('aria-current', agentsView);
   chat.renderModel(); // the indicator says what the view on screen will use
   if (agentsView) {
     agents.show();
-  } else {
+  } else if (!dashboardView) {
     const id = chat.conversationFromHash();
     if (id !== chat.chatState.currentId && (id || location.hash === '#/' || location.hash === '')) {
       if (!id || chat.chatState.conversations.some((c) => c.id === id)) chat.selectConversation(id, { updateHash: false });
@@ -87,7 +89,7 @@ async function start() {
   chat.renderModel();
   await chat.start();
   route();
-  if (!location.hash.startsWith('#/agents')) chat.focusPrompt();
+  if (!location.hash.startsWith('#/agents') && !location.hash.startsWith('#/dashboard')) chat.focusPrompt();
   document.documentElement.dataset.ready = 'true'; // tests wait for this
 }
 

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * What every black-box suite shares: the real {@code target/sluice.war} deployed as it is on Payara Micro
+ * What every black-box suite shares: the real {@code target/sluice.war} deployed as it is, at the context root, on
+ * Payara Micro
  * (one server boot per suite class), driven from outside as a client, against a {@link FakeUpstream} on the
  * port the deployed server is configured with ({@code SLUICE_UPSTREAM_URL} in pom.xml).
  */
@@ -32,7 +33,9 @@ abstract class BlackBoxTest {
     @Deployment(testable = false)
     static WebArchive war() {
         File war = new File(System.getProperty("sluice.war", "target/sluice.war"));
-        return ShrinkWrap.createFromZipFile(WebArchive.class, war);
+        // ROOT.war: Payara Micro deploys it at the context root "/", as the README's run does (--contextroot /),
+        // where Payara adds its /health, /openapi and /metrics servlets to the application (OperationsIT)
+        return ShrinkWrap.create(WebArchive.class, "ROOT.war").merge(ShrinkWrap.createFromZipFile(WebArchive.class, war));
     }
 
     @BeforeAll

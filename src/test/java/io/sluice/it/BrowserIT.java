@@ -383,6 +383,129 @@ class BrowserIT extends BlackBoxTest {
         assertEquals(FakeUpstream.pacedText(120).strip(), text(other));
     }
 
+    // --- operations: the dashboard, and pages of other origins (API.md sections 11 and 12)
+
+    @Test
+    void theDashboardChartsLiveStreamsAndMarksAValuePastItsThreshold() {
+        open();
+        // a stream whose chunks come 300 ms apart: past the seeds' 200 ms chunk-interval alarm
+        page.evaluate("() => fetch('api/streams', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+                + " body: JSON.stringify({type: 'topic_title', input: 'dashboard', model: 'paced:40:300'})})"
+                + ".then(r => r.json()).then(s => { const e = new EventSource(s.eventsUrl); window.dashStream = e; })");
+        setModel("paced:200:50");
+        send("Dashboard " + UUID.randomUUID());
+        awaitText(lastAnswer(), "w3 ");
+        page.locator("#tab-dashboard").click();
+        assertThat(page.locator("#dashboard-view")).isVisible();
+        assertThat(page.locator("#chat-view")).isHidden();
+        page.waitForFunction("() => Number(document.getElementById('dashboard-view').dataset.samples || 0) >= 3",
+                null, new Page.WaitForFunctionOptions().setTimeout(30_000));
+        for (String chart : List.of("chart-active", "chart-first-token", "chart-interval", "chart-success",
+                "chart-errors")) {
+            assertThat(page.locator("#" + chart + " canvas")).hasCount(1);
+        }
+        String active = page.locator("#card-active .figure").innerText();
+        assertTrue(Integer.parseInt(active.split(" / ")[0].strip()) >= 2, "two streams run: " + active);
+        assertThat(page.locator("#card-interval")).hasClass(Pattern.compile("\\bover\\b"),
+                new LocatorAssertions.HasClassOptions().setTimeout(30_000));
+        assertThat(page.locator("#card-interval .note")).containsText("above 200 ms");
+        assertThat(page.locator("#card-first-token")).not().hasClass(Pattern.compile("\\bover\\b"));
+        shot("dashboard");
+        page.evaluate("() => window.dashStream.close()");
+    }
+
+    @Test
+    void pagesOfOtherOriginsCannotStartStopOrAbortAStreamNorOpenTheWebSocket() {
+        open();
+        String victimCookie = identityCookie();
+        setModel("paced:120:50");
+        send("Victim " + UUID.randomUUID());
+        Locator answer = lastAnswer();
+        awaitText(answer, "w2 ");
+        String streamId = answer.getAttribute("data-stream-id");
+        assertNotNull(streamId);
+        int conversations = getJson("conversations").asJsonArray().size();
+
+        // The attacker: a page on the same site (localhost), another port, that knows the stream id. Four ways to
+        // stop it, a forged chat turn, and the WebSocket.
+        int upstreamPort = Integer.getInteger("sluice.it.upstream.port", 18089);
+        String app = "http://localhost:" + base.getPort() + base.getPath();
+        upstream.page("/attack", ATTACK_PAGE.replace("APP", app));
+        Page attacker = context.newPage();
+        attacker.navigate("http://localhost:" + upstreamPort + "/attack?stream=" + streamId);
+        attacker.waitForFunction("() => window.done === true", null,
+                new Page.WaitForFunctionOptions().setTimeout(20_000));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> results = (Map<String, Object>) attacker.evaluate("() => window.results");
+        assertEquals("refused", results.get("websocket"), results.toString());
+        assertEquals("opaque", results.get("fetch"), results.toString());
+        assertEquals("blocked", results.get("read"), "another origin cannot read the API: " + results);
+        attacker.close();
+
+        // the listed origin (SLUICE_CORS_ORIGINS: the intranet portal) may read the API
+        Page portal = context.newPage();
+        upstream.page("/portal", PORTAL_PAGE.replace("APP", app));
+        portal.navigate("http://127.0.0.1:" + upstreamPort + "/portal");
+        portal.waitForFunction("() => window.done === true", null,
+                new Page.WaitForFunctionOptions().setTimeout(20_000));
+        assertEquals("openai", portal.evaluate("() => window.provider"), "CORS answers a listed origin");
+        portal.close();
+
+        awaitEnd(answer, "completed");
+        assertEquals(FakeUpstream.pacedText(120).strip(), text(answer), "nothing stopped or aborted the stream");
+        assertEquals("completed", streamState(streamId).getString("status"));
+        assertEquals(conversations, getJson("conversations").asJsonArray().size(), "no forged chat turn");
+        assertEquals(victimCookie, identityCookie(), "the user's identity is unchanged");
+    }
+
+    /** The page's {@code sluice_uid} cookie value. */
+    private String identityCookie() {
+        return context.cookies().stream().filter(c -> c.name.equals("sluice_uid")).map(c -> c.value).findFirst()
+                .orElseThrow();
+    }
+
+    /** Another origin's page: every way a page can send a state-changing request with the user's cookie. */
+    private static final String ATTACK_PAGE = """
+            <!doctype html><meta charset="utf-8"><title>attacker</title>
+            <iframe name="sink1"></iframe><iframe name="sink2"></iframe><iframe name="sink3"></iframe>
+            <form id="abort" method="post" action="APPapi/chat/abort" target="sink1">
+              <input name="streamId"><input name="reason" value="user"></form>
+            <form id="stop" method="post" action="" target="sink2"></form>
+            <form id="start" method="post" action="APPapi/chat/stream" target="sink3" enctype="text/plain">
+              <input name='{"message":"forged","x":"' value='"}'></form>
+            <script>
+              const id = new URLSearchParams(location.search).get('stream');
+              window.results = {};
+              navigator.sendBeacon('APPapi/chat/abort', JSON.stringify({streamId: id, reason: 'user'}));
+              document.querySelector('#abort [name=streamId]').value = id;
+              document.getElementById('abort').submit();
+              const stop = document.getElementById('stop');
+              stop.action = 'APPapi/streams/' + id + '/stop';
+              stop.submit();
+              document.getElementById('start').submit();
+              const noCors = fetch('APPapi/streams/' + id + '/stop', {method: 'POST', mode: 'no-cors',
+                  credentials: 'include'}).then(r => { results.fetch = r.type; }, () => { results.fetch = 'error'; });
+              const read = fetch('APPapi/streams?status=active', {credentials: 'include'})
+                  .then(() => { results.read = 'read'; }, () => { results.read = 'blocked'; });
+              const ws = new Promise(resolve => {
+                const socket = new WebSocket('APPws/agents'.replace(/^http/, 'ws'));
+                socket.onopen = () => { results.websocket = 'opened'; socket.close(); resolve(); };
+                socket.onclose = () => { results.websocket = results.websocket || 'refused'; resolve(); };
+              });
+              Promise.all([noCors, read, ws]).then(() => setTimeout(() => { window.done = true; }, 1500));
+            </script>
+            """;
+
+    /** The intranet portal, a listed CORS origin: it reads the API with credentials. */
+    private static final String PORTAL_PAGE = """
+            <!doctype html><meta charset="utf-8"><title>portal</title>
+            <script>
+              fetch('APPapi/info', {credentials: 'include'}).then(r => r.json())
+                  .then(info => { window.provider = info.provider; }, e => { window.provider = String(e); })
+                  .finally(() => { window.done = true; });
+            </script>
+            """;
+
     // --- rendering, simulated model, typed streams
 
     @Test

@@ -65,6 +65,20 @@ final class FakeUpstream implements AutoCloseable {
         server.start();
     }
 
+    /**
+     * Serves {@code html} at {@code path} on this server's origin ({@code http://127.0.0.1:PORT}, or
+     * {@code http://localhost:PORT}): the other origins of the cross-origin browser tests.
+     */
+    void page(String path, String html) {
+        server.createContext(path, exchange -> {
+            byte[] bytes = html.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+            exchange.sendResponseHeaders(200, bytes.length);
+            exchange.getResponseBody().write(bytes);
+            exchange.close();
+        });
+    }
+
     /** The request whose last user message was {@code marker}, once it arrives. */
     CompletableFuture<Call> call(String marker) {
         return calls.computeIfAbsent(marker, k -> new CompletableFuture<>());

@@ -9,6 +9,7 @@ import io.sluice.agents.control.AgentSession;
 import io.sluice.conversations.entity.Conversation;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.control.Ids;
+import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
@@ -68,6 +69,8 @@ public class AgentsEndpoint {
     ManagedExecutors executors;
     @Inject
     SluiceConfig config;
+    @Inject
+    StreamMetrics metrics;
 
     private AgentSession agentSession;
 
@@ -188,6 +191,7 @@ public class AgentsEndpoint {
             throw new AgentException("BAD_FRAME", "afterSequence is beyond the run's last sequence, "
                     + run.lastSequence(), runId);
         }
+        metrics.resumed("websocket"); // metrics: resume (WebSocket)
         session.follow(run, after);
     }
 

@@ -1,5 +1,9 @@
 package io.sluice.agents.boundary;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.agents.control.AgentRun;
@@ -34,6 +38,9 @@ public class AgentsResource {
     HttpServletRequest request;
 
     /** {@code {"agents":[{"name","description","dependsOn":[...]}]}}, each agent after those it depends on. */
+    @Operation(summary = "The agent roster of multi-agent runs")
+    @Tag(name = "Agents")
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json"))
     @GET
     @Path("roster")
     public JsonObject roster() {
@@ -50,6 +57,9 @@ public class AgentsResource {
      * "streamId"}],"lastSequence","conversationId","createdAt","endedAt"}]}; {@code status} is {@code running} until
      * {@code run_complete}.
      */
+    @Operation(summary = "The caller's multi-agent runs held in memory, newest first")
+    @Tag(name = "Agents")
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json"))
     @GET
     @Path("runs")
     public JsonArray list() {

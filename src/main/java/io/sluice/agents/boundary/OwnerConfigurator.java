@@ -1,24 +1,30 @@
 package io.sluice.agents.boundary;
 
+import io.sluice.identity.control.EdgePolicies;
+import io.sluice.identity.control.EdgePolicy;
 import io.sluice.identity.control.Owners;
+import jakarta.enterprise.inject.spi.CDI;
 import io.sluice.platform.control.Ids;
 import jakarta.websocket.HandshakeResponse;
 import jakarta.websocket.server.HandshakeRequest;
 import jakarta.websocket.server.ServerEndpointConfig;
-import java.net.URI;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Gives a {@code /ws/agents} handshake its owner (API.md section 6), as {@code IdentityFilter} does for HTTP: the
- * authenticated principal, else the anonymous {@value Owners#COOKIE} cookie, else a new anonymous identity whose
- * cookie the handshake response sets (HttpOnly, SameSite=Lax, one year). The owner key is left in the session's
- * user properties under {@link Owners#ATTRIBUTE}: Jakarta WebSocket 2.1 makes the properties seen here a
- * per-connection copy that becomes the session's.
+ * authenticated principal, else the anonymous {@value Owners#COOKIE} cookie. On Payara the handshake passes
+ * {@code IdentityFilter} first, which refuses a foreign {@code Origin} or {@code Host} with 403 and issues a new
+ * identity (its cookie on the 101 response, {@code Secure} behind HTTPS) that this configurator then reads. On a
+ * server whose filters do not see the handshake, this configurator issues the cookie itself (HttpOnly,
+ * SameSite=Lax, one year; {@code Secure} when the handshake came with {@code X-Forwarded-Proto: https}). The owner
+ * key is left in the session's user properties under {@link Owners#ATTRIBUTE}: Jakarta WebSocket 2.1 makes the
+ * properties seen here a per-connection copy that becomes the session's.
  *
- * <p>Cross-site WebSocket hijacking: a browser sends {@code Origin}; a handshake whose origin's host and port
- * differ from the {@code Host} it was sent to is marked {@link #CROSS_ORIGIN}, and the endpoint closes it
- * (1008) before reading anything. Clients that send no {@code Origin} (not browsers) are let through.
+ * <p>Cross-site WebSocket hijacking (API.md section 12), checked again here: a handshake whose browser
+ * {@code Origin} is neither the host it was sent to nor in {@code SLUICE_CORS_ORIGINS} is marked
+ * {@link #CROSS_ORIGIN}, and the endpoint closes it (1008) before reading anything. Clients that send no
+ * {@code Origin} (not browsers) are let through.
  */
 public class OwnerConfigurator extends ServerEndpointConfig.Configurator {
 
@@ -37,40 +43,40 @@ public class OwnerConfigurator extends ServerEndpointConfig.Configurator {
             String anonymous = Owners.anonymousIdFromHeaders(header(request, "Cookie"));
             if (anonymous == null) {
                 anonymous = Ids.newId();
+                boolean https = "https".equalsIgnoreCase(first(header(request, "X-Forwarded-Proto")));
                 response.getHeaders().put("Set-Cookie", List.of(Owners.COOKIE + "=" + anonymous + "; Path="
-                        + contextPath(request) + "; Max-Age=" + ONE_YEAR_SECONDS + "; HttpOnly; SameSite=Lax"));
+                        + contextPath(request) + "; Max-Age=" + ONE_YEAR_SECONDS + "; HttpOnly; SameSite=Lax"
+                        + (https ? "; Secure" : "")));
             }
             owner = Owners.forAnonymous(anonymous);
         }
         properties.put(Owners.ATTRIBUTE, owner);
-        if (crossOrigin(first(header(request, "Origin")), first(header(request, "Host")))) {
+        if (crossOrigin(policy(), first(header(request, "Origin")), first(header(request, "Host")))) {
             properties.put(CROSS_ORIGIN, Boolean.TRUE);
         }
     }
 
     /** Whether a browser's {@code Origin} names another host or port than the {@code Host} it connected to. */
     static boolean crossOrigin(String origin, String host) {
+        return crossOrigin(EdgePolicy.of(null, null, null), origin, host);
+    }
+
+    /**
+     * Whether a browser's {@code Origin} is neither the {@code Host} it connected to (any scheme) nor listed in the
+     * policy's CORS origins; no {@code Origin} (not a browser) is never cross-origin.
+     */
+    static boolean crossOrigin(EdgePolicy policy, String origin, String host) {
         if (origin == null || host == null) {
             return false;
         }
+        return !policy.originAllowed(origin, policy.ownOrigin(false, host, null, null));
+    }
+
+    private static EdgePolicy policy() {
         try {
-            URI uri = URI.create(origin.strip());
-            if (uri.getHost() == null) {
-                return true; // "null" (sandboxed frames, file:) or garbage
-            }
-            int port = uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
-            String h = host.strip().toLowerCase();
-            String hostName = h;
-            int hostPort = -1;
-            int colon = h.lastIndexOf(':');
-            if (colon > h.lastIndexOf(']')) {
-                hostName = h.substring(0, colon);
-                hostPort = Integer.parseInt(h.substring(colon + 1));
-            }
-            boolean samePort = hostPort == -1 ? port == 80 || port == 443 : hostPort == port;
-            return !(uri.getHost().equalsIgnoreCase(hostName) && samePort);
-        } catch (IllegalArgumentException e) {
-            return true;
+            return CDI.current().select(EdgePolicies.class).get().policy();
+        } catch (IllegalStateException e) {
+            return EdgePolicy.of(null, null, null); // no CDI container: same origin only
         }
     }
 

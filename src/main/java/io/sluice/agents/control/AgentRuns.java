@@ -180,8 +180,9 @@ public class AgentRuns {
         CompletionRequest request = asked.withModel(route.upstreamModel());
         String upstreamJson = request.toOpenAiJson().toString();
         var first = JSON.createObjectBuilder().add("runId", run.id()).add("agent", spec.name()).build();
-        return hub.start(run.owner(), new StreamSpec(Ids.newId(), StreamType.AGENT, run.id(), run.conversationId(),
-                        route.model()), listener -> route.stream(request, listener), first,
+        return hub.start(run.owner(),
+                StreamSpec.of(Ids.newId(), StreamType.AGENT, run.id(), run.conversationId(), route),
+                listener -> route.stream(request, listener), first,
                 (stream, end) -> saveMessage(run, spec, seq, upstreamJson, stream, end));
     }
 

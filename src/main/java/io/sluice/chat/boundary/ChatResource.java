@@ -1,11 +1,18 @@
 package io.sluice.chat.boundary;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.chat.control.Chats;
 import io.sluice.chat.control.Revisions;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.identity.control.Owners;
+import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
@@ -61,6 +68,8 @@ public class ChatResource {
     Followers followers;
     @Inject
     SluiceConfig config;
+    @Inject
+    StreamMetrics metrics;
     @Context
     HttpServletRequest request;
 
@@ -84,11 +93,19 @@ public class ChatResource {
     }
 
     /** Creates a chat stream and follows it: SSE from its first event ({@code stream}). */
+    @Operation(summary = "Start a chat turn and follow its stream (API.md section 2)")
+    @Tag(name = "Chat")
+    @APIResponse(responseCode = "200", ref = "EventStream")
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "413", ref = "TooLarge")
+    @APIResponse(responseCode = "415", ref = "UnsupportedMediaType")
+    @APIResponse(responseCode = "429", ref = "TooMany")
     @POST
     @Path("stream")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    public void stream(InputStream body, @QueryParam("clientId") String clientId,
+    public void stream(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(ref = "ChatTurn"))) InputStream body, @QueryParam("clientId") String clientId,
                        @HeaderParam("X-Sluice-Client-Id") String clientIdHeader, @Context SseEventSink sink,
                        @Context Sse sse) {
         ChatTurn input = bodies.read(body, ChatTurn.class);
@@ -127,11 +144,21 @@ public class ChatResource {
      * Follows a stream from a character offset of its content: the first {@code message} may carry the rest
      * of a delta; concatenated, the deltas sent equal the content from {@code offset} on.
      */
+    @Operation(summary = "Follow a stream from a character offset of its content (UTF-16 code units)")
+    @Tag(name = "Chat")
+    @APIResponse(responseCode = "200", ref = "EventStream")
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "404", ref = "NotFound")
+    @APIResponse(responseCode = "410", ref = "Gone")
+    @APIResponse(responseCode = "413", ref = "TooLarge")
+    @APIResponse(responseCode = "415", ref = "UnsupportedMediaType")
+    @APIResponse(responseCode = "429", ref = "TooMany")
     @POST
     @Path("resume")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    public void resume(InputStream body, @QueryParam("clientId") String clientId,
+    public void resume(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(ref = "Resume"))) InputStream body, @QueryParam("clientId") String clientId,
                        @HeaderParam("X-Sluice-Client-Id") String clientIdHeader, @Context SseEventSink sink,
                        @Context Sse sse) {
         Resume input = bodies.read(body, Resume.class);
@@ -147,7 +174,8 @@ public class ChatResource {
         } catch (IllegalArgumentException e) {
             throw ProblemException.badRequest(e.getMessage());
         }
-        followers.follow(owner, stream, from, clientId != null ? clientId : clientIdHeader, sink, sse);
+        followers.follow(owner, stream, from, clientId != null ? clientId : clientIdHeader,
+                metrics.resumedOver(sink), sse); // metrics: resume, and its latency to the first replayed event
     }
 
     /**
@@ -155,6 +183,14 @@ public class ChatResource {
      * {@code application/json} or form fields; answers 204. {@code reason: "unload"} aborts after the unload
      * grace unless a connection of the owner re-attaches (a reload); any other reason aborts at once.
      */
+    @Operation(summary = "Abort a stream (navigator.sendBeacon on page unload; reason unload waits for a reload)")
+    @Tag(name = "Chat")
+    @APIResponse(responseCode = "204", description = "No Content")
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
+    @APIResponse(responseCode = "404", ref = "NotFound")
+    @APIResponse(responseCode = "413", ref = "TooLarge")
+    @APIResponse(responseCode = "415", ref = "UnsupportedMediaType")
     @POST
     @Path("abort")
     @Consumes({MediaType.TEXT_PLAIN, MediaType.APPLICATION_JSON, MediaType.APPLICATION_FORM_URLENCODED})
@@ -171,6 +207,7 @@ public class ChatResource {
         String owner = Owners.of(request);
         Stream stream = hub.require(owner, streamId.strip());
         if ("unload".equals(reason)) {
+            metrics.unloadAbortRequested(); // metrics: unload abort
             stream.abortOnUnload(config.unloadGraceMillis());
         } else {
             stream.stop(reason, MessageStatus.STOPPED);

@@ -118,7 +118,7 @@ public class Chats {
     }
 
     private static StreamSpec spec(String streamId, Turn turn, Route route) {
-        return new StreamSpec(streamId, StreamType.CHAT, turn.conversationId(), turn.conversationId(), route.model());
+        return StreamSpec.of(streamId, StreamType.CHAT, turn.conversationId(), turn.conversationId(), route);
     }
 
     /** Starts the answer of a begun turn; its first event carries the conversation and user message ids. */
@@ -180,7 +180,7 @@ public class Chats {
         StreamHub.Outcome outcome = type == StreamType.CONVERSATION_TITLE
                 ? (stream, end) -> saveTitle(owner, relatedId, stream, end)
                 : StreamHub.Outcome.NONE;
-        return hub.start(owner, new StreamSpec(Ids.newId(), type, relatedId, conversationId, route.model()),
+        return hub.start(owner, StreamSpec.of(Ids.newId(), type, relatedId, conversationId, route),
                 listener -> route.stream(request, listener), first, outcome);
     }
 

@@ -55,7 +55,7 @@ public class Generations {
         Route route = providers.resolve(requested, StreamType.GENERATE);
         CompletionRequest request = new CompletionRequest(route.upstreamModel(), system,
                 List.of(new CompletionRequest.ChatMessage("user", prompt)));
-        return hub.start(owner, new StreamSpec(Ids.newId(), StreamType.GENERATE, null, null, route.model()),
+        return hub.start(owner, StreamSpec.of(Ids.newId(), StreamType.GENERATE, null, null, route),
                 listener -> route.stream(request, listener), JSON.createObjectBuilder().build(),
                 StreamHub.Outcome.NONE);
     }

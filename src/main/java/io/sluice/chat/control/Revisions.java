@@ -110,8 +110,8 @@ public class Revisions {
                 .add("userMessageId", c.userMessageId())
                 .add("continues", c.messageId())
                 .build();
-        return hub.start(owner, new StreamSpec(Ids.newId(), StreamType.CHAT, c.messageId(), c.conversationId(),
-                        chosen.model()), listener -> chosen.stream(request, listener), first, (stream, end) -> {
+        return hub.start(owner, StreamSpec.of(Ids.newId(), StreamType.CHAT, c.messageId(), c.conversationId(), chosen),
+                listener -> chosen.stream(request, listener), first, (stream, end) -> {
                     Message part = Answers.of(c.messageId(), c.conversationId(), 0, c.startedAt(), upstreamJson,
                             stream, end);
                     return conversations.saveContinuation(part, c.partial()) ? c.messageId() : null;

@@ -1,5 +1,9 @@
 package io.sluice.conversations.boundary;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import io.sluice.conversations.control.ConversationStore;
 import io.sluice.conversations.entity.Conversation;
 import io.sluice.identity.control.Owners;
@@ -43,6 +47,9 @@ public class ConversationsResource {
     }
 
     /** The caller's conversations, most recently updated first. */
+    @Operation(summary = "The caller's conversations")
+    @Tag(name = "Conversations")
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json"))
     @GET
     public List<ConversationView> list() {
         return store.list(Owners.of(request)).stream().map(ConversationView::of).toList();
@@ -57,6 +64,12 @@ public class ConversationsResource {
      * the user's: generated titles never replace it. Without one the conversation is titled
      * {@link Conversation#DEFAULT_TITLE} until its first answer's title stream ends.
      */
+    @Operation(summary = "Create a conversation")
+    @Tag(name = "Conversations")
+    @APIResponse(responseCode = "201", description = "Created", content = @Content(mediaType = "application/json"))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "413", ref = "TooLarge")
+    @APIResponse(responseCode = "415", ref = "UnsupportedMediaType")
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     public Response create(InputStream body, @Context UriInfo uri) {
@@ -69,6 +82,10 @@ public class ConversationsResource {
                 .entity(ConversationView.of(created)).build();
     }
 
+    @Operation(summary = "One conversation of the caller")
+    @Tag(name = "Conversations")
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json"))
+    @APIResponse(responseCode = "404", ref = "NotFound")
     @GET
     @Path("{id}")
     public ConversationView get(@PathParam("id") String id) {
@@ -76,6 +93,10 @@ public class ConversationsResource {
     }
 
     /** The conversation's messages in order (API.md section 4 message shape, plus extensions). */
+    @Operation(summary = "The messages of a conversation, oldest first")
+    @Tag(name = "Conversations")
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json"))
+    @APIResponse(responseCode = "404", ref = "NotFound")
     @GET
     @Path("{id}/messages")
     public List<MessageView> messages(@PathParam("id") String id) {
@@ -110,6 +131,10 @@ public class ConversationsResource {
     }
 
     /** Deletes the conversation and its messages: 204, or 404. */
+    @Operation(summary = "Delete a conversation and its messages")
+    @Tag(name = "Conversations")
+    @APIResponse(responseCode = "204", description = "No Content")
+    @APIResponse(responseCode = "404", ref = "NotFound")
     @DELETE
     @Path("{id}")
     public Response delete(@PathParam("id") String id) {

@@ -46,7 +46,7 @@ public class Completions {
         CompletionRequest request = new CompletionRequest(route.upstreamModel(), null, input.messages(), null,
                 input.options());
         String model = route.model() != null ? route.model() : input.model() != null ? input.model() : route.name();
-        Stream stream = hub.start(owner, new StreamSpec(Ids.newId(), StreamType.COMPLETION, null, null, route.model()),
+        Stream stream = hub.start(owner, StreamSpec.of(Ids.newId(), StreamType.COMPLETION, null, null, route),
                 listener -> route.stream(request, listener), JSON.createObjectBuilder().build(),
                 StreamHub.Outcome.NONE);
         return new Started(stream, model);

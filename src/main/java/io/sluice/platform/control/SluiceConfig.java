@@ -212,6 +212,43 @@ public class SluiceConfig {
                 .filter(s -> !s.isEmpty());
     }
 
+    /** {@code SLUICE_CORS_ORIGINS}: comma-separated origins allowed to call the API from a browser (API.md section 12). */
+    public String corsOrigins() {
+        return config.getOptionalValue("sluice.cors.origins", String.class).orElse("");
+    }
+
+    /** {@code SLUICE_ALLOWED_HOSTS}: comma-separated names a request's {@code Host} may carry; empty allows any. */
+    public String allowedHosts() {
+        return config.getOptionalValue("sluice.allowed.hosts", String.class).orElse("");
+    }
+
+    /**
+     * {@code SLUICE_TRUSTED_PROXIES}: comma-separated addresses or CIDR blocks whose {@code X-Forwarded-Proto} and
+     * {@code X-Forwarded-Host} are believed; default this machine ({@code 127.0.0.0/8,::1/128}).
+     */
+    public String trustedProxies() {
+        return config.getOptionalValue("sluice.trusted.proxies", String.class).orElse("");
+    }
+
+    /**
+     * {@code SLUICE_OIDC_ISSUER}: the OpenID Connect issuer URL (API.md section 12), or empty when login is off.
+     * Login is on only when the issuer and {@code SLUICE_OIDC_CLIENT_ID} are both set.
+     */
+    public Optional<String> oidcIssuer() {
+        return config.getOptionalValue("sluice.oidc.issuer", String.class).map(String::strip).filter(s -> !s.isEmpty());
+    }
+
+    /** {@code SLUICE_OIDC_CLIENT_ID}, or empty. */
+    public Optional<String> oidcClientId() {
+        return config.getOptionalValue("sluice.oidc.client.id", String.class).map(String::strip)
+                .filter(s -> !s.isEmpty());
+    }
+
+    /** Whether users log in with OpenID Connect ({@code SLUICE_OIDC_ISSUER} and {@code SLUICE_OIDC_CLIENT_ID} set). */
+    public boolean oidcEnabled() {
+        return oidcIssuer().isPresent() && oidcClientId().isPresent();
+    }
+
     /**
      * A positive integer setting, read once: the numeric settings are read on every stream's path, and a read through
      * the server's config resolves expressions and converts each time. A value that fails is not kept, so it fails

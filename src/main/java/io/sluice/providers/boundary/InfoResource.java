@@ -1,5 +1,9 @@
 package io.sluice.providers.boundary;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.providers.control.Providers;
@@ -22,6 +26,9 @@ public class InfoResource {
     @Inject
     Providers providers;
 
+    @Operation(summary = "Which provider and default model answer")
+    @Tag(name = "Info")
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json"))
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public JsonObject info() {

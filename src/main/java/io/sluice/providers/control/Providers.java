@@ -78,7 +78,7 @@ public class Providers {
     @PostConstruct
     void init() {
         simulated = new SimulatedProvider(executors.timers(), config.simulatedTokensPerSecond());
-        stats.put(SIMULATED_STATS, new RouteStats());
+        stats.put(SIMULATED_STATS, new RouteStats(SIMULATED_STATS));
         Optional<String> json = modelsJson();
         if (json.isPresent()) {
             List<ModelRoute> configured;
@@ -95,7 +95,7 @@ public class Providers {
                 OpenAiProvider upstream = upstreams.computeIfAbsent(r.url() + "\n" + r.apiKey(),
                         k -> new OpenAiProvider(r.url(), r.apiKey(), config.upstreamTimeout(), executors.work(),
                                 executors.timers()));
-                RouteStats counts = new RouteStats();
+                RouteStats counts = new RouteStats(r.name());
                 stats.put(r.name(), counts);
                 routes.put(r.name(), new Route(r.name(), r.type(), r.upstreamModel(), upstream, r.name(), counts));
             }
@@ -110,8 +110,8 @@ public class Providers {
         if (url.isPresent()) {
             singleProvider = new OpenAiProvider(url.get(), config.upstreamApiKey().orElse(null),
                     config.upstreamTimeout(), executors.work(), executors.timers());
-            RouteStats counts = new RouteStats();
             String name = model != null ? model : "default";
+            RouteStats counts = new RouteStats(name);
             stats.put(name, counts);
             single = new Route(name, ModelType.INSTRUCT, model, singleProvider, model, counts);
         } else {

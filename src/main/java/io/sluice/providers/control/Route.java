@@ -49,6 +49,11 @@ public final class Route {
         return recorded;
     }
 
+    /** The route this request is counted under, a bounded label for metrics (a model passed through is not one). */
+    public String label() {
+        return stats.route();
+    }
+
     /** {@code openai} or {@code simulated}. */
     public String providerName() {
         return provider.name();

@@ -15,14 +15,22 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class RouteStats {
 
+    private final String route;
     private final LongAdder requests = new LongAdder();
     private final LongAdder completed = new LongAdder();
     private final Map<FailureCode, LongAdder> failures = new EnumMap<>(FailureCode.class);
 
-    public RouteStats() {
+    /** @param route the name the counts are kept under (a route's name, {@code default}, {@code simulated}) */
+    public RouteStats(String route) {
+        this.route = route;
         for (FailureCode code : FailureCode.values()) {
             failures.put(code, new LongAdder());
         }
+    }
+
+    /** The name the counts are kept under: a bounded label for metrics, whatever model names pass through. */
+    public String route() {
+        return route;
     }
 
     /** Counts a request and returns a listener that counts its outcome, then passes every call on. */

@@ -1,5 +1,11 @@
 package io.sluice.streams.boundary;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.chat.control.Chats;
@@ -9,6 +15,7 @@ import io.sluice.conversations.entity.Message;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
+import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.streams.control.EventLog;
@@ -74,6 +81,8 @@ public class StreamsResource {
     JsonBodies bodies;
     @Inject
     ManagedExecutors executors;
+    @Inject
+    StreamMetrics metrics;
     @Context
     HttpServletRequest request;
 
@@ -95,10 +104,19 @@ public class StreamsResource {
     }
 
     /** Creates a stream: 201 {@code {"streamId","type","relatedId","status","eventsUrl"}} and {@code Location}. */
+    @Operation(summary = "Create a typed stream (API.md section 3)")
+    @Tag(name = "Streams")
+    @APIResponse(responseCode = "201", description = "Created", content = @Content(mediaType = "application/json"))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "404", ref = "NotFound")
+    @APIResponse(responseCode = "413", ref = "TooLarge")
+    @APIResponse(responseCode = "415", ref = "UnsupportedMediaType")
+    @APIResponse(responseCode = "429", ref = "TooMany")
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
-    public Response create(InputStream body, @Context UriInfo uri) {
+    public Response create(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(ref = "NewStream"))) InputStream body, @Context UriInfo uri) {
         NewStream input = bodies.read(body, NewStream.class);
         StreamType type = StreamType.fromWire(input.type()).filter(StreamType::creatable)
                 .orElseThrow(() -> ProblemException.badRequest("type must be one of chat, conversation_title, "
@@ -140,6 +158,10 @@ public class StreamsResource {
     }
 
     /** The caller's running streams (state without content), oldest first. */
+    @Operation(summary = "The caller's running streams")
+    @Tag(name = "Streams")
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json"))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public List<JsonObject> list(@QueryParam("status") String status) {
@@ -154,6 +176,12 @@ public class StreamsResource {
      * events after {@code after}, waiting up to {@code wait} seconds (at most 30) for one. A waiting poll holds no
      * thread: it is a {@link Pump} following the stream's log, answered on the writers' pool.
      */
+    @Operation(summary = "A stream's state; with after=N the polling fallback, waiting up to wait seconds")
+    @Tag(name = "Streams")
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json"))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "404", ref = "NotFound")
+    @APIResponse(responseCode = "410", ref = "Gone")
     @GET
     @Path("{id}")
     @Produces(MediaType.APPLICATION_JSON)
@@ -224,6 +252,13 @@ public class StreamsResource {
      * Follows a stream over SSE (EventSource-compatible): the events after {@code Last-Event-ID} (header) or
      * {@code lastEventId} (query), then live ones; the response ends after the terminal event.
      */
+    @Operation(summary = "Follow a stream over SSE, after Last-Event-ID")
+    @Tag(name = "Streams")
+    @APIResponse(responseCode = "200", ref = "EventStream")
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "404", ref = "NotFound")
+    @APIResponse(responseCode = "410", ref = "Gone")
+    @APIResponse(responseCode = "429", ref = "TooMany")
     @GET
     @Path("{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
@@ -234,11 +269,19 @@ public class StreamsResource {
         String owner = Owners.of(request);
         Stream stream = hub.require(owner, id);
         long after = parseLastEventId(lastEventId != null ? lastEventId : lastEventIdQuery);
+        if (after > 0) {
+            sink = metrics.resumedOver(sink); // metrics: resume, and its latency to the first replayed event
+        }
         followers.follow(owner, stream, Stream.Resumption.after(after),
                 clientId != null ? clientId : clientIdHeader, sink, sse);
     }
 
     /** Stops the stream: 202 with its state; {@code stopped} reaches every follower. */
+    @Operation(summary = "Stop the generation; followers get stopped")
+    @Tag(name = "Streams")
+    @APIResponse(responseCode = "202", description = "Accepted", content = @Content(mediaType = "application/json"))
+    @APIResponse(responseCode = "403", ref = "Forbidden")
+    @APIResponse(responseCode = "404", ref = "NotFound")
     @POST
     @Path("{id}/stop")
     @Produces(MediaType.APPLICATION_JSON)

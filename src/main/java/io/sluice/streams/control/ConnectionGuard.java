@@ -2,6 +2,7 @@ package io.sluice.streams.control;
 
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
+import io.sluice.operations.control.StreamMetrics;
 import io.sluice.problems.control.ProblemException;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -52,6 +53,8 @@ public class ConnectionGuard {
     SluiceConfig config;
     @Inject
     ManagedExecutors executors;
+    @Inject
+    StreamMetrics metrics;
 
     private final ConcurrentHashMap<Key, GuardedConnection> connections = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> perOwner = new ConcurrentHashMap<>();
@@ -119,6 +122,7 @@ public class ConnectionGuard {
         GuardedConnection previous = connections.put(key, connection);
         if (previous != null) {
             decrement(owner); // the key is counted once; the replaced connection's own forget finds it gone
+            metrics.duplicateReplaced(); // metrics: duplicate replaced
             previous.disconnect();
         }
         connection.start();
@@ -141,6 +145,7 @@ public class ConnectionGuard {
             if (connection.stalledNanos(now) >= 2 * heartbeatNanos) {
                 LOG.fine(() -> "reaping a stalled connection to " + connection.target());
                 connection.abandon();
+                metrics.zombieReaped(); // metrics: zombie reaped
             } else {
                 connection.ping();
             }

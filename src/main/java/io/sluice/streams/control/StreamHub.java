@@ -5,6 +5,7 @@ import static io.sluice.platform.control.JsonP.JSON;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
+import io.sluice.operations.control.StreamMetrics;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.Generation;
 import io.sluice.providers.control.GenerationListener;
@@ -106,6 +107,8 @@ public class StreamHub {
     StreamRecords records;
     @Inject
     GroupCommit commits;
+    @Inject
+    StreamMetrics metrics;
 
     private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
     /** Running streams by owner: listing costs O(the owner's streams), not O(the node's). */
@@ -201,8 +204,12 @@ public class StreamHub {
         }
         JsonObject firstEvent = JSON.createObjectBuilder(first).add("streamId", spec.id())
                 .add("type", spec.type().wire()).build();
-        executors.work().execute(() -> stream.start(firstEvent, () -> generate.apply(stream),
-                () -> terminated(stream)));
+        StreamMetrics.Probe probe = metrics.streamStarted(spec.type(), spec.route()); // metrics: stream started
+        executors.work().execute(() -> stream.start(firstEvent, () -> generate.apply(probe.listening(stream)),
+                () -> {
+                    terminated(stream);
+                    probe.ended(stream.end(), stream.durationMs()); // metrics: stream ended (type/status/code/route)
+                }));
         return stream;
     }
 

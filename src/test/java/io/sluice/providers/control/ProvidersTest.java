@@ -186,7 +186,7 @@ class ProvidersTest {
             public void onFailure(UpstreamException failure) {
             }
         };
-        RouteStats stats = new RouteStats();
+        RouteStats stats = new RouteStats("test");
         GenerationListener counted = stats.watch(quiet);
         counted.onFailure(new UpstreamException(FailureCode.UPSTREAM_UNAVAILABLE, "refused"));
         assertEquals(1, stats.requests());

@@ -1,5 +1,7 @@
 package io.sluice.streams.control;
 
+import io.sluice.operations.control.StreamMetrics;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -63,6 +65,7 @@ class ConnectionGuardTest {
                 return timers;
             }
         };
+        guard.metrics = new StreamMetrics();
         guard.start();
         stream = new Stream("s-1", StreamType.CHAT, null, "anon:a", null, "m", new MemoryEventLog<>(60_000), timers,
                 new FlushTicker(timers, TimeUnit.MILLISECONDS.toNanos(5)), new Stream.Settings(50, 1, 1 << 20),

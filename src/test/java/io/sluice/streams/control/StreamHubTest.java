@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.conversations.entity.MessageStatus;
+import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
@@ -75,6 +76,7 @@ class StreamHubTest {
         hub = new StreamHub();
         hub.executors = executors;
         hub.commits = commits;
+        hub.metrics = new StreamMetrics();
         hub.records = new StreamRecords() {
             @Override
             public void started(StreamSpec spec, String owner, Instant createdAt) {
@@ -143,7 +145,7 @@ class StreamHubTest {
     }
 
     private Stream start(String owner, String id) {
-        return hub.start(owner, new StreamSpec(id, StreamType.TOPIC_TITLE, null, null, "m"), listener -> {
+        return hub.start(owner, new StreamSpec(id, StreamType.TOPIC_TITLE, null, null, "m", "default"), listener -> {
             listeners.put(id, listener);
             return () -> cancelled.add(id);
         }, Json.createObjectBuilder().build(), (stream, end) -> {

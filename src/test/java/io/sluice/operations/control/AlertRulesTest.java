@@ -1,0 +1,34 @@
+package io.sluice.operations.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code server-config/prometheus/sluice-alerts.yml}: valid rules, and each alert fires on the sample series of
+ * {@code sluice-alerts.test.yml} past the seeds' thresholds and stays quiet below them. Skipped where promtool is
+ * not installed.
+ */
+class AlertRulesTest {
+
+    private static final File DIR = new File("server-config/prometheus");
+
+    @Test
+    void rulesAreValid() throws Exception {
+        assumeTrue(Promtool.path() != null, Promtool.MISSING);
+        Promtool.Result r = Promtool.run(DIR, null, "check", "rules", "sluice-alerts.yml");
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("SUCCESS: 6 rules found"), r.output());
+    }
+
+    @Test
+    void alertsFireOnTheSeedsThresholdsOnly() throws Exception {
+        assumeTrue(Promtool.path() != null, Promtool.MISSING);
+        Promtool.Result r = Promtool.run(DIR, null, "test", "rules", "sluice-alerts.test.yml");
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("SUCCESS"), r.output());
+    }
+}
