@@ -13,6 +13,7 @@ const $ = (id) => document.getElementById(id);
 function route() {
   const agentsView = location.hash.startsWith('#/agents');
   const dashboardView = dashboard.route();
+  if (dashboardView) chat.closeDrawer(); // the drawer's Dashboard link on a phone
   $('chat-view').hidden = agentsView || dashboardView;
   $('agents-view').hidden = !agentsView;
   $('tab-chat').toggleAttribute('aria-current', !agentsView);

@@ -25,6 +25,18 @@ const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
 if (marked) marked.setOptions({ gfm: true, breaks: false });
 if (marked && katex) marked.use({ extensions: mathExtensions() });
+// Raw HTML in model output loses its event-handler attributes before it is parsed at all. DOMPurify removes them too,
+// but parsing markup that carries one makes Chromium report a Content-Security-Policy violation (script-src 'self')
+// even in DOMPurify's inert document; this keeps the console clean. The sanitizing itself stays DOMPurify's.
+const TAG = /<[a-z][^>]*>/gi;
+const HANDLER = /\s+on[a-z]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?/gi;
+if (marked) {
+  marked.use({
+    walkTokens(token) {
+      if (token.type === 'html') token.text = token.text.replace(TAG, (tag) => tag.replace(HANDLER, ''));
+    },
+  });
+}
 if (hljs) hljs.configure({ ignoreUnescapedHTML: true });
 if (DOMPurify) {
   // Links from model output open elsewhere and carry no referrer.

@@ -27,7 +27,7 @@ import java.util.concurrent.Executors;
  * streams N chunks {@code "w<i> "} one every MS ms and ends normally ({@code paced:N:MS:length} ends with that
  * finish reason instead of {@code stop}), {@code reason:N:MS} streams N reasoning chunks {@code "r<i> "} then N
  * content chunks, one every MS ms, {@code say:MS:TEXT} streams the URL-encoded TEXT cut into chunks at each
- * {@code |} (a literal bar is {@code %7C}), one every MS ms, {@code fast} streams 20 MB (reasoning, then content) as
+ * {@code |} (a literal bar is {@code %7C}), one every MS ms, {@code flood} streams 20 MB (reasoning, then content) as
  * fast as it can after a 1 s pause, then a slow 15 s tail, and ends normally. Each request is recorded under the
  * value of its last message, so that tests running one after another can find their own, and in
  * {@link #calls()}, in order.
@@ -140,7 +140,7 @@ final class FakeUpstream implements AutoCloseable {
             } else if (model.startsWith("say:")) {
                 int colon = model.indexOf(':', 4);
                 say(exchange, call, Long.parseLong(model.substring(4, colon)), model.substring(colon + 1));
-            } else if (model.equals("fast")) {
+            } else if (model.equals("flood")) {
                 fast(exchange, call);
             } else {
                 misbehave(exchange, call, model);
@@ -276,7 +276,7 @@ final class FakeUpstream implements AutoCloseable {
     }
 
     /**
-     * Chunks of reasoning, then of content, of the {@code fast} scenario: 10 MB each. A client that stops
+     * Chunks of reasoning, then of content, of the {@code flood} scenario: 10 MB each. A client that stops
      * reading makes the server's writes block only once the kernel buffers (about 3 MB on loopback) and
      * Payara's own write queue (about 10 MB, measured) are full.
      */
@@ -284,7 +284,7 @@ final class FakeUpstream implements AutoCloseable {
     /** Small content chunks that end the {@code fast} scenario, one every 200 ms. */
     static final int FAST_TAIL = 75;
 
-    /** Chunk {@code i} of the {@code fast} scenario's reasoning ({@code 'r'}) or content ({@code 'c'}): 1024 chars. */
+    /** Chunk {@code i} of the {@code flood} scenario's reasoning ({@code 'r'}) or content ({@code 'c'}): 1024 chars. */
     static String fastPiece(char kind, int i) {
         return kind + String.format("%04d", i) + "x".repeat(1018) + " ";
     }

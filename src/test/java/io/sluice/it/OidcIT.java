@@ -122,6 +122,7 @@ class OidcIT extends BlackBoxTest {
         String marker = "OIDC " + UUID.randomUUID();
         try (BrowserContext alice = browser.newContext()) {
             Page page = login(alice, "alice");
+            page.locator("#model-select").selectOption("__custom"); // a model name of one's own
             page.locator("#model").fill("paced:5:10");
             page.locator("#model").dispatchEvent("change");
             page.locator("#prompt").fill(marker);

@@ -57,7 +57,8 @@ class OperationsIT extends BlackBoxTest {
 
     @Test
     void afterOneHundredStreamsTheFirstTokenHistogramCountedOneHundred() throws Exception {
-        String route = "route=\"openai\",type=\"chat\"";
+        // the single upstream's route: no SLUICE_MODELS, no SLUICE_UPSTREAM_MODEL (README, "Metrics")
+        String route = "route=\"default\",type=\"chat\"";
         String beforeText = scrape();
         long before = sample(beforeText, "sluice_stream_first_token_seconds_count{" + route + "}");
         ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -92,7 +93,7 @@ class OperationsIT extends BlackBoxTest {
         } finally {
             pool.shutdownNow();
         }
-        String completed = "sluice_streams_total{code=\"none\",route=\"openai\",status=\"completed\",type=\"chat\"}";
+        String completed = "sluice_streams_total{code=\"none\",route=\"default\",status=\"completed\",type=\"chat\"}";
         long completedBefore = sample(beforeText, completed);
         String text = scrapeUntil(completed, completedBefore + 100);
         assertEquals(before + 100, sample(text, "sluice_stream_first_token_seconds_count{" + route + "}"), text);

@@ -469,7 +469,7 @@ class StreamsIT extends BlackBoxTest {
         int baseline = settledConnections(user); // connections of earlier tests may still be winding down
         String marker = "stalled " + UUID.randomUUID();
         // the fake waits 1 s, sends 20 MB as fast as it can, then a slow tail for 15 s
-        String id = startChat(user, marker, "fast");
+        String id = startChat(user, marker, "flood"); // not "fast": that is a type name (API.md section 10)
         SseClient reader = follow(user, id, "reader", null, false);
         try (Socket stalled = new Socket()) {
             stalled.setReceiveBufferSize(4096);
