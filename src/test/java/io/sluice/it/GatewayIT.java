@@ -440,6 +440,27 @@ class GatewayIT extends BlackBoxTest {
     }
 
     @Test
+    void hostileBodiesGet400AndChangeNothing() throws Exception {
+        HttpClient http = user();
+        String deep = "[".repeat(1000) + "]".repeat(1000);
+        for (String path : List.of("api/conversations", "api/chat/stream", "api/streams", "api/chat/resume",
+                "api/chat/abort")) {
+            assertProblem(send(http, "POST", path, "application/json", "{\"message\":" + deep + "}"), 400);
+        }
+        for (String form : List.of("reason=%ZZ", "streamId=%ZZ", "reason=%", "streamId=" + UUID.randomUUID()
+                + "&reason=%E")) {
+            assertProblem(send(http, "POST", "api/chat/abort", "application/x-www-form-urlencoded", form), 400);
+        }
+        // one policy on every path: a lone surrogate is refused, never saved as '?' or U+FFFD
+        HttpResponse<String> lone = send(http, "POST", "api/chat/stream", "application/json",
+                "{\"message\":\"a\\udfff\",\"model\":\"paced:3:10\"}");
+        assertProblem(lone, 400);
+        assertTrue(lone.body().contains("surrogate"), lone.body());
+        assertProblem(send(http, "POST", "api/conversations", "application/json", "{\"title\":\"\\ud800x\"}"), 400);
+        assertEquals(0, getArray(http, "api/conversations").size(), "no conversation was left behind");
+    }
+
+    @Test
     void infoSaysWhichProviderAnswers() throws Exception {
         JsonObject info = SseClient.json(send(user(), "GET", "api/info", null, null).body());
         assertEquals("openai", info.getString("provider"));
