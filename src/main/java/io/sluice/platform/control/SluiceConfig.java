@@ -125,6 +125,14 @@ public class SluiceConfig {
         return 1000L * positive("sluice.stream.max.seconds", 600);
     }
 
+    /**
+     * How long a failed save at stream end is tried again ({@code SLUICE_SAVE_RETRY_SECONDS}), in ms, before the
+     * stream ends with {@code PERSISTENCE_FAILED}; default 30 s (issue 11, rule 1).
+     */
+    public long saveRetryMillis() {
+        return 1000L * positive("sluice.save.retry.seconds", 30);
+    }
+
     /** How long a running stream with no follower is kept before it is cancelled; default 60 s. */
     public long resumeGraceMillis() {
         return 1000L * positive("sluice.resume.grace.seconds", 60);
