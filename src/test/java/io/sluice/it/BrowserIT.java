@@ -549,6 +549,15 @@ class BrowserIT extends BlackBoxTest {
                 "the model's text carries the markup");
         assertEquals(0, page.locator("#messages [onerror], #messages script").count(), "no handler, no script");
         assertNull(page.evaluate("() => window.__xss ?? null"), "no script from the model's output ran");
+
+        // Hostile shapes that hide the text after them, or restyle the page, are shown as text (issue 11, rule 11)
+        send("<math><mtext><table><mglyph><style><img src=x></style></mglyph></table></mtext></math> tail one"
+                + "\n\n<style>body { display: none }</style> tail two");
+        awaitEnd(lastAnswer(), "completed");
+        String shown = lastAnswer().locator(".msg-body").innerText();
+        assertTrue(shown.contains("tail one") && shown.contains("tail two"), "the text after them shows: " + shown);
+        assertEquals(0, page.locator("#messages style, #messages mglyph").count(), "no style sheet from the model");
+        assertThat(page.locator("#prompt")).isVisible();
     }
 
     @Test

@@ -51,6 +51,10 @@ class FaultsIT {
     /** SLUICE_SAVE_RETRY_SECONDS of the servers started here. */
     private static final int SAVE_RETRY_SECONDS = 4;
 
+    /** SLUICE_NEW_IDENTITIES_PER_MINUTE and SLUICE_STREAMS_PER_MINUTE of the servers started here. */
+    private static final int IDENTITIES_PER_MINUTE = 5;
+    private static final int STREAMS_PER_MINUTE = 20;
+
     private static String dbUrl;
     private static TcpProxy proxy;
     private static FakeUpstream upstream;
@@ -84,6 +88,38 @@ class FaultsIT {
     private static String proxied(URI pg) {
         String rest = dbUrl.substring(dbUrl.indexOf('/', "jdbc:postgresql://".length()));
         return "jdbc:postgresql://127.0.0.1:" + proxy.port() + rest;
+    }
+
+    // --- rule 10: per-client-address limits
+
+    @Test
+    @Order(0)
+    void oneClientAddressGetsAFewNewIdentitiesAndStreamsPerMinuteAndAnotherIsNotSlowedDown() throws Exception {
+        User crowd = new User();
+        for (int i = 0; i < IDENTITIES_PER_MINUTE; i++) {
+            HttpClient fresh = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+            HttpResponse<String> r = fresh.send(HttpRequest.newBuilder(server.uri("api/conversations"))
+                    .header("X-Forwarded-For", crowd.address).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), "identity " + i + ": " + r.body());
+        }
+        HttpClient oneMore = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+        HttpResponse<String> refused = oneMore.send(HttpRequest.newBuilder(server.uri("api/conversations"))
+                .header("X-Forwarded-For", crowd.address).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(429, refused.statusCode(), refused.body());
+        assertTrue(refused.headers().firstValue("Retry-After").isPresent());
+        assertEquals("urn:sluice:problem:rate-limited", SseClient.json(refused.body()).getString("type"));
+        assertEquals(200, new User().send("GET", "api/conversations", null).statusCode(), "another address");
+
+        User creator = new User();
+        for (int i = 0; i < STREAMS_PER_MINUTE - 1; i++) {
+            assertEquals(400, creator.send("POST", "api/streams", "{}").statusCode(), "attempt " + i);
+        }
+        HttpResponse<String> last = creator.send("POST", "api/streams", "{}");
+        HttpResponse<String> over = creator.send("POST", "api/chat/stream", chat("over", "paced:3:10"));
+        assertEquals(400, last.statusCode(), last.body());
+        assertEquals(429, over.statusCode(), over.body());
+        assertTrue(over.headers().firstValue("Retry-After").isPresent());
+        assertEquals(200, creator.send("GET", "api/conversations", null).statusCode(), "reading is not limited");
     }
 
     // --- rule 5: a request while the database is down
@@ -303,13 +339,21 @@ class FaultsIT {
         }
     }
 
-    /** An anonymous user of the server started here (its cookie identifies it). */
+    /**
+     * An anonymous user of the server started here (its cookie identifies it), at an address of its own: the server
+     * trusts 127.0.0.1 as a proxy (the default), so each user's {@code X-Forwarded-For} is its client address for
+     * the per-address rate limits.
+     */
     private static final class User {
+        private static final java.util.concurrent.atomic.AtomicInteger ADDRESSES =
+                new java.util.concurrent.atomic.AtomicInteger();
+        final String address = "203.0.113." + (ADDRESSES.incrementAndGet() % 250 + 1);
         final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .cookieHandler(new CookieManager()).connectTimeout(Duration.ofSeconds(10)).build();
 
         HttpResponse<String> send(String method, String path, String json) throws Exception {
-            HttpRequest.Builder b = HttpRequest.newBuilder(server.uri(path)).timeout(Duration.ofSeconds(60));
+            HttpRequest.Builder b = HttpRequest.newBuilder(server.uri(path)).timeout(Duration.ofSeconds(60))
+                    .header("X-Forwarded-For", address);
             if (json != null) {
                 b.header("Content-Type", "application/json");
             }
@@ -327,7 +371,7 @@ class FaultsIT {
 
         SseClient follow(String streamId) throws Exception {
             SseClient sse = SseClient.get(http, server.uri("api/streams/" + streamId + "/events"),
-                    Map.of("X-Sluice-Client-Id", "faults-" + UUID.randomUUID()));
+                    Map.of("X-Sluice-Client-Id", "faults-" + UUID.randomUUID(), "X-Forwarded-For", address));
             assertEquals(200, sse.status, sse.errorBody);
             return sse;
         }
@@ -372,6 +416,8 @@ class FaultsIT {
             settings.put("SLUICE_SAVE_RETRY_SECONDS", Integer.toString(SAVE_RETRY_SECONDS));
             settings.put("SLUICE_DB_TIMEOUT_SECONDS", "2");
             settings.put("SLUICE_RESUME_GRACE_SECONDS", "60");
+            settings.put("SLUICE_NEW_IDENTITIES_PER_MINUTE", Integer.toString(IDENTITIES_PER_MINUTE));
+            settings.put("SLUICE_STREAMS_PER_MINUTE", Integer.toString(STREAMS_PER_MINUTE));
             env.putAll(settings);
             Server server = new Server(builder.start(), port);
             server.awaitUp(dir.resolve(name + ".log"));

@@ -231,6 +231,23 @@ public class SluiceConfig {
     }
 
     /**
+     * {@code SLUICE_NEW_IDENTITIES_PER_MINUTE}: anonymous identities (cookies) one client address may be given per
+     * minute, also its burst; default 60 (issue 11, rule 10). The address is the peer's, or behind a trusted proxy
+     * its {@code X-Forwarded-For}.
+     */
+    public int newIdentitiesPerMinute() {
+        return positive("sluice.new.identities.per.minute", 60);
+    }
+
+    /**
+     * {@code SLUICE_STREAMS_PER_MINUTE}: streams one client address may create per minute (chat turns, typed streams,
+     * generations, {@code /v1} completions), also its burst; default 1,200 (issue 11, rule 10).
+     */
+    public int streamsPerMinute() {
+        return positive("sluice.streams.per.minute", 1200);
+    }
+
+    /**
      * {@code SLUICE_TRUSTED_PROXIES}: comma-separated addresses or CIDR blocks whose {@code X-Forwarded-Proto} and
      * {@code X-Forwarded-Host} are believed; default this machine ({@code 127.0.0.0/8,::1/128}).
      */
