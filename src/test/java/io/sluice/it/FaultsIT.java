@@ -281,6 +281,11 @@ class FaultsIT {
             assertEquals("error", status, "the state endpoint says it ended: " + state.body());
             HttpResponse<String> events = user.send("GET", "api/streams/" + id + "/events", null);
             assertEquals(410, events.statusCode(), "and the events endpoint agrees: " + events.body());
+            String conversation = SseClient.json(state.body()).getString("conversationId");
+            HttpResponse<String> messages = user.send("GET", "api/conversations/" + conversation + "/messages", null);
+            JsonObject answer = Json.createReader(new java.io.StringReader(messages.body())).readArray()
+                    .getJsonObject(1);
+            assertEquals("partial", answer.getString("status"), "the lost answer shows as interrupted: " + answer);
         }
     }
 

@@ -70,7 +70,9 @@ public class Database {
     /**
      * Closes what a crash left open (issue 11, rule 4): at start-up no stream or agent run of this node is running,
      * so every stream record and run record without an end is ended now, as an {@code error} stream (a
-     * {@code partial} run) with end reason {@code server_crashed}. Afterwards the state endpoint and the events
+     * {@code partial} run) with end reason {@code server_crashed}, and a chat stream's reserved answer that was never
+     * saved is written, empty, {@code partial} and {@code server_crashed}, so the conversation shows it as
+     * interrupted rather than missing. Afterwards the state endpoint and the events
      * endpoint agree: both say the stream has ended. Sluice without Redis is one node per database; a cluster (the
      * cluster issue) must do this per node lease instead.
      *
@@ -90,6 +92,19 @@ public class Database {
 
     /** The updates of {@link #closeOrphans()}: {@code [streams closed, runs closed]}; auto-commit or caller's. */
     static int[] closeOrphans(Connection c, Instant now) throws SQLException {
+        // the answers first: a chat stream's reserved answer that was never saved shows as interrupted, empty
+        try (PreparedStatement answers = c.prepareStatement("INSERT INTO messages (id, conversation_id, seq, role, "
+                + "content, status, end_reason, model, stream_id, parent_id, active, created_at, updated_at) "
+                + "SELECT s.message_id, s.conversation_id, s.answer_seq, 'assistant', '', 'partial', '" + CRASHED
+                + "', s.model, s.id, s.parent_id, TRUE, s.created_at, ? FROM streams s "
+                + "WHERE s.ended_at IS NULL AND s.type = 'chat' AND s.message_id IS NOT NULL "
+                + "AND s.answer_seq IS NOT NULL AND s.conversation_id IS NOT NULL "
+                + "AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = s.conversation_id) "
+                + "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.message_id "
+                + "OR (m.conversation_id = s.conversation_id AND m.seq = s.answer_seq))")) {
+            answers.setTimestamp(1, Timestamp.from(now));
+            answers.executeUpdate();
+        }
         try (PreparedStatement streams = c.prepareStatement("UPDATE streams SET status = 'error', end_reason = '"
                 + CRASHED + "', ended_at = ? WHERE ended_at IS NULL");
              PreparedStatement runs = c.prepareStatement("UPDATE agent_runs SET status = 'partial', end_reason = '"
