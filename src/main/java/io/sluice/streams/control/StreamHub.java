@@ -9,7 +9,9 @@ import io.sluice.operations.control.StreamMetrics;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.Generation;
 import io.sluice.providers.control.GenerationListener;
+import io.sluice.platform.control.ShutdownSignal;
 import jakarta.annotation.PostConstruct;
+import jakarta.annotation.Priority;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.BeforeDestroyed;
@@ -123,6 +125,7 @@ public class StreamHub {
     private final ConcurrentLinkedQueue<Stream> ended = new ConcurrentLinkedQueue<>();
     private final AtomicInteger retained = new AtomicInteger();
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
+    private final java.util.concurrent.CountDownLatch shutDown = new java.util.concurrent.CountDownLatch(1);
     private final AtomicInteger unsaved = new AtomicInteger();
     private FlushTicker ticker;
 
@@ -359,12 +362,30 @@ public class StreamHub {
         shutdown();
     }
 
-    /** Stops and saves the running streams; idempotent. */
+    /** SIGTERM: the same, at once, while the followers' connections are still open ({@link ShutdownSignal}). */
+    void onStopping(@Observes @Priority(2000) ShutdownSignal.Stopping event) {
+        shutdown();
+    }
+
+    /** Stops and saves the running streams; idempotent: a second caller waits until the first is done. */
     @PreDestroy
     public void shutdown() {
         if (!shuttingDown.compareAndSet(false, true)) {
+            try {
+                shutDown.await(SHUTDOWN_WAIT_MILLIS + 1000, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             return;
         }
+        try {
+            stopAndSave();
+        } finally {
+            shutDown.countDown();
+        }
+    }
+
+    private void stopAndSave() {
         List<Stream> running = streams.values().stream().filter(s -> !s.terminated()).toList();
         for (Stream stream : running) {
             try {
