@@ -29,6 +29,8 @@ import java.util.List;
 /**
  * The edge of every request (API.md sections 6 and 12), in this order:
  * <ol>
+ *   <li><b>Charset</b>: a request that declares a body charset other than UTF-8 (or ASCII, Latin-1) gets 415, before
+ *       the container tries to decode anything with it.</li>
  *   <li><b>Host allowlist</b> ({@code SLUICE_ALLOWED_HOSTS}): another {@code Host} gets 403, against DNS
  *       rebinding.</li>
  *   <li><b>CORS</b> ({@code SLUICE_CORS_ORIGINS}): a preflight from a listed origin is answered 204 with credentials
@@ -65,6 +67,10 @@ public class IdentityFilter extends HttpFilter {
     private static final String ALLOWED_HEADERS = "Content-Type, Last-Event-ID, X-Sluice-Client-Id, Authorization";
     private static final String EXPOSED_HEADERS = "Location, X-Sluice-Stream-Id, Retry-After";
 
+    /** Charsets a request may declare: UTF-8, and ASCII and Latin-1, whose form and query bytes decode alike. */
+    private static final java.util.Set<String> TEXT_CHARSETS = java.util.Set.of("utf-8", "utf8", "us-ascii",
+            "iso-8859-1");
+
     @Inject
     SluiceConfig config;
     @Inject
@@ -75,6 +81,12 @@ public class IdentityFilter extends HttpFilter {
     @Override
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
+        String charset = request.getCharacterEncoding();
+        if (charset != null && !TEXT_CHARSETS.contains(charset.strip().toLowerCase(java.util.Locale.ROOT))) {
+            // JSON is UTF-8 (RFC 8259); a body declared UTF-16 made the container fail to decode the query (500)
+            refuse(response, 415, "unsupported-media-type", "request bodies are UTF-8, not " + charset.strip());
+            return;
+        }
         EdgePolicy edge = policies.policy();
         String path = request.getRequestURI().substring(request.getContextPath().length());
         if (!edge.hostAllowed(request.getHeader("Host"))) {
