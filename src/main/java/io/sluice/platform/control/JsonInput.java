@@ -10,6 +10,8 @@ package io.sluice.platform.control;
  *       (RFC 8259 section 8.2: such a string is not Unicode text) is refused, and so is a raw unpaired surrogate
  *       code unit. The policy is the same on every path, HTTP and WebSocket: refuse (400 or {@code BAD_FRAME}),
  *       never store a replacement character the client did not send (README, "Hostile input").</li>
+ *   <li><b>NUL.</b> A {@code \}{@code u0000} escape is refused: PostgreSQL text cannot hold U+0000, and an id or a
+ *       message carrying one would fail later, inside a transaction (a raw NUL is invalid JSON already).</li>
  * </ul>
  * Syntax errors are left to the parser: this check only looks inside what it can recognise.
  */
@@ -45,6 +47,9 @@ public final class JsonInput {
                     i++;
                     if (text.charAt(i) == 'u') {
                         int unit = hex(text, i + 1);
+                        if (unit == 0) {
+                            return "a string holds U+0000 (NUL), which stored text cannot hold";
+                        }
                         if (unit >= 0 && Character.isSurrogate((char) unit)) {
                             int low = Character.isHighSurrogate((char) unit) && text.startsWith("\\u", i + 5)
                                     ? hex(text, i + 7) : -1;

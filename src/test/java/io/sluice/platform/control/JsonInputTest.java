@@ -31,6 +31,7 @@ class JsonInputTest {
         assertNull(JsonInput.problem("{\"task\":\"a\\ud83d\\ude00 b\"}"));
         assertNull(JsonInput.problem("{\"task\":\"\\\\udfff\"}"), "an escaped backslash, then text");
         assertNull(JsonInput.problem("{\"task\":\"\\u00e9\\n\"}"));
+        assertNotNull(JsonInput.problem("{\"runId\":\"\\u0000\"}"), "NUL cannot be stored");
     }
 
     @Test
