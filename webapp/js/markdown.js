@@ -28,12 +28,20 @@ if (marked && katex) marked.use({ extensions: mathExtensions() });
 // Raw HTML in model output loses its event-handler attributes before it is parsed at all. DOMPurify removes them too,
 // but parsing markup that carries one makes Chromium report a Content-Security-Policy violation (script-src 'self')
 // even in DOMPurify's inert document; this keeps the console clean. The sanitizing itself stays DOMPurify's.
+// Raw HTML that opens a foreign or raw-text context (<style>, <math>, <svg>, <textarea>, ...) is shown as text instead:
+// such markup can swallow or hide all the text after it (the <math><mtext><table><mglyph><style> shape), and a
+// <style> would restyle the whole page. KaTeX's own MathML is not raw HTML: it comes from the math extension.
 const TAG = /<[a-z][^>]*>/gi;
 const HANDLER = /\s+on[a-z]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?/gi;
+const SWALLOWING = /<\/?(?:style|math|mglyph|malignmark|svg|template|noscript|xmp|plaintext|textarea|title|iframe|noembed|noframes|object|embed)\b/i;
+const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 if (marked) {
   marked.use({
     walkTokens(token) {
-      if (token.type === 'html') token.text = token.text.replace(TAG, (tag) => tag.replace(HANDLER, ''));
+      if (token.type !== 'html') return;
+      token.text = SWALLOWING.test(token.text)
+        ? token.text.replace(/[&<>"']/g, (c) => ESCAPES[c])
+        : token.text.replace(TAG, (tag) => tag.replace(HANDLER, ''));
     },
   });
 }
@@ -238,8 +246,9 @@ function removeAt(text, index, length) {
 /** Work done, for tests: UTF-16 code units handed to the Markdown parser so far. */
 export const stats = { parsedChars: 0 };
 
-/** DOMPurify's settings: its defaults, plus the MathML wrapper KaTeX uses for screen readers. */
-const PURIFY = { RETURN_DOM_FRAGMENT: true, ADD_TAGS: ['semantics', 'annotation'], ADD_ATTR: ['encoding'] };
+/** DOMPurify's settings: its defaults, plus the MathML wrapper KaTeX uses for screen readers, minus style sheets. */
+const PURIFY = { RETURN_DOM_FRAGMENT: true, ADD_TAGS: ['semantics', 'annotation'], ADD_ATTR: ['encoding'],
+  FORBID_TAGS: ['style', 'mglyph', 'malignmark'] };
 
 /** Sanitized DOM fragment of a piece of Markdown. */
 export function markdownFragment(text) {

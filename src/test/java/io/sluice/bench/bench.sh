@@ -238,7 +238,10 @@ for db in ${dbs//,/ }; do
   echo
   echo "=== $db: starting Payara Micro on port $port (log $log, work dir $workdir)"
   # env -C: the H2 file lands in $workdir/data; env then execs java, so $! is the server JVM's pid
+  # the load client is one address: the per-address rate limits (issue 11) must not throttle it
   env -C "$workdir" "${env_db[@]}" SLUICE_UPSTREAM_URL="http://127.0.0.1:$upstream_port/v1" \
+      SLUICE_STREAMS_PER_MINUTE="${SLUICE_STREAMS_PER_MINUTE:-1000000}" \
+      SLUICE_NEW_IDENTITIES_PER_MINUTE="${SLUICE_NEW_IDENTITIES_PER_MINUTE:-1000000}" \
       java "${jvm_opts[@]}" -jar "$jar" --deploy "$root/target/sluice.war" --contextroot / --nohazelcast \
       --port "$port" --rootdir "$workdir/payara" "${micro_opts[@]}" > "$log" 2>&1 &
   server_pid=$!

@@ -247,6 +247,9 @@ class AgentsIT extends BlackBoxTest {
                     "RUN_NOT_FOUND");
             assertError(ws, "{\"type\":\"stop\",\"runId\":\"" + foreignRun + "\"}", "RUN_NOT_FOUND");
             assertError(ws, "{\"type\":\"resume\",\"runId\":\"" + foreignRun + "\",\"afterSequence\":-1}", "BAD_FRAME");
+            // hostile input (issue 11): deep nesting and a lone surrogate are refused, never run
+            assertError(ws, "{\"type\":\"run\",\"task\":" + "[".repeat(1000) + "]".repeat(1000) + "}", "BAD_FRAME");
+            assertError(ws, "{\"type\":\"run\",\"task\":\"a\\udfff\",\"agents\":[\"planner\"]}", "BAD_FRAME");
 
             // the foreign run was not touched, and nothing was saved for the bad frames
             List<JsonObject> theirFrames = theirs.until(type("run_complete"), 30);

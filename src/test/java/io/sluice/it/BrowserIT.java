@@ -549,6 +549,20 @@ class BrowserIT extends BlackBoxTest {
                 "the model's text carries the markup");
         assertEquals(0, page.locator("#messages [onerror], #messages script").count(), "no handler, no script");
         assertNull(page.evaluate("() => window.__xss ?? null"), "no script from the model's output ran");
+
+        // Hostile shapes that hide the text after them, or restyle the page, are shown as text (issue 11, rule 11)
+        // (the fake upstream's say:MS:TEXT answers TEXT, as a model would)
+        for (String hostile : List.of(
+                "<math><mtext><table><mglyph><style>x</style></mglyph></table></mtext></math> tail one",
+                "<style>body { display: none }</style> tail two")) {
+            setModel("say:5:" + java.net.URLEncoder.encode(hostile, java.nio.charset.StandardCharsets.UTF_8));
+            send("hostile " + UUID.randomUUID());
+            awaitEnd(lastAnswer(), "completed");
+            String shown = lastAnswer().locator(".msg-body").innerText();
+            assertTrue(shown.contains(hostile.substring(hostile.length() - 8)), "the text after it shows: " + shown);
+        }
+        assertEquals(0, page.locator("#messages style, #messages mglyph").count(), "no style sheet from the model");
+        assertThat(page.locator("#prompt")).isVisible();
     }
 
     @Test

@@ -15,6 +15,7 @@ import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.streams.control.ConnectionGuard;
 import io.sluice.streams.control.Followers;
+import io.sluice.platform.control.JsonInput;
 import jakarta.inject.Inject;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
@@ -206,6 +207,10 @@ public class AgentsEndpoint {
     }
 
     private static JsonObject parse(String text) {
+        String problem = JsonInput.problem(text);
+        if (problem != null) {
+            throw new AgentException("BAD_FRAME", problem, null);
+        }
         try (JsonReader reader = JSON.createReader(new StringReader(text))) {
             JsonValue value = reader.readValue();
             if (!(value instanceof JsonObject object)) {

@@ -16,6 +16,8 @@ import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamHub;
 import io.sluice.streams.control.StreamSpec;
 import io.sluice.streams.control.StreamType;
+import io.sluice.platform.control.ShutdownSignal;
+import jakarta.annotation.Priority;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.BeforeDestroyed;
@@ -248,6 +250,11 @@ public class AgentRuns {
      * saved as partial ({@code server_shutdown}); the hub then waits for their streams to be saved.
      */
     void beforeShutdown(@Observes @BeforeDestroyed(ApplicationScoped.class) Object event) {
+        shutdown();
+    }
+
+    /** SIGTERM: the same, at once, before the hub saves the streams ({@link ShutdownSignal}). */
+    void onStopping(@Observes @Priority(1000) ShutdownSignal.Stopping event) {
         shutdown();
     }
 

@@ -15,6 +15,7 @@ import io.sluice.identity.control.Owners;
 import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.SluiceConfig;
+import io.sluice.platform.control.JsonInput;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Stream;
@@ -232,8 +233,8 @@ public class ChatResource {
             String reason = null;
             for (String pair : text.split("&")) {
                 int eq = pair.indexOf('=');
-                String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-                String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                String key = formDecode(eq < 0 ? pair : pair.substring(0, eq));
+                String value = eq < 0 ? "" : formDecode(pair.substring(eq + 1));
                 if (key.equals("streamId")) {
                     streamId = value;
                 } else if (key.equals("reason")) {
@@ -241,6 +242,10 @@ public class ChatResource {
                 }
             }
             return new String[] {streamId, reason};
+        }
+        String problem = JsonInput.problem(text);
+        if (problem != null) {
+            throw ProblemException.badRequest(problem);
         }
         try (var reader = JSON.createReader(new StringReader(text))) {
             JsonValue value = reader.readValue();
@@ -251,6 +256,15 @@ public class ChatResource {
             // answered below
         }
         throw ProblemException.badRequest("the body must be {\"streamId\",\"reason\"} as JSON or form fields");
+    }
+
+    /** One form-encoded name or value; a bad percent-escape ({@code %ZZ}, a trailing {@code %}) is a 400. */
+    private static String formDecode(String encoded) {
+        try {
+            return URLDecoder.decode(encoded, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.badRequest("the form body holds a bad percent-escape: " + e.getMessage());
+        }
     }
 
     private static String string(JsonValue value) {

@@ -107,7 +107,8 @@ public class Chats {
                 Turn begun = begin.get();
                 // the conversation's own model, when the turn names none: refused (rolled back) if no longer routed
                 route[0] = providers.resolve(begun.model(), StreamType.CHAT);
-                records.started(spec(streamId, begun, route[0]), owner, now);
+                records.startedAnswer(spec(streamId, begun, route[0]), owner, now, begun.answerMessageId(),
+                        begun.answerSeq(), begun.userMessageId());
                 return begun;
             });
             return startTurn(slot, streamId, turn, route[0]);

@@ -2,6 +2,7 @@ package io.sluice.identity.boundary;
 
 import static io.sluice.platform.control.JsonP.JSON;
 
+import io.sluice.identity.control.EdgeLimits;
 import io.sluice.identity.control.EdgePolicies;
 import io.sluice.identity.control.EdgePolicy;
 import io.sluice.identity.control.Owners;
@@ -28,6 +29,8 @@ import java.util.List;
 /**
  * The edge of every request (API.md sections 6 and 12), in this order:
  * <ol>
+ *   <li><b>Charset</b>: a request that declares a body charset other than UTF-8 (or ASCII, Latin-1) gets 415, before
+ *       the container tries to decode anything with it.</li>
  *   <li><b>Host allowlist</b> ({@code SLUICE_ALLOWED_HOSTS}): another {@code Host} gets 403, against DNS
  *       rebinding.</li>
  *   <li><b>CORS</b> ({@code SLUICE_CORS_ORIGINS}): a preflight from a listed origin is answered 204 with credentials
@@ -39,6 +42,10 @@ import java.util.List;
  *       form posts and no-cors fetches, including from a same-site page on another port.</li>
  *   <li><b>Security headers</b>: {@code X-Content-Type-Options: nosniff}, {@code Referrer-Policy}, and a
  *       {@code Content-Security-Policy} without inline script for the page.</li>
+ *   <li><b>Rate limits</b> per client address (the peer, or behind a trusted proxy its {@code X-Forwarded-For}):
+ *       requests that create a stream ({@code SLUICE_STREAMS_PER_MINUTE}) and new anonymous identities
+ *       ({@code SLUICE_NEW_IDENTITIES_PER_MINUTE}); one more gets 429 {@code rate-limited} with {@code Retry-After}
+ *       (issue 11, rule 10).</li>
  *   <li><b>Identity</b>: the authenticated principal when there is one. Else, with OpenID Connect login on, API and
  *       WebSocket requests get 401. Else the anonymous {@value Owners#COOKIE} cookie (HttpOnly, SameSite=Lax, one
  *       year, {@code Secure} behind HTTPS). A new identity is issued only to a client that is not a browser (no
@@ -60,14 +67,26 @@ public class IdentityFilter extends HttpFilter {
     private static final String ALLOWED_HEADERS = "Content-Type, Last-Event-ID, X-Sluice-Client-Id, Authorization";
     private static final String EXPOSED_HEADERS = "Location, X-Sluice-Stream-Id, Retry-After";
 
+    /** Charsets a request may declare: UTF-8, and ASCII and Latin-1, whose form and query bytes decode alike. */
+    private static final java.util.Set<String> TEXT_CHARSETS = java.util.Set.of("utf-8", "utf8", "us-ascii",
+            "iso-8859-1");
+
     @Inject
     SluiceConfig config;
     @Inject
     EdgePolicies policies;
+    @Inject
+    EdgeLimits limits;
 
     @Override
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
+        String charset = request.getCharacterEncoding();
+        if (charset != null && !TEXT_CHARSETS.contains(charset.strip().toLowerCase(java.util.Locale.ROOT))) {
+            // JSON is UTF-8 (RFC 8259); a body declared UTF-16 made the container fail to decode the query (500)
+            refuse(response, 415, "unsupported-media-type", "request bodies are UTF-8, not " + charset.strip());
+            return;
+        }
         EdgePolicy edge = policies.policy();
         String path = request.getRequestURI().substring(request.getContextPath().length());
         if (!edge.hostAllowed(request.getHeader("Host"))) {
@@ -107,6 +126,14 @@ public class IdentityFilter extends HttpFilter {
             chain.doFilter(request, response);
             return;
         }
+        String client = edge.clientAddress(request.getRemoteAddr(), request.getHeader("X-Forwarded-For"));
+        if (createsStream(request.getMethod(), path)) {
+            long wait = limits.streams().acquire(client, System.nanoTime());
+            if (wait > 0) {
+                rateLimited(response, wait, "streams");
+                return;
+            }
+        }
         HttpServletRequest forward = request;
         if (request.getUserPrincipal() != null) {
             request.setAttribute(Owners.ATTRIBUTE, Owners.forPrincipal(request.getUserPrincipal().getName()));
@@ -127,6 +154,11 @@ public class IdentityFilter extends HttpFilter {
                             "this browser has no Sluice identity yet: load the page first");
                     return;
                 }
+                long wait = limits.identities().acquire(client, System.nanoTime());
+                if (wait > 0) {
+                    rateLimited(response, wait, "new identities");
+                    return;
+                }
                 anonymous = Ids.newId();
                 Cookie cookie = new Cookie(Owners.COOKIE, anonymous);
                 cookie.setHttpOnly(true);
@@ -142,6 +174,20 @@ public class IdentityFilter extends HttpFilter {
             request.setAttribute(Owners.ATTRIBUTE, Owners.forAnonymous(anonymous));
         }
         chain.doFilter(forward, response);
+    }
+
+    /** The requests that create a stream (API.md sections 2, 3, 8 and 9), counted by {@code SLUICE_STREAMS_PER_MINUTE}. */
+    static boolean createsStream(String method, String path) {
+        return method.equals("POST") && (path.equals("/api/chat/stream") || path.equals("/api/streams")
+                || path.startsWith("/api/generate") || path.startsWith("/v1/chat/completions")
+                || path.startsWith("/v1/completions"));
+    }
+
+    private static void rateLimited(HttpServletResponse response, long retryAfterSeconds, String what)
+            throws IOException {
+        response.setHeader("Retry-After", Long.toString(retryAfterSeconds));
+        refuse(response, 429, "rate-limited", "too many " + what + " from this client address; try again in "
+                + retryAfterSeconds + " s");
     }
 
     private static boolean isPage(String path) {

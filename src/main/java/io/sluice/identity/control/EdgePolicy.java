@@ -142,6 +142,25 @@ public record EdgePolicy(Set<String> corsOrigins, Set<String> allowedHosts, List
     }
 
     /**
+     * The client's address, for per-client limits: the peer's, unless the peer is a trusted proxy; then the
+     * right-most {@code X-Forwarded-For} entry that is not a trusted proxy itself (entries further left are written
+     * by the client and prove nothing).
+     */
+    public String clientAddress(String remoteAddress, String forwardedFor) {
+        if (forwardedFor == null || !trustedProxy(remoteAddress)) {
+            return remoteAddress;
+        }
+        String[] hops = forwardedFor.split(",");
+        for (int i = hops.length - 1; i >= 0; i--) {
+            String hop = hops[i].strip();
+            if (!hop.isEmpty() && !trustedProxy(hop)) {
+                return hop;
+            }
+        }
+        return remoteAddress;
+    }
+
+    /**
      * Whether the client reached Sluice over HTTPS: the connection is TLS, or a trusted proxy says
      * {@code X-Forwarded-Proto: https}.
      */

@@ -65,7 +65,8 @@ public record OpenAiError(int status, String type, String code, String message, 
      *   <li>{@code UPSTREAM_ERROR} of an upstream 400 or 422 (a bad sampling value, a context too long): 400;</li>
      *   <li>{@code UPSTREAM_TIMEOUT}: 504; {@code STREAM_TIMEOUT}: 504, not retried;</li>
      *   <li>{@code GENERATION_TOO_LONG}: 502, not retried; other upstream failures: 502;
-     *       {@code INTERNAL_ERROR}: 500;</li>
+     *       {@code PERSISTENCE_FAILED} (the answer could not be saved): 503, not retried; {@code INTERNAL_ERROR}:
+     *       500;</li>
      *   <li>stopped (API.md section 3: a stop, an abort, abandonment): 409 {@code stopped}, not retried; by a server
      *       shutdown: 503, which may be retried on another node.</li>
      * </ul>
@@ -96,6 +97,8 @@ public record OpenAiError(int status, String type, String code, String message, 
                     false);
             case UPSTREAM_AUTH, UPSTREAM_PROTOCOL, UPSTREAM_UNAVAILABLE -> new OpenAiError(502, "upstream_error",
                     f.code().name(), f.getMessage(), null, null);
+            case PERSISTENCE_FAILED -> new OpenAiError(503, "server_error", f.code().name(), f.getMessage(), null,
+                    false);
             case INTERNAL_ERROR -> new OpenAiError(500, "server_error", f.code().name(), f.getMessage(), null, null);
         };
     }

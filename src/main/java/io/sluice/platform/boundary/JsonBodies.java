@@ -2,6 +2,7 @@ package io.sluice.platform.boundary;
 
 import static io.sluice.platform.control.JsonP.JSON;
 
+import io.sluice.platform.control.JsonInput;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import jakarta.annotation.PreDestroy;
@@ -25,8 +26,9 @@ import java.nio.ByteBuffer;
 
 /**
  * Reads JSON request bodies with a size limit (API.md section 7): more than
- * {@link SluiceConfig#maxRequestBytes()} bytes gives 413, an empty body, invalid UTF-8, malformed JSON or a
- * value of the wrong type (a number where text is expected) gives 400. Unknown properties are ignored. Resources take the body as an
+ * {@link SluiceConfig#maxRequestBytes()} bytes gives 413, an empty body, invalid UTF-8, malformed JSON, JSON nested
+ * too deep or holding a lone surrogate ({@link JsonInput}) or a value of the wrong type (a number where text is
+ * expected) gives 400. Unknown properties are ignored. Resources take the body as an
  * {@link InputStream} and call {@link #read}, so a bad body is refused before anything changes.
  */
 @ApplicationScoped
@@ -83,6 +85,10 @@ public class JsonBodies {
         }
         if (text.isBlank()) {
             throw ProblemException.badRequest("the request body is empty: send a JSON object");
+        }
+        String problem = JsonInput.problem(text);
+        if (problem != null) {
+            throw ProblemException.badRequest(problem);
         }
         return text;
     }

@@ -7,6 +7,11 @@ import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
 import jakarta.ejb.TransactionManagement;
 import jakarta.ejb.TransactionManagementType;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -27,9 +32,12 @@ import org.flywaydb.core.Flyway;
         password = "${MPCONFIG=sluice.db.password:}",
         minPoolSize = 1,
         maxPoolSize = 32,
+        // a request waits at most 5 s for a free connection of the pool (Payara's default is 60 s): with the
+        // driver's timeouts (JdbcUrlDataSource), an unreachable database fails a request in seconds (issue 11)
         properties = {
                 "fish.payara.is-connection-validation-required=true",
-                "fish.payara.connection-validation-method=meta-data"
+                "fish.payara.connection-validation-method=meta-data",
+                "fish.payara.max-wait-time-in-millis=5000"
         })
 @Singleton
 @Startup
@@ -38,6 +46,9 @@ public class Database {
 
     /** JNDI name of the data source; the persistence unit {@code sluice} uses it. */
     public static final String JNDI_NAME = "java:app/jdbc/sluice";
+
+    /** The end reason of what a crash left running. */
+    public static final String CRASHED = "server_crashed";
 
     private static final Logger LOG = Logger.getLogger(Database.class.getName());
 
@@ -53,5 +64,54 @@ public class Database {
                 .migrate();
         LOG.info(() -> "database schema at version " + result.targetSchemaVersion + " ("
                 + result.migrationsExecuted + " migrations applied now)");
+        closeOrphans();
+    }
+
+    /**
+     * Closes what a crash left open (issue 11, rule 4): at start-up no stream or agent run of this node is running,
+     * so every stream record and run record without an end is ended now, as an {@code error} stream (a
+     * {@code partial} run) with end reason {@code server_crashed}, and a chat stream's reserved answer that was never
+     * saved is written, empty, {@code partial} and {@code server_crashed}, so the conversation shows it as
+     * interrupted rather than missing. Afterwards the state endpoint and the events
+     * endpoint agree: both say the stream has ended. Sluice without Redis is one node per database; a cluster (the
+     * cluster issue) must do this per node lease instead.
+     *
+     * @throws IllegalStateException when the database refuses the update; the deployment then fails
+     */
+    private void closeOrphans() {
+        try (Connection c = dataSource.getConnection()) {
+            int[] closed = closeOrphans(c, Instant.now());
+            if (closed[0] + closed[1] > 0) {
+                LOG.warning(() -> "closed " + closed[0] + " stream records and " + closed[1]
+                        + " agent runs left running by a crash, as " + CRASHED);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("closing the records a crash left running failed", e);
+        }
+    }
+
+    /** The updates of {@link #closeOrphans()}: {@code [streams closed, runs closed]}; auto-commit or caller's. */
+    static int[] closeOrphans(Connection c, Instant now) throws SQLException {
+        // the answers first: a chat stream's reserved answer that was never saved shows as interrupted, empty
+        try (PreparedStatement answers = c.prepareStatement("INSERT INTO messages (id, conversation_id, seq, role, "
+                + "content, status, end_reason, model, stream_id, parent_id, active, created_at, updated_at) "
+                + "SELECT s.message_id, s.conversation_id, s.answer_seq, 'assistant', '', 'partial', '" + CRASHED
+                + "', s.model, s.id, s.parent_id, TRUE, s.created_at, ? FROM streams s "
+                + "WHERE s.ended_at IS NULL AND s.type = 'chat' AND s.message_id IS NOT NULL "
+                + "AND s.answer_seq IS NOT NULL AND s.conversation_id IS NOT NULL "
+                + "AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = s.conversation_id) "
+                + "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.message_id "
+                + "OR (m.conversation_id = s.conversation_id AND m.seq = s.answer_seq))")) {
+            answers.setTimestamp(1, Timestamp.from(now));
+            answers.executeUpdate();
+        }
+        try (PreparedStatement streams = c.prepareStatement("UPDATE streams SET status = 'error', end_reason = '"
+                + CRASHED + "', ended_at = ? WHERE ended_at IS NULL");
+             PreparedStatement runs = c.prepareStatement("UPDATE agent_runs SET status = 'partial', end_reason = '"
+                     + CRASHED + "', ended_at = ? WHERE ended_at IS NULL")) {
+            streams.setTimestamp(1, Timestamp.from(now));
+            runs.setTimestamp(1, Timestamp.from(now));
+            return new int[] {streams.executeUpdate(), runs.executeUpdate()};
+        }
     }
 }

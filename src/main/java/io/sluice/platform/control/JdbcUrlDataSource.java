@@ -18,9 +18,13 @@ import javax.sql.DataSource;
  *
  * <p>Properties are set by the container through the JavaBean setters ({@code url}, {@code user},
  * {@code password}). {@link #getConnection()} throws {@link SQLException} when no bundled driver accepts the
- * URL or the database refuses the connection.
+ * URL or the database refuses the connection. PostgreSQL connections get connect, login and read timeouts
+ * ({@link #timeouts}); the pool's own wait for a free connection is bounded in {@link Database}.
  */
 public class JdbcUrlDataSource implements DataSource {
+
+    /** The database's network timeouts when {@code SLUICE_DB_TIMEOUT_SECONDS} is unset: 10 s. */
+    static final int DEFAULT_TIMEOUT_SECONDS = 10;
 
     private String url;
     private String user;
@@ -78,12 +82,47 @@ public class JdbcUrlDataSource implements DataSource {
         if (pass != null && !pass.isEmpty()) {
             props.setProperty("password", pass);
         }
+        if (url.startsWith("jdbc:postgresql:")) {
+            timeouts(url, props, loginTimeoutSeconds > 0 ? loginTimeoutSeconds : timeoutSeconds());
+        }
         Driver driver = driverFor(url);
         Connection connection = driver.connect(url, props);
         if (connection == null) {
             throw new SQLException("the JDBC driver " + driver.getClass().getName() + " refused the URL");
         }
         return connection;
+    }
+
+    /**
+     * PostgreSQL's network timeouts, each unless the URL sets it (issue 11, rule 2): without them a database whose
+     * packets are dropped (a blackhole, not a refusal) holds a connection attempt or a save for minutes. Connect and
+     * login wait at most {@code seconds}; a read waits at most {@code seconds} too (Sluice's statements are short
+     * single-row writes and keyed reads); TCP keep-alive is on. Properties of the PostgreSQL JDBC driver, in seconds.
+     */
+    static void timeouts(String url, Properties props, int seconds) {
+        String value = Integer.toString(seconds);
+        for (String name : new String[] {"connectTimeout", "loginTimeout", "socketTimeout"}) {
+            if (!url.contains(name + "=")) {
+                props.setProperty(name, value);
+            }
+        }
+        if (!url.contains("tcpKeepAlive=")) {
+            props.setProperty("tcpKeepAlive", "true");
+        }
+    }
+
+    /**
+     * {@code SLUICE_DB_TIMEOUT_SECONDS} (environment, or the {@code sluice.db.timeout.seconds} system property):
+     * the database's network timeouts in seconds, 10 when unset or not a positive integer.
+     */
+    static int timeoutSeconds() {
+        String value = System.getProperty("sluice.db.timeout.seconds", System.getenv("SLUICE_DB_TIMEOUT_SECONDS"));
+        try {
+            int seconds = value == null ? 0 : Integer.parseInt(value.strip());
+            return seconds > 0 ? seconds : DEFAULT_TIMEOUT_SECONDS;
+        } catch (NumberFormatException e) {
+            return DEFAULT_TIMEOUT_SECONDS;
+        }
     }
 
     private static Driver driverFor(String url) throws SQLException {

@@ -125,6 +125,14 @@ public class SluiceConfig {
         return 1000L * positive("sluice.stream.max.seconds", 600);
     }
 
+    /**
+     * How long a failed save at stream end is tried again ({@code SLUICE_SAVE_RETRY_SECONDS}), in ms, before the
+     * stream ends with {@code PERSISTENCE_FAILED}; default 30 s (issue 11, rule 1).
+     */
+    public long saveRetryMillis() {
+        return 1000L * positive("sluice.save.retry.seconds", 30);
+    }
+
     /** How long a running stream with no follower is kept before it is cancelled; default 60 s. */
     public long resumeGraceMillis() {
         return 1000L * positive("sluice.resume.grace.seconds", 60);
@@ -220,6 +228,23 @@ public class SluiceConfig {
     /** {@code SLUICE_ALLOWED_HOSTS}: comma-separated names a request's {@code Host} may carry; empty allows any. */
     public String allowedHosts() {
         return config.getOptionalValue("sluice.allowed.hosts", String.class).orElse("");
+    }
+
+    /**
+     * {@code SLUICE_NEW_IDENTITIES_PER_MINUTE}: anonymous identities (cookies) one client address may be given per
+     * minute, also its burst; default 60 (issue 11, rule 10). The address is the peer's, or behind a trusted proxy
+     * its {@code X-Forwarded-For}.
+     */
+    public int newIdentitiesPerMinute() {
+        return positive("sluice.new.identities.per.minute", 60);
+    }
+
+    /**
+     * {@code SLUICE_STREAMS_PER_MINUTE}: streams one client address may create per minute (chat turns, typed streams,
+     * generations, {@code /v1} completions), also its burst; default 1,200 (issue 11, rule 10).
+     */
+    public int streamsPerMinute() {
+        return positive("sluice.streams.per.minute", 1200);
     }
 
     /**

@@ -24,6 +24,12 @@ public enum FailureCode {
      * so far saved as {@code partial}.
      */
     STREAM_TIMEOUT,
+    /**
+     * The answer could not be saved within {@code SLUICE_SAVE_RETRY_SECONDS} (the database is unreachable): its text
+     * stays readable at {@code GET /api/streams/{id}} while the stream is retained, and the node saves it when the
+     * database is back.
+     */
+    PERSISTENCE_FAILED,
     /** A failure inside Sluice itself; details are logged, never sent to the client. */
     INTERNAL_ERROR
 }

@@ -100,6 +100,13 @@ final class UpstreamCall implements Generation, HttpResponse.BodyHandler<Void>, 
         if (status < 200 || status > 299) {
             retryAfter = info.headers().firstValue("Retry-After").orElse(null);
             errorBody = new byte[MAX_ERROR_BODY];
+        } else {
+            // a proxy's or portal's HTML page answered with 200 is not an event stream (issue 11, rule 6)
+            String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(java.util.Locale.ROOT);
+            if (type.startsWith("text/html") || type.startsWith("application/xhtml")) {
+                fail(new UpstreamException(FailureCode.UPSTREAM_PROTOCOL, "the upstream answered " + status
+                        + " with " + type.split(";")[0] + ", not an event stream"));
+            }
         }
         return this;
     }

@@ -33,7 +33,9 @@ import java.util.logging.Logger;
  * <p><b>Ending.</b> A stream ends exactly once: completed, failed, or stopped (a user stop, a beacon abort,
  * abandonment past the resume grace, a server shutdown). Its result is then saved through the {@link Saver} (a
  * group-committed transaction), and only after the save is the {@code Ended} entry appended, so a client that sees
- * the terminal event can read the saved message at once.
+ * the terminal event can read the saved message at once. A failed save is tried again with backoff for
+ * {@code SLUICE_SAVE_RETRY_SECONDS}; a client is never told {@code completed} for an answer that is not saved: past
+ * that time the terminal event is an {@code error} of code {@code PERSISTENCE_FAILED} (issue 11, rule 1).
  *
  * <p><b>Abandonment.</b> While no follower is attached (and no poll came) for the resume grace period, the
  * upstream request is cancelled and the text so far saved as {@code partial} ({@code client_disconnected}).
@@ -49,6 +51,10 @@ import java.util.logging.Logger;
 public final class Stream implements GenerationListener {
 
     private static final Logger LOG = Logger.getLogger(Stream.class.getName());
+    /** The first wait before a failed save is tried again, in ms. */
+    static final long FIRST_SAVE_RETRY_MILLIS = 500;
+    /** The longest wait between two tries of a failed save, in ms. */
+    static final long MAX_SAVE_RETRY_MILLIS = 8_000;
 
     /** Saves the result of a stream that ended; its completion lets the {@code Ended} entry be appended. */
     public interface Saver {
@@ -59,6 +65,14 @@ public final class Stream implements GenerationListener {
          *         the save failed
          */
         CompletionStage<String> save(Stream stream, End end);
+
+        /**
+         * The save failed for good within {@code SLUICE_SAVE_RETRY_SECONDS}: the stream has told its followers
+         * {@code PERSISTENCE_FAILED}; the saver may keep trying in the background (the hub does, every 30 s, while
+         * the node runs). {@code end} is how the stream really ended, to be saved as such.
+         */
+        default void failed(Stream stream, End end) {
+        }
     }
 
     /**
@@ -94,9 +108,15 @@ public final class Stream implements GenerationListener {
     /**
      * Tunables, in ms and UTF-16 code units.
      *
-     * @param maxMillis the longest a generation may run, in ms ({@code SLUICE_STREAM_MAX_SECONDS}); 0 for no limit
+     * @param maxMillis       the longest a generation may run, in ms ({@code SLUICE_STREAM_MAX_SECONDS}); 0 for no limit
+     * @param saveRetryMillis how long a failed save is retried, in ms ({@code SLUICE_SAVE_RETRY_SECONDS})
      */
-    public record Settings(int flushMillis, int flushChars, int maxChars, long maxMillis) {
+    public record Settings(int flushMillis, int flushChars, int maxChars, long maxMillis, long saveRetryMillis) {
+
+        /** Settings with the default save retry, 30 s. */
+        public Settings(int flushMillis, int flushChars, int maxChars, long maxMillis) {
+            this(flushMillis, flushChars, maxChars, maxMillis, 30_000);
+        }
 
         /** Settings without a duration limit. */
         public Settings(int flushMillis, int flushChars, int maxChars) {
@@ -582,19 +602,53 @@ public final class Stream implements GenerationListener {
         synchronized (this) {
             how = end;
         }
+        attemptSave(how, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.saveRetryMillis()),
+                FIRST_SAVE_RETRY_MILLIS);
+    }
+
+    /**
+     * One try of the save (issue 11, rule 1): on failure it is tried again after {@code backoffMillis} (doubling up
+     * to {@value #MAX_SAVE_RETRY_MILLIS} ms) until {@code deadline}; the text stays in memory and followers get no
+     * terminal event meanwhile (heartbeats keep them connected). Past the deadline the stream ends with an
+     * {@code error} of code {@code PERSISTENCE_FAILED} instead of what it was going to say, its text readable while
+     * retained, and the saver is told so that it can save it later ({@link Saver#failed}).
+     */
+    private void attemptSave(End how, long deadline, long backoffMillis) {
         CompletionStage<String> saved;
         try {
             saved = saver.save(this, how);
         } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "stream " + id + ": its result could not be saved", e);
-            terminate(null);
-            return;
+            saved = java.util.concurrent.CompletableFuture.failedFuture(e);
         }
         saved.whenComplete((messageId, failure) -> {
-            if (failure != null) {
-                LOG.log(Level.SEVERE, "stream " + id + ": its result could not be saved", failure);
+            if (failure == null) {
+                terminate(messageId);
+                return;
             }
-            terminate(failure == null ? messageId : null);
+            long leftMillis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (leftMillis > 0) {
+                LOG.log(Level.WARNING, "stream " + id + ": its result could not be saved; trying again in "
+                        + Math.min(backoffMillis, leftMillis) + " ms: " + failure);
+                try {
+                    scheduler.schedule(() -> attemptSave(how, deadline,
+                                    Math.min(2 * backoffMillis, MAX_SAVE_RETRY_MILLIS)),
+                            Math.min(backoffMillis, leftMillis), TimeUnit.MILLISECONDS);
+                    return;
+                } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+                    // no more tries: the node is going away
+                }
+            }
+            LOG.log(Level.SEVERE, "stream " + id + ": its result could not be saved", failure);
+            synchronized (this) {
+                end = new End(StreamStatus.ERROR, how.messageStatus(), how.reason(), how.finishReason(), how.usage(),
+                        how.model(), new UpstreamException(FailureCode.PERSISTENCE_FAILED,
+                        "the answer could not be saved; its text is kept and will be saved when the database is back"));
+            }
+            try {
+                saver.failed(this, how);
+            } finally {
+                terminate(null);
+            }
         });
     }
 

@@ -9,7 +9,9 @@ import io.sluice.operations.control.StreamMetrics;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.Generation;
 import io.sluice.providers.control.GenerationListener;
+import io.sluice.platform.control.ShutdownSignal;
 import jakarta.annotation.PostConstruct;
+import jakarta.annotation.Priority;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.BeforeDestroyed;
@@ -55,6 +57,8 @@ public class StreamHub {
     private static final Logger LOG = Logger.getLogger(StreamHub.class.getName());
     /** Longest wait at shutdown for the running streams to be saved and ended, in ms. */
     static final long SHUTDOWN_WAIT_MILLIS = 10_000;
+    /** How often a result that could not be saved is tried again after its stream ended, in ms. */
+    static final long RECOVERY_MILLIS = 30_000;
 
     /** Saves the result of a stream that ended, inside the group-commit transaction. */
     public interface Outcome {
@@ -121,6 +125,8 @@ public class StreamHub {
     private final ConcurrentLinkedQueue<Stream> ended = new ConcurrentLinkedQueue<>();
     private final AtomicInteger retained = new AtomicInteger();
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
+    private final java.util.concurrent.CountDownLatch shutDown = new java.util.concurrent.CountDownLatch(1);
+    private final AtomicInteger unsaved = new AtomicInteger();
     private FlushTicker ticker;
 
     @PostConstruct
@@ -186,10 +192,20 @@ public class StreamHub {
         slot.use();
         String owner = slot.owner();
         Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
-                config.maxGenerationChars(), config.streamMaxMillis());
+                config.maxGenerationChars(), config.streamMaxMillis(), config.saveRetryMillis());
         Stream stream = new Stream(spec.id(), spec.type(), spec.relatedId(), owner, spec.conversationId(),
                 spec.model(), new MemoryEventLog<>(config.resumeGraceMillis()), executors.timers(), ticker, settings,
-                (s, end) -> save(s, end, outcome));
+                new Stream.Saver() {
+                    @Override
+                    public CompletionStage<String> save(Stream s, Stream.End end) {
+                        return StreamHub.this.save(s, end, outcome);
+                    }
+
+                    @Override
+                    public void failed(Stream s, Stream.End end) {
+                        recover(s, end, outcome);
+                    }
+                });
         runningByOwner.computeIfAbsent(owner, o -> ConcurrentHashMap.newKeySet()).add(stream);
         streams.put(spec.id(), stream);
         if (!recorded) {
@@ -266,6 +282,35 @@ public class StreamHub {
         });
     }
 
+    /**
+     * A save that failed for good (the stream told {@code PERSISTENCE_FAILED}) is tried again every
+     * {@value #RECOVERY_MILLIS} ms while the node runs, so the answer is written once the database is back (issue 11,
+     * rule 1). The stream, and so its text, is held until then.
+     */
+    private void recover(Stream stream, Stream.End end, Outcome outcome) {
+        unsaved.incrementAndGet();
+        try {
+            executors.timers().schedule(() -> save(stream, end, outcome).whenComplete((messageId, failure) -> {
+                unsaved.decrementAndGet();
+                if (failure == null) {
+                    LOG.info(() -> "stream " + stream.id() + ": its result was saved after all");
+                } else if (shuttingDown.get()) {
+                    LOG.severe(() -> "stream " + stream.id() + ": its result was never saved: the node stopped first");
+                } else {
+                    recover(stream, end, outcome);
+                }
+            }), RECOVERY_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            unsaved.decrementAndGet();
+            LOG.severe(() -> "stream " + stream.id() + ": its result was never saved: the node stopped first");
+        }
+    }
+
+    /** Results of ended streams waiting for the database to be saved (issue 11, rule 1). */
+    public int unsavedCount() {
+        return unsaved.get();
+    }
+
     private void unreserve(String owner) {
         placesByOwner.computeIfPresent(owner, (o, n) -> n <= 1 ? null : n - 1);
         places.decrementAndGet();
@@ -317,12 +362,30 @@ public class StreamHub {
         shutdown();
     }
 
-    /** Stops and saves the running streams; idempotent. */
+    /** SIGTERM: the same, at once, while the followers' connections are still open ({@link ShutdownSignal}). */
+    void onStopping(@Observes @Priority(2000) ShutdownSignal.Stopping event) {
+        shutdown();
+    }
+
+    /** Stops and saves the running streams; idempotent: a second caller waits until the first is done. */
     @PreDestroy
     public void shutdown() {
         if (!shuttingDown.compareAndSet(false, true)) {
+            try {
+                shutDown.await(SHUTDOWN_WAIT_MILLIS + 1000, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             return;
         }
+        try {
+            stopAndSave();
+        } finally {
+            shutDown.countDown();
+        }
+    }
+
+    private void stopAndSave() {
         List<Stream> running = streams.values().stream().filter(s -> !s.terminated()).toList();
         for (Stream stream : running) {
             try {

@@ -24,6 +24,18 @@ public class StreamRecords {
     }
 
     /**
+     * Records a chat stream that starts now, as {@code connecting}, with where its answer goes: the reserved message
+     * id and position, and the user message it answers.
+     */
+    public void startedAnswer(StreamSpec spec, String owner, Instant createdAt, String answerId, int answerSeq,
+                              String parentMessageId) {
+        StreamRecord record = new StreamRecord(spec.id(), spec.type().wire(), spec.relatedId(), owner,
+                spec.conversationId(), spec.model(), StreamStatus.CONNECTING.wire(), createdAt);
+        record.reserveAnswer(answerId, answerSeq, parentMessageId);
+        em.persist(record);
+    }
+
+    /**
      * Records how a stream ended; does nothing when its record is missing.
      *
      * @param content kept for typed streams (titles, rewritten prompts, system prompts), {@code null} for others

@@ -37,6 +37,10 @@ public class StreamRecord {
     private Instant createdAt;
     @Column(name = "ended_at")
     private Instant endedAt;
+    @Column(name = "answer_seq")
+    private Integer answerSeq;
+    @Column(name = "parent_id")
+    private String parentId;
 
     protected StreamRecord() {
     }
@@ -51,6 +55,16 @@ public class StreamRecord {
         this.model = model;
         this.status = status;
         this.createdAt = createdAt;
+    }
+
+    /**
+     * Where a chat stream's answer goes, known from its start: the reserved message id, its position and the user
+     * message it answers (the start-up after a crash writes an interrupted answer there).
+     */
+    public void reserveAnswer(String answerId, int seq, String parentMessageId) {
+        this.messageId = answerId;
+        this.answerSeq = seq;
+        this.parentId = parentMessageId;
     }
 
     /** Records how the stream ended. */

@@ -79,4 +79,14 @@ class EdgePolicyTest {
         assertEquals("http://internal:8080", strict.ownOrigin(false, "internal:8080", "192.0.2.7", "chat.example.com"));
         assertThrows(IllegalArgumentException.class, () -> EdgePolicy.of("", "", "proxy.example"));
     }
+
+    @Test
+    void theClientAddressComesFromXForwardedForOnlyThroughATrustedProxy() {
+        EdgePolicy edge = EdgePolicy.of("", "", "10.0.0.0/8");
+        assertEquals("203.0.113.7", edge.clientAddress("10.1.2.3", "198.51.100.1, 203.0.113.7"),
+                "the right-most hop the proxy saw; what the client wrote further left proves nothing");
+        assertEquals("203.0.113.7", edge.clientAddress("10.1.2.3", "203.0.113.7, 10.9.9.9"), "proxies skipped");
+        assertEquals("192.0.2.5", edge.clientAddress("192.0.2.5", "203.0.113.7"), "an untrusted peer's header");
+        assertEquals("10.1.2.3", edge.clientAddress("10.1.2.3", null));
+    }
 }

@@ -187,6 +187,18 @@ class OpenAiProviderTest {
     }
 
     @Test
+    void anHtmlPageAnsweredWith200IsAProtocolError() throws Exception {
+        script.set(exchange -> {
+            exchange.getResponseHeaders().add("Content-Type", "text/html; charset=utf-8");
+            exchange.sendResponseHeaders(200, 0);
+            send(exchange.getResponseBody(), "<html><body>Please log in to the proxy</body></html>");
+        });
+        Recorder recorder = failing(Duration.ofSeconds(5));
+        assertEquals(FailureCode.UPSTREAM_PROTOCOL, recorder.failure.code());
+        assertTrue(recorder.failure.getMessage().contains("text/html"), recorder.failure.getMessage());
+    }
+
+    @Test
     void anInStreamErrorObjectIsAnUpstreamError() throws Exception {
         script.set(exchange -> send(sse(exchange), "data: {\"error\":{\"message\":\"overloaded\"}}\n\n"));
         Recorder recorder = failing(Duration.ofSeconds(5));

@@ -110,6 +110,11 @@ class StreamHubTest {
             }
 
             @Override
+            public long saveRetryMillis() {
+                return 1000;
+            }
+
+            @Override
             public long streamMaxMillis() {
                 return 600_000;
             }

@@ -101,6 +101,60 @@ class StreamTest {
         assertFalse(cancelled.get());
     }
 
+    @Test
+    void aFailedSaveIsTriedAgainAndTheTerminalEventWaitsForIt() throws Exception {
+        AtomicInteger tries = new AtomicInteger();
+        Stream stream = new Stream("s-4", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", new MemoryEventLog<>(60_000),
+                timers, ticker, new Stream.Settings(10_000, 1, 1 << 20, 0, 10_000), (s, end) ->
+                tries.incrementAndGet() < 3 ? CompletableFuture.failedFuture(new IllegalStateException("database down"))
+                        : CompletableFuture.completedFuture("msg-4"));
+        stream.start(Json.createObjectBuilder().add("streamId", "s-4").build(), () -> () -> cancelled.set(true),
+                terminated::countDown);
+        stream.onDelta("kept", null);
+        stream.onComplete("stop", null, null);
+        Thread.sleep(200);
+        assertFalse(stream.terminated(), "no terminal event before the save");
+        assertEquals("message", last(events(stream, 0, 100)).name());
+        assertTrue(terminated.await(10, TimeUnit.SECONDS), "the third try saved it");
+        assertEquals(3, tries.get());
+        assertEquals("msg-4", stream.messageId());
+        StreamEvent done = last(events(stream, 0, 100));
+        assertEquals("done", done.name());
+        assertEquals("completed", data(done).getString("status"));
+    }
+
+    @Test
+    void aSaveThatKeepsFailingEndsWithPersistenceFailedNeverCompletedAndIsHandedOnForLater() throws Exception {
+        List<Stream.End> handedOn = new ArrayList<>();
+        Stream stream = new Stream("s-5", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", new MemoryEventLog<>(60_000),
+                timers, ticker, new Stream.Settings(10_000, 1, 1 << 20, 0, 1_200), new Stream.Saver() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<String> save(Stream s, Stream.End end) {
+                        saves.incrementAndGet();
+                        return CompletableFuture.failedFuture(new IllegalStateException("database down"));
+                    }
+
+                    @Override
+                    public void failed(Stream s, Stream.End end) {
+                        handedOn.add(end);
+                    }
+                });
+        stream.start(Json.createObjectBuilder().add("streamId", "s-5").build(), () -> () -> cancelled.set(true),
+                terminated::countDown);
+        stream.onDelta("the whole answer", null);
+        stream.onComplete("stop", null, null);
+        assertTrue(terminated.await(10, TimeUnit.SECONDS));
+        assertTrue(saves.get() >= 2, "tried more than once: " + saves.get());
+        StreamEvent last = last(events(stream, 0, 100));
+        assertEquals("error", last.name());
+        assertEquals("PERSISTENCE_FAILED", data(last).getString("code"));
+        assertEquals(StreamStatus.ERROR, stream.status());
+        assertEquals("the whole answer", stream.content(), "the text stays readable");
+        assertEquals(1, handedOn.size());
+        assertEquals(StreamStatus.COMPLETED, handedOn.get(0).status(), "saved later as what it was");
+        assertNull(stream.messageId());
+    }
+
     /** The stream's events after {@code after}, rendered for SSE. */
     static List<StreamEvent> events(Stream stream, long after, int max) {
         List<StreamEvent> events = new ArrayList<>();
@@ -108,6 +162,10 @@ class StreamTest {
             events.add(stream.sse(logged));
         }
         return events;
+    }
+
+    private static StreamEvent last(List<StreamEvent> events) {
+        return events.get(events.size() - 1);
     }
 
     private static String deltas(List<StreamEvent> events) {

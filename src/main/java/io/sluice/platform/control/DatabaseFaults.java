@@ -1,0 +1,55 @@
+package io.sluice.platform.control;
+
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTimeoutException;
+import java.sql.SQLTransientConnectionException;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * Tells a database that cannot be reached from a failed request (issue 11, rule 5): such a request is answered
+ * 503 with {@code Retry-After} ({@code database-unavailable}), not 500. The rule walks the cause chain (and each
+ * {@link SQLException}'s next exceptions) looking for a connection failure: SQLState class {@code 08} (SQL standard
+ * "connection exception"), {@code 57P01}..{@code 57P03} (PostgreSQL shutting down or not yet accepting connections),
+ * H2's {@code 90067} (connection broken), the JDBC connection and timeout exception types, or a socket error.
+ */
+public final class DatabaseFaults {
+
+    /** How long a client is asked to wait before it tries again: 5 s. */
+    public static final long RETRY_AFTER_SECONDS = 5;
+
+    private DatabaseFaults() {
+    }
+
+    /** Whether {@code failure} (any wrapper: EJB, JPA, JTA, the pool) comes from an unreachable database. */
+    public static boolean unavailable(Throwable failure) {
+        Map<Throwable, Boolean> seen = new IdentityHashMap<>();
+        return unavailable(failure, seen);
+    }
+
+    private static boolean unavailable(Throwable t, Map<Throwable, Boolean> seen) {
+        for (; t != null && seen.size() < 64 && seen.put(t, Boolean.TRUE) == null; t = t.getCause()) {
+            if (t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
+                    || t instanceof SQLRecoverableException || t instanceof SQLTimeoutException
+                    || t instanceof SocketException || t instanceof SocketTimeoutException) {
+                return true;
+            }
+            if (t instanceof SQLException sql) {
+                String state = sql.getSQLState();
+                if (state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
+                        || state.equals("57P03") || state.equals("90067"))) {
+                    return true;
+                }
+                SQLException next = sql.getNextException();
+                if (next != null && next != sql && unavailable(next, seen)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,40 @@
+package io.sluice.platform.control;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.ConnectException;
+import java.sql.SQLException;
+import java.sql.SQLIntegrityConstraintViolationException;
+import java.sql.SQLTransientConnectionException;
+import org.junit.jupiter.api.Test;
+
+class DatabaseFaultsTest {
+
+    @Test
+    void connectionFailuresAreFoundThroughWrappers() {
+        // the PostgreSQL driver's refusal, wrapped as the pool and the EJB container wrap it
+        SQLException refused = new SQLException("Connection to 127.0.0.1:5432 refused", "08001",
+                new ConnectException("Connection refused"));
+        Exception pool = new RuntimeException("Error in allocating a connection", new IllegalStateException(refused));
+        assertTrue(DatabaseFaults.unavailable(new RuntimeException("EJB", pool)));
+        assertTrue(DatabaseFaults.unavailable(new RuntimeException(new SQLTransientConnectionException("timeout"))));
+        assertTrue(DatabaseFaults.unavailable(new SQLException("the database system is starting up", "57P03")));
+        SQLException batch = new SQLException("batch failed", "XX000");
+        batch.setNextException(new SQLException("I/O error", "08006"));
+        assertTrue(DatabaseFaults.unavailable(batch));
+        assertTrue(DatabaseFaults.unavailable(new RuntimeException(new ConnectException("refused"))));
+    }
+
+    @Test
+    void otherFailuresAreNot() {
+        assertFalse(DatabaseFaults.unavailable(new IllegalStateException("bug")));
+        assertFalse(DatabaseFaults.unavailable(new RuntimeException(
+                new SQLIntegrityConstraintViolationException("duplicate key", "23505"))));
+        assertFalse(DatabaseFaults.unavailable(new SQLException("syntax", "42601")));
+        RuntimeException loop = new RuntimeException("a");
+        RuntimeException other = new RuntimeException("b", loop);
+        loop.initCause(other);
+        assertFalse(DatabaseFaults.unavailable(loop), "a cause cycle ends");
+    }
+}
