@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -287,6 +288,94 @@ class FaultsIT {
                     .getJsonObject(1);
             assertEquals("partial", answer.getString("status"), "the lost answer shows as interrupted: " + answer);
         }
+    }
+
+    // --- rule 10: a request-header timeout, in front (server-config/nginx/sluice.conf)
+
+    @Test
+    @Order(7)
+    void throughTheNginxConfigurationSlowHeadersAreCutAndStreamsFlowUnbuffered() throws Exception {
+        Path nginx = Stream.of("/usr/sbin/nginx", "/usr/bin/nginx").map(Path::of).filter(Files::isExecutable)
+                .findFirst().orElse(null);
+        Assumptions.assumeTrue(nginx != null, "no nginx (Debian's package; .ci/run installs it): skipped");
+        Path dir = Files.createDirectories(Path.of("target", "faults-it", "nginx").toAbsolutePath());
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        String site = Files.readString(Path.of("server-config", "nginx", "sluice.conf"))
+                .replace("server 127.0.0.1:8080;", "server 127.0.0.1:" + server.port + ";")
+                .replace("listen 80;", "listen 127.0.0.1:" + port + ";");
+        assertTrue(site.contains(":" + server.port) && site.contains(":" + port), "the file's addresses were found");
+        Files.writeString(dir.resolve("sluice.conf"), site);
+        Files.writeString(dir.resolve("nginx.conf"), "daemon off; pid " + dir.resolve("nginx.pid") + "; error_log "
+                + dir.resolve("error.log") + " info; events {} http { access_log off; client_body_temp_path " + dir
+                + "/body; proxy_temp_path " + dir + "/proxy; fastcgi_temp_path " + dir + "/fastcgi; "
+                + "uwsgi_temp_path " + dir + "/uwsgi; scgi_temp_path " + dir + "/scgi; include " + dir
+                + "/sluice.conf; }\n");
+        Process proxy = new ProcessBuilder(nginx.toString(), "-p", dir.toString(), "-c",
+                dir.resolve("nginx.conf").toString()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("nginx.out").toFile()).start();
+        try {
+            URI front = URI.create("http://127.0.0.1:" + port + "/");
+            long up = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (true) {
+                try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
+                    break;
+                } catch (IOException notYet) {
+                    assertTrue(proxy.isAlive() && System.nanoTime() < up, "nginx started; see " + dir);
+                    Thread.sleep(100);
+                }
+            }
+            // 20 clients that trickle a header byte every 2 s: cut within the 10 s header timeout (and a margin)
+            long start = System.nanoTime();
+            List<java.util.concurrent.CompletableFuture<Long>> cut = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                java.net.Socket slow = new java.net.Socket("127.0.0.1", port);
+                slow.getOutputStream().write("GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                cut.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> trickle(slow, start)));
+            }
+            for (var c : cut) {
+                long ms = c.get(40, TimeUnit.SECONDS);
+                assertTrue(ms >= 9_000 && ms < 16_000, "a slow header was cut after " + ms + " ms");
+            }
+            // a stream through the proxy arrives event by event, not when it ends
+            User user = new User();
+            HttpResponse<String> created = user.http.send(HttpRequest.newBuilder(front.resolve("api/streams"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                            Json.createObjectBuilder().add("type", "chat").add("message", "via nginx")
+                                    .add("model", "paced:30:100").build().toString())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, created.statusCode(), created.body());
+            String id = SseClient.json(created.body()).getString("streamId");
+            SseClient sse = SseClient.get(user.http, front.resolve("api/streams/" + id + "/events"), Map.of());
+            assertEquals(200, sse.status, sse.errorBody);
+            sse.take(3, 5);
+            assertFalse(sse.ended().isDone(), "the first events came while the 3 s stream still ran");
+            assertEquals("done", SseClient.last(sse.untilTerminal(30)).name());
+        } finally {
+            proxy.destroy();
+            proxy.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Sends a header byte every 2 s until the peer closes; ms from {@code start} until then. */
+    private static long trickle(java.net.Socket socket, long start) {
+        try (socket) {
+            socket.setSoTimeout(2000);
+            while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(40)) {
+                try {
+                    socket.getInputStream().read(); // -1 (closed), or an error page before the close: cut
+                    break;
+                } catch (java.net.SocketTimeoutException quiet) {
+                    socket.getOutputStream().write('a');
+                }
+            }
+        } catch (IOException closed) {
+            // reset by the peer: cut
+        }
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     }
 
     // --- helpers

@@ -90,8 +90,9 @@ public class AgentsEndpoint {
         List<String> ids = session.getRequestParameterMap().get("clientId");
         String clientId = ids == null || ids.isEmpty() || ids.get(0).isBlank() ? "anonymous-" + Ids.newId()
                 : ids.get(0).strip();
+        Object handshake = session.getUserProperties().get(OwnerConfigurator.HANDSHAKE_NANOS);
         AgentSession created = new AgentSession(owner, clientId, session, executors.writers(),
-                config.heartbeat().toNanos());
+                config.heartbeat().toNanos(), handshake instanceof Long nanos ? nanos : Long.MIN_VALUE);
         if (clientId.length() > Followers.MAX_CLIENT_ID) {
             refuse(session, "BAD_FRAME", "clientId is longer than " + Followers.MAX_CLIENT_ID + " characters");
             return;

@@ -29,6 +29,8 @@ import java.util.Map;
 public class OwnerConfigurator extends ServerEndpointConfig.Configurator {
 
     /** User property set (to {@code Boolean.TRUE}) on a cross-origin handshake. */
+    /** User property: when the handshake was received, {@link System#nanoTime()}. */
+    static final String HANDSHAKE_NANOS = "sluice.handshakeNanos";
     public static final String CROSS_ORIGIN = "io.sluice.crossOrigin";
 
     private static final int ONE_YEAR_SECONDS = 365 * 24 * 3600;
@@ -51,6 +53,7 @@ public class OwnerConfigurator extends ServerEndpointConfig.Configurator {
             owner = Owners.forAnonymous(anonymous);
         }
         properties.put(Owners.ATTRIBUTE, owner);
+        properties.put(HANDSHAKE_NANOS, System.nanoTime()); // orders two sessions of one tab (ConnectionGuard)
         if (crossOrigin(policy(), first(header(request, "Origin")), first(header(request, "Host")))) {
             properties.put(CROSS_ORIGIN, Boolean.TRUE);
         }

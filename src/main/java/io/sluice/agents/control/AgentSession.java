@@ -53,6 +53,7 @@ public final class AgentSession extends Pump implements GuardedConnection {
         }
     }
 
+    private final long requestedNanos;
     private final String owner;
     private final String clientId;
     private final Session ws;
@@ -76,7 +77,17 @@ public final class AgentSession extends Pump implements GuardedConnection {
      * @param heartbeatNanos the guard's heartbeat period, in ns
      */
     public AgentSession(String owner, String clientId, Session ws, Executor executor, long heartbeatNanos) {
+        this(owner, clientId, ws, executor, heartbeatNanos, Long.MIN_VALUE);
+    }
+
+    /**
+     * @param requestedNanos when the handshake was received ({@link System#nanoTime()}), which orders two sessions
+     *                       of one tab for the guard
+     */
+    public AgentSession(String owner, String clientId, Session ws, Executor executor, long heartbeatNanos,
+                        long requestedNanos) {
         super(executor);
+        this.requestedNanos = requestedNanos;
         this.owner = owner;
         this.clientId = clientId;
         this.ws = ws;
@@ -86,6 +97,11 @@ public final class AgentSession extends Pump implements GuardedConnection {
 
     public String owner() {
         return owner;
+    }
+
+    @Override
+    public long requestedNanos() {
+        return requestedNanos;
     }
 
     @Override

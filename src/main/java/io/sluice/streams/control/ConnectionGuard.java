@@ -25,7 +25,9 @@ import java.util.logging.Logger;
  *
  * <ul>
  *   <li><b>No duplicates.</b> Connections are keyed by owner, stream and client id (a per-tab id); a
- *       second connection with the same key replaces the first, which is closed.</li>
+ *       second connection with the same key replaces the first, which is closed. "Second" is by the time the client
+ *       asked ({@link GuardedConnection#requestedNanos()}: a WebSocket's handshake), not by the order in which the
+ *       server happens to register them.</li>
  *   <li><b>Per-owner cap.</b> An owner may hold at most {@code SLUICE_MAX_CONNECTIONS_PER_OWNER}
  *       connections (default 8); one more is refused with 429 before anything is written.</li>
  *   <li><b>Heartbeats.</b> Every {@code SLUICE_HEARTBEAT_SECONDS} each connection is sent a {@code ping};
@@ -119,7 +121,23 @@ public class ConnectionGuard {
             throw tooMany(max);
         }
         connection.onClose(() -> forget(owner, key, connection));
-        GuardedConnection previous = connections.put(key, connection);
+        GuardedConnection[] replaced = {null};
+        boolean[] stale = {false};
+        connections.compute(key, (k, existing) -> {
+            if (existing != null && existing.requestedNanos() > connection.requestedNanos()) {
+                stale[0] = true; // asked for before the one registered already (a WebSocket whose onOpen ran late)
+                return existing;
+            }
+            replaced[0] = existing;
+            return connection;
+        });
+        if (stale[0]) {
+            decrement(owner); // the key is counted once, for the connection that stays
+            metrics.duplicateReplaced(); // metrics: duplicate replaced
+            connection.disconnect(); // its own forget finds the key taken by the other
+            return;
+        }
+        GuardedConnection previous = replaced[0];
         if (previous != null) {
             decrement(owner); // the key is counted once; the replaced connection's own forget finds it gone
             metrics.duplicateReplaced(); // metrics: duplicate replaced

@@ -38,4 +38,13 @@ public interface GuardedConnection {
 
     /** Closes the connection (a replaced tab, an undeploy); what it follows goes on. Idempotent. */
     void disconnect();
+
+    /**
+     * When the client asked for the connection ({@link System#nanoTime()}): of two connections of one tab, the one
+     * asked for later wins, whatever order the server registers them in. {@link Long#MIN_VALUE} where unknown (the
+     * order of registration decides then).
+     */
+    default long requestedNanos() {
+        return Long.MIN_VALUE;
+    }
 }

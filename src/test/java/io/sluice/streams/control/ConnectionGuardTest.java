@@ -155,9 +155,21 @@ class ConnectionGuardTest {
         private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
         private volatile Runnable onClose;
 
+        private final long requestedNanos;
+
         ShortLived(String clientId, boolean closeOnStart) {
+            this(clientId, closeOnStart, Long.MIN_VALUE);
+        }
+
+        ShortLived(String clientId, boolean closeOnStart, long requestedNanos) {
             this.clientId = clientId;
             this.closeOnStart = closeOnStart;
+            this.requestedNanos = requestedNanos;
+        }
+
+        @Override
+        public long requestedNanos() {
+            return requestedNanos;
         }
 
         @Override
@@ -203,6 +215,23 @@ class ConnectionGuardTest {
                 onClose.run();
             }
         }
+    }
+
+    @Test
+    void ofTwoSessionsOfOneTabTheOneAskedForLaterWinsWhateverOrderTheyAreRegisteredIn() {
+        ShortLived older = new ShortLived("same-tab", false, 100);
+        ShortLived newer = new ShortLived("same-tab", false, 200);
+        guard.open("anon:w", newer); // its onOpen ran first
+        guard.open("anon:w", older);
+        assertTrue(older.closed.get(), "the session asked for first is closed");
+        assertFalse(newer.closed.get(), "the later one stays");
+        assertEquals(1, guard.connectionCount("anon:w"));
+        ShortLived latest = new ShortLived("same-tab", false, 300);
+        guard.open("anon:w", latest);
+        assertTrue(newer.closed.get(), "in order, a later session replaces the earlier as before");
+        assertEquals(1, guard.connectionCount("anon:w"));
+        latest.disconnect();
+        assertEquals(0, guard.connectionCount("anon:w"));
     }
 
     @Test
