@@ -202,6 +202,8 @@ class FaultsIT {
         try {
             events = follower.untilTerminal(SAVE_RETRY_SECONDS + 30);
             state = SseClient.json(user.send("GET", "api/streams/" + id, null).body());
+            JsonObject metrics = SseClient.json(user.send("GET", "api/metrics", null).body());
+            assertTrue(metrics.getJsonObject("streams").getInt("unsaved") >= 1, "counted as unsaved: " + metrics);
         } finally {
             proxy.mode(TcpProxy.Mode.PASS);
         }

@@ -24,10 +24,11 @@ import jakarta.ws.rs.core.MediaType;
 /**
  * {@code GET /api/metrics} (extension): this node's live connections (SSE and WebSocket), streams and agent runs, and
  * the figures of the operators' dashboard ({@code #/dashboard}):
- * {@code {"connections":N,"streams":{"running":N,"retained":N},"agentRuns":{"running":N},
+ * {@code {"connections":N,"streams":{"running":N,"retained":N,"unsaved":N},"agentRuns":{"running":N},
  * "firstTokenSeconds":{"p50":S,"p95":S},"eventIntervalSeconds":{"p95":S},"ended":{"completed":N,...},
  * "errors":{"CODE":N,...},"thresholds":{...},"routes":{NAME:{"requests","completed","failures","failuresByCode"}}}},
- * {@code routes} per model route (API.md section 10). Percentiles cover about the last minute and are {@code null} without
+ * {@code routes} per model route (API.md section 10); {@code unsaved} counts ended streams whose answer waits for
+ * the database ({@code PERSISTENCE_FAILED}, issue 11). Percentiles cover about the last minute and are {@code null} without
  * data; {@code ended} and {@code errors} count since the start. {@code thresholds} are the seeds' alarms (first token
  * 1 s, chunk interval 0.2 s, success rate 95 %, 1,500 connections), the same as {@code sluice-alerts.yml}.
  * Prometheus scrapes {@code /metrics} instead.
@@ -57,7 +58,8 @@ public class MetricsResource {
                 .add("connections", guard.connectionCount())
                 .add("streams", JSON.createObjectBuilder()
                         .add("running", hub.runningCount())
-                        .add("retained", hub.retainedCount()))
+                        .add("retained", hub.retainedCount())
+                        .add("unsaved", hub.unsavedCount()))
                 .add("agentRuns", JSON.createObjectBuilder().add("running", agentRuns.runningCount()))
                 .add("routes", providers.stats())
                 .add("firstTokenSeconds", JSON.createObjectBuilder()
