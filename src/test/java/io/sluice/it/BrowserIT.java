@@ -770,7 +770,9 @@ class BrowserIT extends BlackBoxTest {
         assertThat(page.locator(".conv-delete")).hasCount(0);
         Locator menu = row.locator(".conv-menu");
         assertThat(menu).isVisible();
-        assertTrue(menu.boundingBox().height >= 44 && menu.boundingBox().width >= 44, "the row menu is touch sized");
+        // the list may be re-rendered under us (the conversation's title streams in): measure a settled box
+        com.microsoft.playwright.options.BoundingBox box = settledBox(menu);
+        assertTrue(box.height >= 44 && box.width >= 44, "the row menu is touch sized: " + box.width + " x " + box.height);
         assertEquals(390, ((Number) page.evaluate("() => document.documentElement.scrollWidth")).intValue());
         shot("phone-drawer");
         menu.click();
@@ -780,6 +782,19 @@ class BrowserIT extends BlackBoxTest {
         row.locator(".conv-open").click();
         assertThat(page.locator("#open-drawer")).hasAttribute("aria-expanded", "false");
         assertThat(page.locator("#sidebar")).not().isInViewport();
+    }
+
+    /** The element's box once it is attached and laid out, waiting up to 5 s (null while it is being replaced). */
+    private static com.microsoft.playwright.options.BoundingBox settledBox(Locator locator) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            com.microsoft.playwright.options.BoundingBox box = locator.boundingBox();
+            if (box != null) {
+                return box;
+            }
+            assertTrue(System.nanoTime() < deadline, "no box for " + locator + " within 5 s");
+            locator.page().waitForTimeout(50);
+        }
     }
 
     @Test
