@@ -436,6 +436,12 @@ class GatewayIT extends BlackBoxTest {
                 "{\"conversationId\":\"" + UUID.randomUUID() + "\",\"message\":\"hi\"}"), 404);
         assertProblem(send(http, "POST", "api/conversations", "application/json", "{\"title\":"), 400);
         assertProblem(send(http, "GET", "api/no-such-thing", null, null), 404);
+        // U+0000 in a path or query (PostgreSQL text cannot hold it): 400 on every server, never a 500 (Payara's
+        // listener refuses the URI itself, without a problem body; on WildFly IdentityFilter does)
+        for (String nul : List.of("api/streams/%00", "api/streams/x%00y/stop", "api/streams?status=%00")) {
+            assertEquals(400, send(http, nul.endsWith("stop") ? "POST" : "GET", nul, "application/json",
+                    nul.endsWith("stop") ? "{}" : null).statusCode(), nul);
+        }
         assertEquals(0, getArray(http, "api/conversations").size(), "no conversation was left behind");
     }
 

@@ -62,7 +62,7 @@ public class AgentStore {
      * @return whether it was saved
      */
     public boolean saveAgentMessage(Message message) {
-        Conversation conversation = em.find(Conversation.class, message.getConversationId());
+        Conversation conversation = ConversationStore.locked(em, message.getConversationId());
         if (conversation == null) {
             return false;
         }

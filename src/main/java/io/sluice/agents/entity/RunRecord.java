@@ -3,7 +3,6 @@ package io.sluice.agents.entity;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
-import jakarta.persistence.Lob;
 import jakarta.persistence.Table;
 import java.time.Instant;
 
@@ -21,9 +20,7 @@ public class RunRecord {
     private String owner;
     @Column(name = "conversation_id")
     private String conversationId;
-    @Lob
     private String task;
-    @Lob
     private String agents;
     private String model;
     private String status;

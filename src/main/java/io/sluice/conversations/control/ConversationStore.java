@@ -54,7 +54,7 @@ public class ConversationStore {
      * @throws ProblemException 404 as {@link #get}
      */
     public Conversation rename(String owner, String conversationId, String title) {
-        Conversation conversation = get(owner, conversationId);
+        Conversation conversation = getLocked(owner, conversationId);
         conversation.setUserTitle(title);
         conversation.touch(Instant.now());
         return conversation;
@@ -69,6 +69,28 @@ public class ConversationStore {
             throw ProblemException.notFound("conversation");
         }
         return conversation;
+    }
+
+    /**
+     * {@link #get}, with the conversation's row locked for the rest of the transaction ({@code SELECT ... FOR UPDATE})
+     * and its state read under the lock. Every transaction that changes a conversation goes through here or
+     * {@link #locked}: a JPA provider may write every column of a changed entity (Hibernate does, EclipseLink writes
+     * the changed ones), so two transactions that read it unlocked could lose one's {@code next_seq} and then reuse a
+     * position (issue 14). One row per transaction, so no deadlock.
+     *
+     * @throws ProblemException 404 as {@link #get}
+     */
+    public Conversation getLocked(String owner, String id) {
+        Conversation conversation = id == null ? null : locked(em, id);
+        if (conversation == null || !conversation.getOwner().equals(owner)) {
+            throw ProblemException.notFound("conversation");
+        }
+        return conversation;
+    }
+
+    /** The conversation with its row locked as {@link #getLocked}, or {@code null} when there is none. */
+    public static Conversation locked(EntityManager em, String id) {
+        return em.find(Conversation.class, id, LockModeType.PESSIMISTIC_WRITE);
     }
 
     /**
@@ -126,8 +148,7 @@ public class ConversationStore {
             em.persist(conversation);
             earlier = List.of();
         } else {
-            conversation = get(owner, conversationId);
-            em.lock(conversation, LockModeType.PESSIMISTIC_WRITE);
+            conversation = getLocked(owner, conversationId);
             provisionalTitle = Conversation.DEFAULT_TITLE.equals(conversation.getTitle());
             earlier = latestActive(conversation.getId(), historyMessages);
         }
@@ -152,7 +173,7 @@ public class ConversationStore {
      * @return whether the message was saved
      */
     public boolean saveAnswer(Message answer) {
-        Conversation conversation = em.find(Conversation.class, answer.getConversationId());
+        Conversation conversation = locked(em, answer.getConversationId());
         if (conversation == null) {
             return false;
         }
@@ -167,7 +188,7 @@ public class ConversationStore {
      * while the title streamed).
      */
     public void setTitle(String owner, String conversationId, String title) {
-        Conversation conversation = em.find(Conversation.class, conversationId);
+        Conversation conversation = locked(em, conversationId);
         if (conversation != null && conversation.getOwner().equals(owner) && !conversation.isTitleByUser()) {
             conversation.setTitle(title.length() > Conversation.MAX_TITLE ? title.substring(0, Conversation.MAX_TITLE)
                     : title);
@@ -211,8 +232,7 @@ public class ConversationStore {
     public Turn beginRegeneration(String owner, String conversationId, String parentId, String model,
                                   String systemPrompt, int historyMessages) {
         Instant now = Instant.now();
-        Conversation conversation = get(owner, conversationId);
-        em.lock(conversation, LockModeType.PESSIMISTIC_WRITE);
+        Conversation conversation = getLocked(owner, conversationId);
         Message parent = em.find(Message.class, parentId);
         if (parent == null || !parent.getConversationId().equals(conversationId) || !"user".equals(parent.getRole())) {
             throw ProblemException.notFound("user message");
@@ -240,6 +260,7 @@ public class ConversationStore {
      *                          message is not a chat answer (a user or agent message)
      */
     public Message activate(String owner, String conversationId, String messageId) {
+        getLocked(owner, conversationId); // as a regeneration does, which changes the same versions
         Message answer = answerOf(owner, conversationId, messageId);
         for (Message version : versions(answer.getParentId())) {
             version.setActive(version.getId().equals(answer.getId()));
@@ -284,7 +305,7 @@ public class ConversationStore {
             return false;
         }
         answer.continueWith(continuation);
-        Conversation conversation = em.find(Conversation.class, answer.getConversationId());
+        Conversation conversation = locked(em, answer.getConversationId());
         if (conversation != null) {
             conversation.touch(answer.getUpdatedAt());
         }

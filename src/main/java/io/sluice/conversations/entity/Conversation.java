@@ -4,7 +4,6 @@ import io.sluice.platform.control.Ids;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
-import jakarta.persistence.Lob;
 import jakarta.persistence.NamedQuery;
 import jakarta.persistence.Table;
 import java.time.Instant;
@@ -34,7 +33,6 @@ public class Conversation {
     private String id;
     private String owner;
     private String title;
-    @Lob
     @Column(name = "system_prompt")
     private String systemPrompt;
     private String model;

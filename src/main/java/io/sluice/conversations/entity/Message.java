@@ -3,7 +3,6 @@ package io.sluice.conversations.entity;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
-import jakarta.persistence.Lob;
 import jakarta.persistence.NamedQuery;
 import jakarta.persistence.Table;
 import java.time.Instant;
@@ -45,9 +44,7 @@ public class Message {
     private int seq;
     private String role;
     private String agent;
-    @Lob
     private String content;
-    @Lob
     private String reasoning;
     private String status;
     @Column(name = "finish_reason")
@@ -70,7 +67,6 @@ public class Message {
     private Long timeToFirstTokenMs;
     @Column(name = "duration_ms")
     private Long durationMs;
-    @Lob
     @Column(name = "upstream_request")
     private String upstreamRequest;
     @Column(name = "created_at")

@@ -31,6 +31,9 @@ import java.util.List;
  * <ol>
  *   <li><b>Charset</b>: a request that declares a body charset other than UTF-8 (or ASCII, Latin-1) gets 415, before
  *       the container tries to decode anything with it.</li>
+ *   <li><b>NUL</b>: a request whose path or query holds {@code %00} gets 400 {@code invalid-request}: no id, name or
+ *       value of Sluice holds U+0000, and PostgreSQL text cannot (Payara's listener refuses such a URI itself,
+ *       WildFly's passes it on; as {@code JsonInput} refuses {@code \u0000} in a body).</li>
  *   <li><b>Host allowlist</b> ({@code SLUICE_ALLOWED_HOSTS}): another {@code Host} gets 403, against DNS
  *       rebinding.</li>
  *   <li><b>CORS</b> ({@code SLUICE_CORS_ORIGINS}): a preflight from a listed origin is answered 204 with credentials
@@ -85,6 +88,10 @@ public class IdentityFilter extends HttpFilter {
         if (charset != null && !TEXT_CHARSETS.contains(charset.strip().toLowerCase(java.util.Locale.ROOT))) {
             // JSON is UTF-8 (RFC 8259); a body declared UTF-16 made the container fail to decode the query (500)
             refuse(response, 415, "unsupported-media-type", "request bodies are UTF-8, not " + charset.strip());
+            return;
+        }
+        if (holdsNul(request.getRequestURI()) || holdsNul(request.getQueryString())) {
+            refuse(response, 400, "invalid-request", "the request URI holds a NUL character (%00)");
             return;
         }
         EdgePolicy edge = policies.policy();
@@ -212,6 +219,11 @@ public class IdentityFilter extends HttpFilter {
         response.setHeader("Access-Control-Allow-Headers", ALLOWED_HEADERS);
         response.setHeader("Access-Control-Max-Age", "600");
         response.addHeader("Vary", "Origin");
+    }
+
+    /** Whether a raw (undecoded) URI part holds {@code %00}; {@code null} holds nothing. */
+    static boolean holdsNul(String raw) {
+        return raw != null && raw.contains("%00");
     }
 
     private static void refuse(HttpServletResponse response, int status, String type, String detail)

@@ -27,14 +27,14 @@ import org.flywaydb.core.Flyway;
 @DataSourceDefinition(
         name = Database.JNDI_NAME,
         className = "io.sluice.platform.control.JdbcUrlDataSource",
-        url = "${MPCONFIG=sluice.db.url:jdbc:h2:file:./data/sluice;DB_CLOSE_ON_EXIT=FALSE}",
-        user = "${MPCONFIG=sluice.db.user:}",
-        password = "${MPCONFIG=sluice.db.password:}",
+        // no url, user or password here: JdbcUrlDataSource reads SLUICE_DB_URL and the rest through MicroProfile
+        // Config, so the annotation holds no server's expression syntax (issue 14)
         minPoolSize = 1,
         maxPoolSize = 32,
         // a request waits at most 5 s for a free connection of the pool (Payara's default is 60 s): with the
         // driver's timeouts (JdbcUrlDataSource), an unreachable database fails a request in seconds (issue 11)
         properties = {
+                "configPrefix=sluice.db",
                 "fish.payara.is-connection-validation-required=true",
                 "fish.payara.connection-validation-method=meta-data",
                 "fish.payara.max-wait-time-in-millis=5000"

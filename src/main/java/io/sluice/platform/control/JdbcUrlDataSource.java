@@ -9,6 +9,8 @@ import java.util.Properties;
 import java.util.ServiceLoader;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * A {@link DataSource} that connects to whatever database its JDBC URL names, with the drivers that travel
@@ -16,8 +18,12 @@ import javax.sql.DataSource;
  * embedded database and PostgreSQL from {@code SLUICE_DB_URL} alone, without a separate driver-class
  * setting. The server's connection pool sits in front of it; this class only opens physical connections.
  *
- * <p>Properties are set by the container through the JavaBean setters ({@code url}, {@code user},
- * {@code password}). {@link #getConnection()} throws {@link SQLException} when no bundled driver accepts the
+ * <p>Its settings come from MicroProfile Config ({@code sluice.db.url}, {@code sluice.db.user},
+ * {@code sluice.db.password}, that is {@code SLUICE_DB_URL} and so on, API.md section 1), read the first time a
+ * connection is opened, so that the {@code @DataSourceDefinition} holds no vendor expression and deploys unchanged on
+ * Payara and WildFly (issue 14). Without {@code sluice.db.url} the URL is the embedded H2 database
+ * {@link #DEFAULT_URL}. A container may still set them through the JavaBean setters ({@code url}, {@code user},
+ * {@code password}); what it sets wins. {@link #getConnection()} throws {@link SQLException} when no bundled driver accepts the
  * URL or the database refuses the connection. PostgreSQL connections get connect, login and read timeouts
  * ({@link #timeouts}); the pool's own wait for a free connection is bounded in {@link Database}.
  */
@@ -26,11 +32,28 @@ public class JdbcUrlDataSource implements DataSource {
     /** The database's network timeouts when {@code SLUICE_DB_TIMEOUT_SECONDS} is unset: 10 s. */
     static final int DEFAULT_TIMEOUT_SECONDS = 10;
 
+    /** The embedded database when {@code SLUICE_DB_URL} is unset: an H2 file under {@code ./data}. */
+    public static final String DEFAULT_URL = "jdbc:h2:file:./data/sluice;DB_CLOSE_ON_EXIT=FALSE";
+
+    private String configPrefix = "sluice.db";
     private String url;
     private String user;
     private String password;
     private int loginTimeoutSeconds;
     private PrintWriter logWriter;
+
+    /** The MicroProfile Config prefix of the settings: {@code sluice.db} (so {@code sluice.db.url}, ...). */
+    public String getConfigPrefix() {
+        return configPrefix;
+    }
+
+    /**
+     * Sets the MicroProfile Config prefix of the settings ({@code <prefix>.url}, {@code .user}, {@code .password}).
+     * {@code Database} sets it as a data-source property; WildFly also needs at least one such property.
+     */
+    public void setConfigPrefix(String configPrefix) {
+        this.configPrefix = configPrefix;
+    }
 
     public String getUrl() {
         return url;
@@ -67,11 +90,28 @@ public class JdbcUrlDataSource implements DataSource {
 
     @Override
     public Connection getConnection() throws SQLException {
+        configure();
         return getConnection(user, password);
+    }
+
+    /** Fills what the container did not set from MicroProfile Config, once; an empty value counts as unset. */
+    private synchronized void configure() {
+        if (url != null && !url.isBlank()) {
+            return;
+        }
+        Config config = ConfigProvider.getConfig(JdbcUrlDataSource.class.getClassLoader());
+        url = config.getOptionalValue(configPrefix + ".url", String.class).filter(v -> !v.isBlank()).orElse(DEFAULT_URL);
+        if (user == null || user.isEmpty()) {
+            user = config.getOptionalValue(configPrefix + ".user", String.class).orElse(null);
+        }
+        if (password == null || password.isEmpty()) {
+            password = config.getOptionalValue(configPrefix + ".password", String.class).orElse(null);
+        }
     }
 
     @Override
     public Connection getConnection(String username, String pass) throws SQLException {
+        configure();
         if (url == null || url.isBlank()) {
             throw new SQLException("no JDBC URL configured (SLUICE_DB_URL)");
         }

@@ -12,6 +12,7 @@ import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
 import jakarta.ejb.TransactionManagement;
 import jakarta.ejb.TransactionManagementType;
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -38,10 +39,12 @@ import java.util.logging.Logger;
  * </ul>
  *
  * <p>Concurrency is bean-managed: concurrent maps, no container lock on the hot path; so are transactions (it
- * touches no database), so a call costs no transaction.
+ * touches no database), so a call costs no transaction. Besides {@code @Singleton} it is {@code @ApplicationScoped},
+ * which the EJB specification allows for a singleton session bean, so that a CDI-only container sees it too (issue 14).
  */
 @Singleton
 @Startup
+@ApplicationScoped
 @ConcurrencyManagement(ConcurrencyManagementType.BEAN)
 @TransactionManagement(TransactionManagementType.BEAN)
 public class ConnectionGuard {

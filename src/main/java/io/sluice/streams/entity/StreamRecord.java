@@ -3,7 +3,6 @@ package io.sluice.streams.entity;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
-import jakarta.persistence.Lob;
 import jakarta.persistence.Table;
 import java.time.Instant;
 
@@ -31,7 +30,6 @@ public class StreamRecord {
     private String endReason;
     @Column(name = "message_id")
     private String messageId;
-    @Lob
     private String content;
     @Column(name = "created_at")
     private Instant createdAt;
