@@ -4,6 +4,7 @@ import io.sluice.identity.control.EdgePolicies;
 import io.sluice.identity.control.EdgePolicy;
 import io.sluice.identity.control.Owners;
 import jakarta.enterprise.inject.spi.CDI;
+import io.sluice.platform.control.EndpointInstances;
 import io.sluice.platform.control.Ids;
 import jakarta.websocket.HandshakeResponse;
 import jakarta.websocket.server.HandshakeRequest;
@@ -34,6 +35,13 @@ public class OwnerConfigurator extends ServerEndpointConfig.Configurator {
     public static final String CROSS_ORIGIN = "io.sluice.crossOrigin";
 
     private static final int ONE_YEAR_SECONDS = 365 * 24 * 3600;
+
+    /** The server's endpoint instance, or {@link EndpointInstances#INSTALLED}'s where there is one (Tomcat). */
+    @Override
+    public <T> T getEndpointInstance(Class<T> endpointClass) throws InstantiationException {
+        EndpointInstances own = EndpointInstances.INSTALLED;
+        return own != null ? own.create(endpointClass) : super.getEndpointInstance(endpointClass);
+    }
 
     @Override
     public void modifyHandshake(ServerEndpointConfig sec, HandshakeRequest request, HandshakeResponse response) {
