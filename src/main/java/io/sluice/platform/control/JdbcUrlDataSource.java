@@ -23,8 +23,8 @@ import org.eclipse.microprofile.config.ConfigProvider;
  * connection is opened, so that the {@code @DataSourceDefinition} holds no vendor expression and deploys unchanged on
  * Payara and WildFly (issue 14). Without {@code sluice.db.url} the URL is the embedded H2 database
  * {@link #DEFAULT_URL}. A container may still set them through the JavaBean setters ({@code url}, {@code user},
- * {@code password}); what it sets wins. {@link #getConnection()} throws {@link SQLException} when no bundled driver accepts the
- * URL or the database refuses the connection. PostgreSQL connections get connect, login and read timeouts
+ * {@code password}); what it sets wins. {@link #getConnection()} throws {@link SQLException} when no bundled driver
+ * accepts the URL or the database refuses the connection. PostgreSQL connections get connect, login and read timeouts
  * ({@link #timeouts}); the pool's own wait for a free connection is bounded in {@link Database}.
  */
 public class JdbcUrlDataSource implements DataSource {
@@ -100,7 +100,8 @@ public class JdbcUrlDataSource implements DataSource {
             return;
         }
         Config config = ConfigProvider.getConfig(JdbcUrlDataSource.class.getClassLoader());
-        url = config.getOptionalValue(configPrefix + ".url", String.class).filter(v -> !v.isBlank()).orElse(DEFAULT_URL);
+        url = config.getOptionalValue(configPrefix + ".url", String.class).filter(v -> !v.isBlank())
+                .orElse(DEFAULT_URL);
         if (user == null || user.isEmpty()) {
             user = config.getOptionalValue(configPrefix + ".user", String.class).orElse(null);
         }

@@ -41,7 +41,8 @@ import org.eclipse.microprofile.config.ConfigProvider;
  * only.
  *
  * <p>{@link #ENTERPRISE_BEANS} lists every {@code @Stateless} and {@code @Singleton} class of Sluice (a new one must
- * be added here): CDI in "annotated" discovery does not see them without an EJB container, so they are added here, made {@code @ApplicationScoped} (they keep no per-call state), and the stateless
+ * be added here): CDI in "annotated" discovery does not see them without an EJB container, so they are added here,
+ * made {@code @ApplicationScoped} (they keep no per-call state), and the stateless
  * ones get {@link TomcatTransactional}. The {@code @Startup} ones are created in this list's order once the
  * application is deployed.
  *
