@@ -25,6 +25,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * The edge of every request (API.md sections 6 and 12), in this order:
@@ -71,7 +73,7 @@ public class IdentityFilter extends HttpFilter {
     private static final String EXPOSED_HEADERS = "Location, X-Sluice-Stream-Id, Retry-After";
 
     /** Charsets a request may declare: UTF-8, and ASCII and Latin-1, whose form and query bytes decode alike. */
-    private static final java.util.Set<String> TEXT_CHARSETS = java.util.Set.of("utf-8", "utf8", "us-ascii",
+    private static final Set<String> TEXT_CHARSETS = Set.of("utf-8", "utf8", "us-ascii",
             "iso-8859-1");
 
     @Inject
@@ -85,7 +87,7 @@ public class IdentityFilter extends HttpFilter {
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         String charset = request.getCharacterEncoding();
-        if (charset != null && !TEXT_CHARSETS.contains(charset.strip().toLowerCase(java.util.Locale.ROOT))) {
+        if (charset != null && !TEXT_CHARSETS.contains(charset.strip().toLowerCase(Locale.ROOT))) {
             // JSON is UTF-8 (RFC 8259); a body declared UTF-16 made the container fail to decode the query (500)
             refuse(response, 415, "unsupported-media-type", "request bodies are UTF-8, not " + charset.strip());
             return;

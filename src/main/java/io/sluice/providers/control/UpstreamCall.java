@@ -17,6 +17,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
@@ -102,7 +103,7 @@ final class UpstreamCall implements Generation, HttpResponse.BodyHandler<Void>, 
             errorBody = new byte[MAX_ERROR_BODY];
         } else {
             // a proxy's or portal's HTML page answered with 200 is not an event stream (issue 11, rule 6)
-            String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(java.util.Locale.ROOT);
+            String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
             if (type.startsWith("text/html") || type.startsWith("application/xhtml")) {
                 fail(new UpstreamException(FailureCode.UPSTREAM_PROTOCOL, "the upstream answered " + status
                         + " with " + type.split(";")[0] + ", not an event stream"));

@@ -9,7 +9,9 @@ import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -618,7 +620,7 @@ public final class Stream implements GenerationListener {
         try {
             saved = saver.save(this, how);
         } catch (RuntimeException e) {
-            saved = java.util.concurrent.CompletableFuture.failedFuture(e);
+            saved = CompletableFuture.failedFuture(e);
         }
         saved.whenComplete((messageId, failure) -> {
             if (failure == null) {
@@ -634,7 +636,7 @@ public final class Stream implements GenerationListener {
                                     Math.min(2 * backoffMillis, MAX_SAVE_RETRY_MILLIS)),
                             Math.min(backoffMillis, leftMillis), TimeUnit.MILLISECONDS);
                     return;
-                } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+                } catch (RejectedExecutionException shuttingDown) {
                     // no more tries: the node is going away
                 }
             }

@@ -26,6 +26,8 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -125,7 +127,7 @@ public class StreamHub {
     private final ConcurrentLinkedQueue<Stream> ended = new ConcurrentLinkedQueue<>();
     private final AtomicInteger retained = new AtomicInteger();
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
-    private final java.util.concurrent.CountDownLatch shutDown = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch shutDown = new CountDownLatch(1);
     private final AtomicInteger unsaved = new AtomicInteger();
     private FlushTicker ticker;
 
@@ -300,7 +302,7 @@ public class StreamHub {
                     recover(stream, end, outcome);
                 }
             }), RECOVERY_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+        } catch (RejectedExecutionException stopping) {
             unsaved.decrementAndGet();
             LOG.severe(() -> "stream " + stream.id() + ": its result was never saved: the node stopped first");
         }
@@ -348,7 +350,7 @@ public class StreamHub {
                     retained.decrementAndGet();
                 }
             }, config.retentionMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+        } catch (RejectedExecutionException shuttingDown) {
             // the node is going away: nothing to retain
         }
     }

@@ -19,8 +19,7 @@ public class StreamRecords {
 
     /** Records a stream that starts now, as {@code connecting}. */
     public void started(StreamSpec spec, String owner, Instant createdAt) {
-        em.persist(new StreamRecord(spec.id(), spec.type().wire(), spec.relatedId(), owner, spec.conversationId(),
-                spec.model(), StreamStatus.CONNECTING.wire(), createdAt));
+        em.persist(connecting(spec, owner, createdAt));
     }
 
     /**
@@ -29,10 +28,14 @@ public class StreamRecords {
      */
     public void startedAnswer(StreamSpec spec, String owner, Instant createdAt, String answerId, int answerSeq,
                               String parentMessageId) {
-        StreamRecord record = new StreamRecord(spec.id(), spec.type().wire(), spec.relatedId(), owner,
-                spec.conversationId(), spec.model(), StreamStatus.CONNECTING.wire(), createdAt);
+        StreamRecord record = connecting(spec, owner, createdAt);
         record.reserveAnswer(answerId, answerSeq, parentMessageId);
         em.persist(record);
+    }
+
+    private static StreamRecord connecting(StreamSpec spec, String owner, Instant createdAt) {
+        return new StreamRecord(spec.id(), spec.type().wire(), spec.relatedId(), owner, spec.conversationId(),
+                spec.model(), StreamStatus.CONNECTING.wire(), createdAt);
     }
 
     /**
