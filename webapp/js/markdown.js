@@ -34,13 +34,12 @@ if (marked && katex) marked.use({ extensions: mathExtensions() });
 const TAG = /<[a-z][^>]*>/gi;
 const HANDLER = /\s+on[a-z]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?/gi;
 const SWALLOWING = /<\/?(?:style|math|mglyph|malignmark|svg|template|noscript|xmp|plaintext|textarea|title|iframe|noembed|noframes|object|embed)\b/i;
-const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 if (marked) {
   marked.use({
     walkTokens(token) {
       if (token.type !== 'html') return;
       token.text = SWALLOWING.test(token.text)
-        ? token.text.replace(/[&<>"']/g, (c) => ESCAPES[c])
+        ? escapeHtml(token.text)
         : token.text.replace(TAG, (tag) => tag.replace(HANDLER, ''));
     },
   });
