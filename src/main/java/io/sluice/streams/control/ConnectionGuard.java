@@ -124,29 +124,23 @@ public class ConnectionGuard {
             throw tooMany(max);
         }
         connection.onClose(() -> forget(owner, key, connection));
-        GuardedConnection[] replaced = {null};
-        boolean[] stale = {false};
+        GuardedConnection[] loser = {null}; // of two connections with the key, the one that goes
         connections.compute(key, (k, existing) -> {
             if (existing != null && existing.requestedNanos() > connection.requestedNanos()) {
-                stale[0] = true; // asked for before the one registered already (a WebSocket whose onOpen ran late)
+                loser[0] = connection; // asked for before the one already registered (its onOpen ran late)
                 return existing;
             }
-            replaced[0] = existing;
+            loser[0] = existing;
             return connection;
         });
-        if (stale[0]) {
-            decrement(owner); // the key is counted once, for the connection that stays
+        if (loser[0] != null) {
+            decrement(owner); // the key is counted once; the loser's own forget finds it gone or taken by the other
             metrics.duplicateReplaced(); // metrics: duplicate replaced
-            connection.disconnect(); // its own forget finds the key taken by the other
-            return;
+            loser[0].disconnect();
         }
-        GuardedConnection previous = replaced[0];
-        if (previous != null) {
-            decrement(owner); // the key is counted once; the replaced connection's own forget finds it gone
-            metrics.duplicateReplaced(); // metrics: duplicate replaced
-            previous.disconnect();
+        if (loser[0] != connection) {
+            connection.start();
         }
-        connection.start();
     }
 
     private void forget(String owner, Key key, GuardedConnection connection) {
