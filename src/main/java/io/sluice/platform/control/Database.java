@@ -29,20 +29,27 @@ import org.flywaydb.core.Flyway;
         className = "io.sluice.platform.control.JdbcUrlDataSource",
         // no url, user or password here: JdbcUrlDataSource reads SLUICE_DB_URL and the rest through MicroProfile
         // Config, so the annotation holds no server's expression syntax (issue 14)
-        minPoolSize = 1,
-        maxPoolSize = 32,
+        minPoolSize = Database.MIN_POOL_SIZE,
+        maxPoolSize = Database.MAX_POOL_SIZE,
         // a request waits at most 5 s for a free connection of the pool (Payara's default is 60 s): with the
         // driver's timeouts (JdbcUrlDataSource), an unreachable database fails a request in seconds (issue 11)
         properties = {
                 "configPrefix=sluice.db",
                 "fish.payara.is-connection-validation-required=true",
                 "fish.payara.connection-validation-method=meta-data",
-                "fish.payara.max-wait-time-in-millis=5000"
+                "fish.payara.max-wait-time-in-millis=" + Database.POOL_WAIT_MILLIS
         })
 @Singleton
 @Startup
 @TransactionManagement(TransactionManagementType.BEAN)
 public class Database {
+
+    /** Connections the pool keeps open when idle. */
+    public static final int MIN_POOL_SIZE = 1;
+    /** Most connections of the pool. */
+    public static final int MAX_POOL_SIZE = 32;
+    /** Longest wait for a free connection of the pool, in ms. */
+    public static final int POOL_WAIT_MILLIS = 5000;
 
     /** JNDI name of the data source; the persistence unit {@code sluice} uses it. */
     public static final String JNDI_NAME = "java:app/jdbc/sluice";
