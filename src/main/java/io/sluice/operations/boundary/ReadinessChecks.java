@@ -1,7 +1,7 @@
 package io.sluice.operations.boundary;
 
-import io.sluice.operations.control.RedisPing;
 import io.sluice.platform.control.Database;
+import io.sluice.platform.control.Redis;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -10,7 +10,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Optional;
 import javax.sql.DataSource;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
@@ -28,8 +27,7 @@ public class ReadinessChecks {
     @Resource(lookup = Database.JNDI_NAME)
     DataSource dataSource;
     @Inject
-    @ConfigProperty(name = "sluice.redis.url")
-    Optional<String> redisUrl;
+    Redis redis;
 
     /** {@code sluice}: up while the application is deployed. */
     @Produces
@@ -58,11 +56,10 @@ public class ReadinessChecks {
     @Readiness
     HealthCheck redis() {
         return () -> {
-            Optional<String> url = redisUrl.map(String::strip).filter(s -> !s.isEmpty());
-            if (url.isEmpty()) {
+            if (!redis.enabled()) {
                 return HealthCheckResponse.named("redis").up().withData("configured", false).build();
             }
-            Optional<String> failure = RedisPing.ping(url.get(), 1000);
+            Optional<String> failure = redis.ping(1000);
             return failure.isEmpty() ? HealthCheckResponse.named("redis").up().withData("configured", true).build()
                     : HealthCheckResponse.named("redis").down().withData("error", failure.get()).build();
         };

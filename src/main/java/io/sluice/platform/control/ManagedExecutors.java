@@ -33,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link #database()}: the group-committed saves at stream end, and other database work off the request
  *       threads; 4 threads.</li>
  *   <li>{@link #timers()}: the flush ticker, heartbeats, idle timeouts, grace periods, the simulated model's pace;
- *       2 threads. Timer tasks only touch memory and hand work to the other pools.</li>
+ *       2 threads, started with the pool. Timer tasks only touch memory and hand work to the other pools; they
+ *       also take what the Redis client's own threads receive (issue 10).</li>
  * </ul>
  * Idle threads of the first three end after a minute.
  */
@@ -61,6 +62,9 @@ public class ManagedExecutors {
         timers = new ScheduledThreadPoolExecutor(2, threads);
         timers.setRemoveOnCancelPolicy(true);
         timers.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        // made now, in the application's context: threads that are not the container's (the Redis client's) hand
+        // their work to the timers, and Payara cannot make a managed thread from such a thread
+        timers.prestartAllCoreThreads();
     }
 
     private ThreadPoolExecutor pool(int size) {

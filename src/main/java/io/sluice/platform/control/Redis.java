@@ -1,0 +1,209 @@
+package io.sluice.platform.control;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The node's link to Redis when {@code SLUICE_REDIS_URL} is set (issue 10; API.md section 1): one Lettuce connection
+ * for commands, which pipelines them (every caller's commands go out in the order issued, without waiting for the
+ * replies), and one for pub/sub. Without the setting, {@link #enabled()} is false and nothing connects.
+ *
+ * <p>Commands time out after {@value #COMMAND_TIMEOUT_MILLIS} ms. While Redis is unreachable, commands fail at once
+ * (Lettuce's {@code REJECT_COMMANDS}) instead of queueing without bound, and Lettuce reconnects in the background;
+ * subscriptions are renewed on reconnect.
+ *
+ * <p>Lettuce runs two I/O threads and two of its own; they are not the container's, so Sluice's work never runs on
+ * them: messages are handed to the {@link ManagedExecutors#timers() timer pool}, and callers of {@link #commands()}
+ * continue there too ({@code whenCompleteAsync(..., timers)}).
+ *
+ * <p>The node's id ({@link #nodeId()}) is random per start, so a restarted node is a new node.
+ */
+@ApplicationScoped
+public class Redis {
+
+    private static final Logger LOG = Logger.getLogger(Redis.class.getName());
+    /** Timeout of one command, in ms. */
+    public static final long COMMAND_TIMEOUT_MILLIS = 2_000;
+    /** Most commands queued on the connection at once; past it a command fails (backpressure). */
+    static final int REQUEST_QUEUE = 100_000;
+
+    @Inject
+    @ConfigProperty(name = "sluice.redis.url")
+    Optional<String> url;
+    @Inject
+    ManagedExecutors executors;
+
+    private final String nodeId = Ids.newId();
+    private final Map<String, Consumer<String>> subscriptions = new ConcurrentHashMap<>();
+    private volatile ClientResources resources;
+    private volatile RedisClient client;
+    private volatile StatefulRedisConnection<String, String> connection;
+    private volatile StatefulRedisPubSubConnection<String, String> pubSub;
+    private volatile boolean closed;
+
+    /** Whether {@code SLUICE_REDIS_URL} is set (and not blank). */
+    public boolean enabled() {
+        return url.map(String::strip).filter(s -> !s.isEmpty()).isPresent();
+    }
+
+    /** This node's id in the cluster: random per start. */
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /**
+     * The asynchronous commands of the shared connection, connecting on first use.
+     *
+     * @throws IllegalStateException when Redis is not configured or cannot be reached now (the message says which,
+     *                               without the URL's password)
+     */
+    public RedisAsyncCommands<String, String> commands() {
+        StatefulRedisConnection<String, String> c = connection;
+        if (c == null) {
+            c = connect();
+        }
+        return c.async();
+    }
+
+    /**
+     * Subscribes {@code listener} to {@code channel} (one listener per channel on this node); the listener is called
+     * on the timer pool and must return at once (hand longer work on).
+     *
+     * @throws IllegalStateException as {@link #commands()}
+     */
+    public void subscribe(String channel, Consumer<String> listener) {
+        connect();
+        subscriptions.put(channel, listener);
+        pubSub.async().subscribe(channel);
+    }
+
+    /** Ends a subscription of {@link #subscribe}. Idempotent. */
+    public void unsubscribe(String channel) {
+        if (subscriptions.remove(channel) != null && pubSub != null) {
+            pubSub.async().unsubscribe(channel);
+        }
+    }
+
+    private synchronized StatefulRedisConnection<String, String> connect() {
+        if (connection != null) {
+            return connection;
+        }
+        if (closed) {
+            throw new IllegalStateException("the node is stopping");
+        }
+        String value = url.map(String::strip).filter(s -> !s.isEmpty())
+                .orElseThrow(() -> new IllegalStateException("SLUICE_REDIS_URL is not set"));
+        RedisURI uri;
+        try {
+            uri = RedisURI.create(value);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("SLUICE_REDIS_URL is not a redis:// URL");
+        }
+        if (client == null) {
+            // Lettuce's own threads (not the container's: Payara cannot make a managed thread from Netty's threads, which
+            // start Lettuce's computation threads); nothing of Sluice's runs on them, see #subscribe
+            resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+            client = RedisClient.create(resources, uri);
+            client.setOptions(ClientOptions.builder()
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .requestQueueSize(REQUEST_QUEUE)
+                    .timeoutOptions(TimeoutOptions.enabled(Duration.ofMillis(COMMAND_TIMEOUT_MILLIS)))
+                    .socketOptions(SocketOptions.builder()
+                            .connectTimeout(Duration.ofMillis(COMMAND_TIMEOUT_MILLIS)).build())
+                    .build());
+        }
+        try {
+            StatefulRedisPubSubConnection<String, String> ps = client.connectPubSub();
+            ps.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String message) {
+                    Consumer<String> listener = subscriptions.get(channel);
+                    if (listener == null) {
+                        return;
+                    }
+                    try {
+                        executors.timers().execute(() -> {
+                            try {
+                                listener.accept(message);
+                            } catch (RuntimeException e) {
+                                LOG.log(Level.WARNING, "a Redis message on " + channel + " could not be handled", e);
+                            }
+                        });
+                    } catch (RejectedExecutionException stopping) {
+                        // the node is going away
+                    }
+                }
+            });
+            pubSub = ps;
+            connection = client.connect();
+            LOG.info(() -> "connected to Redis at " + uri.getHost() + ":" + uri.getPort() + " as node " + nodeId);
+            return connection;
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("Redis at " + uri.getHost() + ":" + uri.getPort()
+                    + " cannot be reached: " + e.getMessage());
+        }
+    }
+
+    /**
+     * {@code PING} within {@code timeoutMillis}, for the readiness check.
+     *
+     * @return empty when Redis answered, else a short reason without secrets
+     */
+    public Optional<String> ping(long timeoutMillis) {
+        try {
+            String pong = commands().ping().get(timeoutMillis, TimeUnit.MILLISECONDS);
+            return "PONG".equals(pong) ? Optional.empty() : Optional.of("unexpected answer to PING");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("interrupted");
+        } catch (IllegalStateException e) {
+            return Optional.of(e.getMessage());
+        } catch (Exception e) {
+            return Optional.of("no answer to PING within " + timeoutMillis + " ms");
+        }
+    }
+
+    /** Closes the connections and Lettuce's threads (undeploy, SIGTERM). */
+    @PreDestroy
+    synchronized void close() {
+        closed = true;
+        try {
+            if (pubSub != null) {
+                pubSub.close();
+            }
+            if (connection != null) {
+                connection.close();
+            }
+        } finally {
+            if (client != null) {
+                client.shutdown(0, 2, TimeUnit.SECONDS);
+            }
+            if (resources != null) {
+                resources.shutdown(0, 2, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
