@@ -65,7 +65,8 @@ public record OpenAiError(int status, String type, String code, String message, 
      *   <li>{@code UPSTREAM_ERROR} of an upstream 400 or 422 (a bad sampling value, a context too long): 400;</li>
      *   <li>{@code UPSTREAM_TIMEOUT}: 504; {@code STREAM_TIMEOUT}: 504, not retried;</li>
      *   <li>{@code GENERATION_TOO_LONG}: 502, not retried; other upstream failures: 502;
-     *       {@code PERSISTENCE_FAILED} (the answer could not be saved): 503, not retried; {@code INTERNAL_ERROR}:
+     *       {@code PERSISTENCE_FAILED} (the answer could not be saved): 503, not retried; {@code NODE_LOST} (issue 10):
+     *       503, retried after 2 s; {@code INTERNAL_ERROR}:
      *       500;</li>
      *   <li>stopped (API.md section 3: a stop, an abort, abandonment): 409 {@code stopped}, not retried; by a server
      *       shutdown: 503, which may be retried on another node.</li>
@@ -99,6 +100,7 @@ public record OpenAiError(int status, String type, String code, String message, 
                     f.code().name(), f.getMessage(), null, null);
             case PERSISTENCE_FAILED -> new OpenAiError(503, "server_error", f.code().name(), f.getMessage(), null,
                     false);
+            case NODE_LOST -> new OpenAiError(503, "server_error", f.code().name(), f.getMessage(), 2L, null);
             case INTERNAL_ERROR -> new OpenAiError(500, "server_error", f.code().name(), f.getMessage(), null, null);
         };
     }

@@ -30,6 +30,11 @@ public enum FailureCode {
      * database is back.
      */
     PERSISTENCE_FAILED,
+    /**
+     * The stream cannot be followed to its end from the node serving the connection (issue 10): its generating node
+     * stopped answering, or the cluster's Redis lost its events. The text so far is kept.
+     */
+    NODE_LOST,
     /** A failure inside Sluice itself; details are logged, never sent to the client. */
     INTERNAL_ERROR
 }

@@ -78,6 +78,22 @@ public final class Stream implements GenerationListener {
     }
 
     /**
+     * Where a mirror's control goes (issue 10): the node that generates the stream, reached through Redis. A mirror is
+     * a stream another node generates, followed on this one ({@link #mirror}); its stop, unload abort and attention
+     * are forwarded, and its log is filled from Redis ({@link #replicate}).
+     */
+    public interface Remote {
+        /** Asks the generating node to {@link #stop} the stream. */
+        void stop(String reason, MessageStatus messageStatus);
+
+        /** Asks the generating node for {@link #abortOnUnload}. */
+        void abortOnUnload(long graceMillis);
+
+        /** Tells the generating node that the owner attended (a follower attached here, a poll came). */
+        void attended();
+    }
+
+    /**
      * How a stream ended.
      *
      * @param status        {@code COMPLETED}, {@code ERROR} or {@code STOPPED}
@@ -150,7 +166,7 @@ public final class Stream implements GenerationListener {
     private final String owner;
     private final String conversationId;
     private final String model;
-    private final Instant createdAt = Instant.now();
+    private final Instant createdAt;
     private final long startNanos = System.nanoTime();
     private final EventLog<StreamEntry> log;
     private final ScheduledExecutorService scheduler;
@@ -158,6 +174,8 @@ public final class Stream implements GenerationListener {
     private final Settings settings;
     private final Saver saver;
     private final DeltaCoalescer coalescer;
+    /** The generating node, for a mirror; {@code null} for a stream generated here. */
+    private final Remote remote;
     private final Rendered[] rendered = new Rendered[RENDERED_SLOTS];
 
     private StreamStatus status = StreamStatus.CONNECTING;
@@ -189,6 +207,28 @@ public final class Stream implements GenerationListener {
     public Stream(String id, StreamType type, String relatedId, String owner, String conversationId, String model,
                   EventLog<StreamEntry> log, ScheduledExecutorService scheduler, FlushTicker ticker, Settings settings,
                   Saver saver) {
+        this(id, type, relatedId, owner, conversationId, model, Instant.now(), log, scheduler, ticker, settings, saver,
+                null);
+    }
+
+    /**
+     * A mirror (issue 10): a stream that the node {@code remote} reaches generates, followed on this node. Its log
+     * starts empty and is filled by {@link #replicate}; {@link #stop}, {@link #abortOnUnload} and attention go to
+     * {@code remote}; it never starts a generation or saves anything.
+     *
+     * @param createdAt when the generating node created it
+     */
+    public static Stream mirror(String id, StreamType type, String relatedId, String owner, String conversationId,
+                                String model, Instant createdAt, EventLog<StreamEntry> log, Remote remote) {
+        return new Stream(id, type, relatedId, owner, conversationId, model, createdAt, log, null, null,
+                new Settings(1, 1, Integer.MAX_VALUE), null, remote);
+    }
+
+    private Stream(String id, StreamType type, String relatedId, String owner, String conversationId, String model,
+                   Instant createdAt, EventLog<StreamEntry> log, ScheduledExecutorService scheduler, FlushTicker ticker,
+                   Settings settings, Saver saver, Remote remote) {
+        this.createdAt = createdAt;
+        this.remote = remote;
         this.id = id;
         this.type = type;
         this.relatedId = relatedId;
@@ -245,6 +285,13 @@ public final class Stream implements GenerationListener {
      * @return whether this call stopped it
      */
     public boolean stop(String reason, MessageStatus messageStatus) {
+        if (remote != null) {
+            if (log.terminated()) {
+                return false;
+            }
+            remote.stop(reason, messageStatus);
+            return true;
+        }
         Generation g;
         synchronized (this) {
             if (ending) {
@@ -265,6 +312,9 @@ public final class Stream implements GenerationListener {
     /** Attaches a follower and wakes it; counts as the owner's attention for both grace periods. */
     public void follow(Follower follower) {
         log.follow(follower);
+        if (remote != null) {
+            remote.attended();
+        }
     }
 
     /** Detaches a follower; with none left, the resume grace starts now. Not attention (see {@link #abortOnUnload}). */
@@ -275,6 +325,9 @@ public final class Stream implements GenerationListener {
     /** A poll or a new connection of the owner: the stream is still wanted. */
     public void attended() {
         log.attended();
+        if (remote != null) {
+            remote.attended();
+        }
     }
 
     /** Number of attached followers. */
@@ -288,6 +341,10 @@ public final class Stream implements GenerationListener {
      * aborts). A connection that drops meanwhile does not count: the closing tab's own goes away after its beacon.
      */
     public void abortOnUnload(long graceMillis) {
+        if (remote != null) {
+            remote.abortOnUnload(graceMillis);
+            return;
+        }
         long requested = System.nanoTime();
         unloadAbortNanos = requested;
         scheduler.schedule(() -> {
@@ -295,6 +352,45 @@ public final class Stream implements GenerationListener {
                 stop(End.UNLOAD, MessageStatus.STOPPED);
             }
         }, graceMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether this is a mirror of a stream generated on another node (issue 10). */
+    public boolean mirrored() {
+        return remote != null;
+    }
+
+    /**
+     * Appends, on a mirror, the next entry read from the generating node's log (in id order, without gaps), and
+     * takes its state from it: streaming after the first delta, the end, the saved message and the content length
+     * (UTF-16 code units) from the entries.
+     *
+     * @throws IllegalStateException on a stream generated here, or after the {@code Ended} entry
+     */
+    public void replicate(StreamEntry entry) {
+        boolean last = entry instanceof StreamEntry.Ended;
+        synchronized (this) {
+            if (remote == null) {
+                throw new IllegalStateException("only a mirror replicates");
+            }
+            emittedContent = entry.contentEnd();
+            if (entry instanceof StreamEntry.Delta && status == StreamStatus.CONNECTING) {
+                status = StreamStatus.STREAMING;
+            } else if (entry instanceof StreamEntry.Ended e) {
+                ending = true;
+                end = e.end();
+                messageId = e.messageId();
+                status = e.end().status();
+                endedAt = Instant.now();
+            }
+            if (last) {
+                log.terminate(entry);
+            } else {
+                log.append(entry);
+            }
+        }
+        if (last) {
+            log.compact(CompactStreamLog::of);
+        }
     }
 
     // --- reading

@@ -19,6 +19,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -115,6 +116,8 @@ public class StreamHub {
     GroupCommit commits;
     @Inject
     StreamMetrics metrics;
+    @Inject
+    StreamCluster cluster;
 
     private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
     /** Running streams by owner: listing costs O(the owner's streams), not O(the node's). */
@@ -134,6 +137,7 @@ public class StreamHub {
     @PostConstruct
     void init() {
         ticker = new FlushTicker(executors.timers(), FlushTicker.periodFor(config.flushMillis()));
+        cluster.start(id -> Optional.ofNullable(streams.get(id)));
     }
 
     /**
@@ -196,7 +200,7 @@ public class StreamHub {
         Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
                 config.maxGenerationChars(), config.streamMaxMillis(), config.saveRetryMillis());
         Stream stream = new Stream(spec.id(), spec.type(), spec.relatedId(), owner, spec.conversationId(),
-                spec.model(), new MemoryEventLog<>(config.resumeGraceMillis()), executors.timers(), ticker, settings,
+                spec.model(), cluster.logFor(spec, owner, config.resumeGraceMillis()), executors.timers(), ticker, settings,
                 new Stream.Saver() {
                     @Override
                     public CompletionStage<String> save(Stream s, Stream.End end) {
@@ -237,10 +241,18 @@ public class StreamHub {
         return start(reserve(owner), spec, generate, first, outcome, false);
     }
 
-    /** The owner's stream with this id, if this node holds it; someone else's stream is not found. */
+    /**
+     * The owner's stream with this id, if this node holds it or, in a cluster, another node generates it (then a
+     * {@linkplain Stream#mirror mirror}, read from Redis); someone else's stream is not found.
+     *
+     * @throws ProblemException 503 when the cluster's Redis does not answer
+     */
     public Optional<Stream> find(String owner, String id) {
         Stream stream = id == null ? null : streams.get(id);
-        return stream != null && stream.owner().equals(owner) ? Optional.of(stream) : Optional.empty();
+        if (stream != null) {
+            return stream.owner().equals(owner) ? Optional.of(stream) : Optional.empty();
+        }
+        return cluster.mirror(owner, id);
     }
 
     /**
@@ -256,11 +268,23 @@ public class StreamHub {
                 : ProblemException.notFound("stream"));
     }
 
-    /** The owner's running streams, oldest first. */
+    /**
+     * The owner's running streams, oldest first: this node's and, in a cluster, the other nodes' (as mirrors).
+     *
+     * @throws ProblemException 503 when the cluster's Redis does not answer
+     */
     public List<Stream> running(String owner) {
         Set<Stream> mine = runningByOwner.get(owner);
-        return mine == null ? List.of()
-                : mine.stream().sorted(Comparator.comparing(Stream::createdAt)).toList();
+        List<Stream> remote = cluster.running(owner);
+        if (remote.isEmpty()) {
+            return mine == null ? List.of() : mine.stream().sorted(Comparator.comparing(Stream::createdAt)).toList();
+        }
+        List<Stream> all = new ArrayList<>(remote);
+        if (mine != null) {
+            all.addAll(mine);
+        }
+        all.sort(Comparator.comparing(Stream::createdAt));
+        return all;
     }
 
     /** Streams running on this node (and places reserved for streams about to start). */

@@ -1,0 +1,558 @@
+package io.sluice.streams.control;
+
+import static io.sluice.platform.control.JsonP.JSON;
+
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XAddArgs;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.sluice.conversations.entity.MessageStatus;
+import io.sluice.platform.control.ManagedExecutors;
+import io.sluice.platform.control.Redis;
+import io.sluice.platform.control.SluiceConfig;
+import io.sluice.problems.control.ProblemException;
+import io.sluice.providers.control.FailureCode;
+import io.sluice.providers.control.UpstreamException;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import java.io.StringReader;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The streams of a cluster (issue 10): with {@code SLUICE_REDIS_URL} set, every stream's log is copied to Redis as it
+ * grows, so any node serves any stream; without it, {@link #enabled()} is false and nothing here runs.
+ *
+ * <p><b>In Redis</b> (keys carry the stream id as a hash tag, so one stream's keys live on one Redis Cluster slot):
+ * <ul>
+ *   <li>{@code sluice:log:{id}}: a Redis Stream, one entry per log entry, entry id {@code n-0} for event id
+ *       {@code n} (so {@code Last-Event-ID: n} reads from {@code n+1-0}), field {@code e} the {@link EntryCodec}
+ *       JSON;</li>
+ *   <li>{@code sluice:meta:{id}}: a hash with the stream's owner, type, related id, conversation, model, creation
+ *       time (epoch ms) and generating node;</li>
+ *   <li>{@code sluice:running:<owner>}: a sorted set of the owner's running stream ids, scored by creation time;</li>
+ *   <li>channel {@code sluice:news:{id}}: the id of each entry appended, for the nodes that follow the stream;</li>
+ *   <li>channel {@code sluice:node:<node>}: control for the generating node: {@code {"op":"stop","id","owner",
+ *       "reason","status"}}, {@code {"op":"unload","id","owner","graceMillis"}}, {@code {"op":"attend","ids":[...]}}.
+ *       </li>
+ * </ul>
+ * The log and meta keys expire {@code SLUICE_STREAM_RETENTION_SECONDS} after the stream ended, and at the latest
+ * {@value #RUNNING_TTL_SECONDS} s after their last write while it runs.
+ *
+ * <p><b>Writes</b> are the node's log appends, at the coalescing interval ({@code SLUICE_FLUSH_MILLIS}): each is an
+ * {@code XADD} and a {@code PUBLISH}, issued without waiting on the one shared, pipelined connection. So what a
+ * crash can lose is what was not yet appended (at most the coalescing interval) plus the commands in flight.
+ *
+ * <p><b>Mirrors.</b> A node asked for a stream it does not generate reads the stream's meta and log from Redis into
+ * a {@link Stream#mirror mirror}, then follows the news channel: each notice makes it read the entries after the
+ * last it has ({@code XRANGE}, at most {@value #BATCH} at a time, one read in flight per mirror). No thread waits per
+ * follower or per mirror. Its followers are ordinary followers of the mirror. Stop, unload abort and attention go
+ * to the generating node's channel; every second each node tells the generating nodes which of their streams it
+ * has followers for, so their resume grace counts followers on all nodes. A mirror nobody followed for
+ * {@value #IDLE_MIRROR_MILLIS} ms is dropped. A gap in what a mirror reads (Redis lost the stream's entries, say
+ * after a restart without persistence) ends the mirror with an {@code error} of code {@code NODE_LOST}; the
+ * generating node goes on and saves the answer.
+ */
+@ApplicationScoped
+public class StreamCluster {
+
+    private static final Logger LOG = Logger.getLogger(StreamCluster.class.getName());
+    /** Entries read from Redis at a time. */
+    static final int BATCH = 512;
+    /** Longest life of a running stream's keys after their last write, in s (refreshed as the stream grows). */
+    static final long RUNNING_TTL_SECONDS = 3_600;
+    /** Appends between two refreshes of a running stream's expiry. */
+    static final int REFRESH_EVERY = 256;
+    /** A mirror without followers for this long is dropped, in ms. */
+    static final long IDLE_MIRROR_MILLIS = 30_000;
+    /** How often the followers on this node are reported to the generating nodes, in ms. */
+    static final long ATTEND_MILLIS = 1_000;
+
+    @Inject
+    Redis redis;
+    @Inject
+    SluiceConfig config;
+    @Inject
+    ManagedExecutors executors;
+
+    private final ConcurrentHashMap<String, Mirror> mirrors = new ConcurrentHashMap<>();
+    private final AtomicBoolean started = new AtomicBoolean();
+    private volatile Function<String, Optional<Stream>> local = id -> Optional.empty();
+
+    /** Whether the node is part of a cluster ({@code SLUICE_REDIS_URL} is set). */
+    public boolean enabled() {
+        return redis.enabled();
+    }
+
+    static String logKey(String id) {
+        return "sluice:log:{" + id + "}";
+    }
+
+    static String metaKey(String id) {
+        return "sluice:meta:{" + id + "}";
+    }
+
+    static String runningKey(String owner) {
+        return "sluice:running:" + owner;
+    }
+
+    static String newsChannel(String id) {
+        return "sluice:news:{" + id + "}";
+    }
+
+    static String nodeChannel(String node) {
+        return "sluice:node:" + node;
+    }
+
+    /**
+     * Starts serving the cluster: this node's control channel, the attention reports and the idle-mirror sweep. Does
+     * nothing without Redis or when started already; while Redis cannot be reached it tries again every 5 s.
+     *
+     * @param localStreams finds a stream generated on this node by id
+     */
+    public void start(Function<String, Optional<Stream>> localStreams) {
+        if (!enabled() || !started.compareAndSet(false, true)) {
+            return;
+        }
+        local = localStreams;
+        subscribeControl();
+        executors.timers().scheduleWithFixedDelay(this::tick, ATTEND_MILLIS, ATTEND_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void subscribeControl() {
+        try {
+            redis.subscribe(nodeChannel(redis.nodeId()), this::control);
+        } catch (IllegalStateException e) {
+            LOG.warning(() -> "the cluster's control channel is not subscribed yet (" + e.getMessage()
+                    + "); trying again in 5 s");
+            try {
+                executors.timers().schedule(this::subscribeControl, 5, TimeUnit.SECONDS);
+            } catch (RejectedExecutionException stopping) {
+                // the node is going away
+            }
+        }
+    }
+
+    // --- the generating node
+
+    /**
+     * The log for a new stream generated on this node: in memory, and copied to Redis when the node is part of a
+     * cluster.
+     *
+     * @param graceMillis the resume grace period, in ms
+     */
+    public EventLog<StreamEntry> logFor(StreamSpec spec, String owner, long graceMillis) {
+        MemoryEventLog<StreamEntry> memory = new MemoryEventLog<>(graceMillis);
+        return enabled() ? new ReplicatedEventLog(memory, new Publisher(spec, owner)) : memory;
+    }
+
+    /** Copies one stream's log to Redis; see the class comment for the keys. */
+    private final class Publisher implements ReplicatedEventLog.Replica {
+        private final StreamSpec spec;
+        private final String owner;
+        private final String logKey;
+        private final String news;
+        private boolean failed;
+
+        Publisher(StreamSpec spec, String owner) {
+            this.spec = spec;
+            this.owner = owner;
+            this.logKey = logKey(spec.id());
+            this.news = newsChannel(spec.id());
+        }
+
+        @Override
+        public void appended(long id, StreamEntry entry, boolean last) {
+            RedisAsyncCommands<String, String> redisCommands;
+            try {
+                redisCommands = redis.commands();
+            } catch (IllegalStateException e) {
+                failed("Redis cannot be reached", e);
+                return;
+            }
+            try {
+                String metaKey = metaKey(spec.id());
+                if (id == 1) {
+                    Map<String, String> meta = new HashMap<>();
+                    meta.put("owner", owner);
+                    meta.put("type", spec.type().wire());
+                    meta.put("node", redis.nodeId());
+                    meta.put("createdAt", Long.toString(System.currentTimeMillis()));
+                    if (spec.relatedId() != null) {
+                        meta.put("relatedId", spec.relatedId());
+                    }
+                    if (spec.conversationId() != null) {
+                        meta.put("conversationId", spec.conversationId());
+                    }
+                    if (spec.model() != null) {
+                        meta.put("model", spec.model());
+                    }
+                    redisCommands.hset(metaKey, meta).whenComplete(this::check);
+                    redisCommands.zadd(runningKey(owner), System.currentTimeMillis(), spec.id())
+                            .whenComplete(this::check);
+                }
+                redisCommands.xadd(logKey, new XAddArgs().id(id + "-0"), Map.of("e", EntryCodec.encode(entry)))
+                        .whenComplete(this::check);
+                redisCommands.publish(news, Long.toString(id)).whenComplete(this::check);
+                if (last) {
+                    long retention = Math.max(1, TimeUnit.MILLISECONDS.toSeconds(config.retentionMillis()));
+                    redisCommands.expire(logKey, retention).whenComplete(this::check);
+                    redisCommands.expire(metaKey, retention).whenComplete(this::check);
+                    redisCommands.zrem(runningKey(owner), spec.id()).whenComplete(this::check);
+                } else if (id % REFRESH_EVERY == 1) {
+                    redisCommands.expire(logKey, RUNNING_TTL_SECONDS).whenComplete(this::check);
+                    redisCommands.expire(metaKey, RUNNING_TTL_SECONDS).whenComplete(this::check);
+                    redisCommands.expire(runningKey(owner), RUNNING_TTL_SECONDS).whenComplete(this::check);
+                }
+            } catch (RuntimeException e) {
+                failed("a write to Redis failed", e);
+            }
+        }
+
+        private void check(Object result, Throwable failure) {
+            if (failure != null) {
+                failed("a write to Redis failed", failure);
+            }
+        }
+
+        /** Logs the first failure of this stream's copy only: the stream goes on here regardless. */
+        private void failed(String what, Throwable e) {
+            synchronized (this) {
+                if (failed) {
+                    return;
+                }
+                failed = true;
+            }
+            LOG.warning(() -> "stream " + spec.id() + ": " + what + " (" + e.getMessage()
+                    + "); the stream goes on on this node, other nodes may not follow it to its end");
+        }
+    }
+
+    /** A control message for a stream generated here; runs off the Redis I/O thread. */
+    private void control(String message) {
+        JsonObject m;
+        try {
+            m = JSON.createReader(new StringReader(message)).readObject();
+        } catch (RuntimeException e) {
+            LOG.warning("a control message that is not JSON was ignored");
+            return;
+        }
+        try {
+            executors.work().execute(() -> {
+                try {
+                    handle(m);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "a control message could not be handled: " + message, e);
+                }
+            });
+        } catch (RejectedExecutionException stopping) {
+            // the node is going away: its streams are being stopped anyway
+        }
+    }
+
+    private void handle(JsonObject m) {
+        String op = m.getString("op", "");
+        if ("attend".equals(op)) {
+            for (JsonValue v : m.getJsonArray("ids")) {
+                if (v instanceof JsonString id) {
+                    local.apply(id.getString()).ifPresent(Stream::attended);
+                }
+            }
+            return;
+        }
+        Optional<Stream> target = local.apply(m.getString("id", ""))
+                .filter(s -> s.owner().equals(m.getString("owner", null)));
+        if (target.isEmpty()) {
+            return;
+        }
+        switch (op) {
+            case "stop" -> target.get().stop(m.getString("reason"), MessageStatus.valueOf(m.getString("status")));
+            case "unload" -> target.get().abortOnUnload(m.getJsonNumber("graceMillis").longValue());
+            default -> LOG.warning(() -> "an unknown control operation was ignored: " + op);
+        }
+    }
+
+    // --- the following node
+
+    /**
+     * The owner's stream {@code id} generated on another node, as a mirror on this one, read from Redis.
+     *
+     * @return empty without Redis, for an unknown id, another owner's stream, or one this node generates
+     * @throws ProblemException 503 when Redis does not answer within {@link Redis#COMMAND_TIMEOUT_MILLIS}
+     */
+    public Optional<Stream> mirror(String owner, String id) {
+        if (!enabled() || id == null) {
+            return Optional.empty();
+        }
+        Mirror known = mirrors.get(id);
+        if (known != null) {
+            return known.stream.owner().equals(owner) ? Optional.of(known.stream) : Optional.empty();
+        }
+        try {
+            RedisAsyncCommands<String, String> commands = redis.commands();
+            Map<String, String> meta = commands.hgetall(metaKey(id))
+                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            if (meta == null || !owner.equals(meta.get("owner")) || redis.nodeId().equals(meta.get("node"))) {
+                return Optional.empty();
+            }
+            String node = meta.get("node");
+            Stream stream = Stream.mirror(id, StreamType.fromWire(meta.get("type"))
+                            .orElseThrow(() -> new IllegalStateException("an unknown stream type in Redis")), meta.get("relatedId"), owner,
+                    meta.get("conversationId"), meta.get("model"),
+                    Instant.ofEpochMilli(Long.parseLong(meta.getOrDefault("createdAt", "0"))),
+                    new MemoryEventLog<>(config.resumeGraceMillis()), new Forward(node, id, owner));
+            Mirror mirror = new Mirror(id, node, stream);
+            // the log so far, before anyone can see the mirror; then the news, then what came in between
+            while (true) {
+                List<StreamMessage<String, String>> batch = commands.xrange(logKey(id),
+                                Range.create((stream.lastEventId() + 1) + "-0", "+"), Limit.from(BATCH))
+                        .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                if (!mirror.apply(batch) || batch.size() < BATCH) {
+                    break;
+                }
+            }
+            if (stream.lastEventId() == 0) {
+                return Optional.empty(); // expired between the two reads
+            }
+            Mirror raced = mirrors.putIfAbsent(id, mirror);
+            if (raced != null) {
+                return Optional.of(raced.stream);
+            }
+            if (!stream.terminated()) {
+                redis.subscribe(newsChannel(id), notice -> mirror.fetch());
+                mirror.fetch();
+            }
+            return Optional.of(stream);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable();
+        } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+            LOG.warning(() -> "stream " + id + " could not be read from Redis: " + e);
+            throw unavailable();
+        }
+    }
+
+    private static ProblemException unavailable() {
+        return new ProblemException(503, "cluster-unavailable",
+                "the stream could not be read from the cluster's Redis; try again shortly", 2L);
+    }
+
+    /**
+     * The owner's running streams generated on other nodes, as mirrors.
+     *
+     * @throws ProblemException 503 as {@link #mirror}
+     */
+    public List<Stream> running(String owner) {
+        if (!enabled()) {
+            return List.of();
+        }
+        List<String> ids;
+        try {
+            ids = redis.commands().zrange(runningKey(owner), 0, -1)
+                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable();
+        } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+            throw unavailable();
+        }
+        List<Stream> out = new ArrayList<>();
+        for (String id : ids) {
+            if (local.apply(id).isEmpty()) {
+                mirror(owner, id).filter(s -> !s.terminated()).ifPresent(out::add);
+            }
+        }
+        return out;
+    }
+
+    /** Mirrors held on this node now. */
+    public int mirrorCount() {
+        return mirrors.size();
+    }
+
+    /** Every second: attention for the streams followed here, and the idle mirrors dropped. */
+    private void tick() {
+        try {
+            Map<String, JsonArrayBuilder> byNode = new HashMap<>();
+            long now = System.nanoTime();
+            for (Mirror mirror : mirrors.values()) {
+                if (mirror.stream.followerCount() > 0) {
+                    mirror.wantedNanos = now;
+                    if (!mirror.stream.terminated()) {
+                        byNode.computeIfAbsent(mirror.node, n -> JSON.createArrayBuilder()).add(mirror.id);
+                    }
+                } else if (now - mirror.wantedNanos > TimeUnit.MILLISECONDS.toNanos(IDLE_MIRROR_MILLIS)) {
+                    drop(mirror);
+                }
+            }
+            byNode.forEach((node, ids) -> publish(node,
+                    JSON.createObjectBuilder().add("op", "attend").add("ids", ids).build()));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "the cluster's attention report failed", e);
+        }
+    }
+
+    private void drop(Mirror mirror) {
+        if (mirrors.remove(mirror.id, mirror)) {
+            redis.unsubscribe(newsChannel(mirror.id));
+        }
+    }
+
+    private void publish(String node, JsonObject message) {
+        try {
+            redis.commands().publish(nodeChannel(node), message.toString());
+        } catch (IllegalStateException e) {
+            LOG.warning(() -> "a control message could not be sent: " + e.getMessage());
+        }
+    }
+
+    /** A mirror's control, sent to the generating node. */
+    private final class Forward implements Stream.Remote {
+        private final String node;
+        private final String id;
+        private final String owner;
+
+        Forward(String node, String id, String owner) {
+            this.node = node;
+            this.id = id;
+            this.owner = owner;
+        }
+
+        @Override
+        public void stop(String reason, MessageStatus messageStatus) {
+            publish(node, JSON.createObjectBuilder().add("op", "stop").add("id", id).add("owner", owner)
+                    .add("reason", reason).add("status", messageStatus.name()).build());
+        }
+
+        @Override
+        public void abortOnUnload(long graceMillis) {
+            publish(node, JSON.createObjectBuilder().add("op", "unload").add("id", id).add("owner", owner)
+                    .add("graceMillis", graceMillis).build());
+        }
+
+        @Override
+        public void attended() {
+            Mirror mirror = mirrors.get(id);
+            if (mirror != null) {
+                mirror.wantedNanos = System.nanoTime();
+            }
+            publish(node, JSON.createObjectBuilder().add("op", "attend")
+                    .add("ids", JSON.createArrayBuilder().add(id)).build());
+        }
+    }
+
+    /** A stream of another node followed here, and its reading from Redis. */
+    private final class Mirror {
+        final String id;
+        final String node;
+        final Stream stream;
+        final AtomicBoolean fetching = new AtomicBoolean();
+        volatile boolean again;
+        volatile long wantedNanos = System.nanoTime();
+
+        Mirror(String id, String node, Stream stream) {
+            this.id = id;
+            this.node = node;
+            this.stream = stream;
+        }
+
+        /** Reads what came after the last entry held; one read in flight, another after it when news came. */
+        void fetch() {
+            if (stream.terminated()) {
+                return;
+            }
+            if (!fetching.compareAndSet(false, true)) {
+                again = true;
+                return;
+            }
+            again = false;
+            RedisAsyncCommands<String, String> commands;
+            try {
+                commands = redis.commands();
+            } catch (IllegalStateException e) {
+                fetching.set(false);
+                return;
+            }
+            commands.xrange(logKey(id), Range.create((stream.lastEventId() + 1) + "-0", "+"), Limit.from(BATCH))
+                    .whenCompleteAsync((batch, failure) -> {
+                        boolean more = false;
+                        if (failure == null) {
+                            more = apply(batch) && batch.size() == BATCH;
+                        } else {
+                            LOG.fine(() -> "stream " + id + ": reading from Redis failed: " + failure);
+                        }
+                        fetching.set(false);
+                        if (more || again) {
+                            fetch();
+                        }
+                    }, executors.timers());
+        }
+
+        /**
+         * Replicates a batch read from Redis, in order; entries held already are skipped.
+         *
+         * @return whether the mirror can go on (no gap, not ended)
+         */
+        boolean apply(List<StreamMessage<String, String>> batch) {
+            synchronized (this) {
+                for (StreamMessage<String, String> message : batch) {
+                    String entryId = message.getId();
+                    long n = Long.parseLong(entryId.substring(0, entryId.indexOf('-')));
+                    long last = stream.lastEventId();
+                    if (stream.terminated()) {
+                        return false;
+                    }
+                    if (n <= last) {
+                        continue;
+                    }
+                    if (n != last + 1) {
+                        lost("entries " + (last + 1) + " to " + (n - 1) + " are missing in Redis");
+                        return false;
+                    }
+                    StreamEntry entry;
+                    try {
+                        entry = EntryCodec.decode(message.getBody().get("e"));
+                    } catch (RuntimeException e) {
+                        lost("entry " + n + " could not be read: " + e.getMessage());
+                        return false;
+                    }
+                    stream.replicate(entry);
+                }
+                if (stream.terminated()) {
+                    redis.unsubscribe(newsChannel(id));
+                    return false;
+                }
+                return true;
+            }
+        }
+
+        /** Ends the mirror with {@code NODE_LOST}: what was read is kept; the generating node goes on. */
+        private void lost(String why) {
+            LOG.warning(() -> "stream " + id + ": this node cannot follow it on: " + why);
+            UpstreamException failure = new UpstreamException(FailureCode.NODE_LOST,
+                    "this node lost the stream's events; reconnect to follow it on");
+            stream.replicate(new StreamEntry.Ended(new Stream.End(StreamStatus.ERROR, MessageStatus.PARTIAL,
+                    FailureCode.NODE_LOST.name(), null, null, stream.model(), failure), null, stream.contentLength()));
+            redis.unsubscribe(newsChannel(id));
+            mirrors.remove(id, this);
+        }
+    }
+}
