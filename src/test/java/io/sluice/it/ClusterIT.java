@@ -352,6 +352,130 @@ class ClusterIT {
         assertEquals(FakeUpstream.pacedText(150), SseClient.deltas(events));
     }
 
+    // --- cluster-wide caps and guard
+
+    @Test
+    void thePerOwnerCapsCountStreamsAndConnectionsOnEveryNode() throws Exception {
+        User user = new User();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 16; i++) { // SLUICE_MAX_STREAMS_PER_OWNER: 16 by default
+            ids.add(startChat(user, i % 2 == 0 ? a : b, "cluster cap " + i + " " + UUID.randomUUID(), "paced:400:40"));
+        }
+        for (Node node : new Node[] {a, b}) {
+            HttpResponse<String> refused = send(user, node, "POST", "api/streams", "application/json",
+                    Json.createObjectBuilder().add("type", "chat").add("message", "one too many")
+                            .add("model", "paced:10:10").build().toString());
+            assertEquals(429, refused.statusCode(), () -> node.name + ": " + refused.body());
+        }
+        // 8 connections (SLUICE_MAX_CONNECTIONS_PER_OWNER of the tests), 4 on each node; a ninth is refused
+        List<SseClient> tabs = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            tabs.add(follow(user, i < 4 ? a : b, ids.get(i), "tab-" + i, null));
+        }
+        for (Node node : new Node[] {a, b}) {
+            SseClient ninth = SseClient.get(user.http, node.uri("api/streams/" + ids.get(9) + "/events"),
+                    Map.of("X-Sluice-Client-Id", "tab-9"));
+            assertEquals(429, ninth.status, () -> node.name + ": " + ninth.errorBody);
+        }
+        // a connection that goes gives its place back, on its node and in the cluster
+        tabs.get(0).disconnect();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        SseClient again;
+        do {
+            Thread.sleep(250);
+            again = SseClient.get(user.http, b.uri("api/streams/" + ids.get(9) + "/events"),
+                    Map.of("X-Sluice-Client-Id", "tab-9"));
+        } while (again.status == 429 && System.nanoTime() < deadline);
+        assertEquals(200, again.status, "a place came free on node A, and node B takes it");
+        for (String id : ids) {
+            assertEquals(202, send(user, a, "POST", "api/streams/" + id + "/stop", null, null).statusCode());
+        }
+        // and the stream places came free: the owner can start again on either node
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        HttpResponse<String> started;
+        do {
+            Thread.sleep(250);
+            started = send(user, b, "POST", "api/streams", "application/json", Json.createObjectBuilder()
+                    .add("type", "chat").add("message", "after the stops").add("model", "paced:10:10").build()
+                    .toString());
+        } while (started.statusCode() == 429 && System.nanoTime() < until);
+        assertEquals(201, started.statusCode(), started.body());
+    }
+
+    @Test
+    void aTabThatReconnectsOnTheOtherNodeReplacesItsConnectionThere() throws Exception {
+        User user = new User();
+        String id = startChat(user, a, "cluster tab " + UUID.randomUUID(), "paced:200:40");
+        SseClient first = follow(user, a, id, "tab-same", null);
+        first.take(3, 20);
+        SseClient second = follow(user, b, id, "tab-same", null);
+        second.take(3, 20);
+        assertTrue(first.awaitEnd(5), "the tab's older connection, on the other node, was closed");
+        List<SseClient.Event> rest = withoutPings(second.untilTerminal(30));
+        assertEquals("done", SseClient.last(rest).name(), "the newer one goes on to the end");
+    }
+
+    // --- crash survival
+
+    @Test
+    void aNodeKilledWhileTwentyStreamsRunIsTakenOverItsTextSavedOnceAndItsFollowersToldNodeLost() throws Exception {
+        Path dir = Path.of("target", "cluster-it").toAbsolutePath();
+        Node c = startNode("c", System.getenv("SLUICE_DB_URL") != null
+                && System.getenv("SLUICE_DB_URL").startsWith("jdbc:postgresql:") ? System.getenv("SLUICE_DB_URL")
+                : "jdbc:h2:file:" + dir.resolve("sluice") + ";MODE=LEGACY;AUTO_SERVER=TRUE", dir);
+        try {
+            awaitReady(c);
+            int n = 20;
+            List<User> users = new ArrayList<>();
+            List<String> ids = new ArrayList<>();
+            List<SseClient> followers = new ArrayList<>();
+            List<List<SseClient.Event>> seen = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                User user = new User();
+                users.add(user);
+                ids.add(startChat(user, c, "cluster crash " + i + " " + UUID.randomUUID(), "paced:600:40"));
+                followers.add(follow(user, b, ids.get(i), "tab-1", null)); // followed on another node
+            }
+            for (SseClient follower : followers) {
+                seen.add(new ArrayList<>(follower.take(5, 20)));
+            }
+            long killedAt = System.nanoTime();
+            c.process.destroyForcibly(); // SIGKILL: no shutdown hook, nothing saved by the node itself
+            c.process.waitFor(10, TimeUnit.SECONDS);
+
+            for (int i = 0; i < n; i++) {
+                List<SseClient.Event> events = seen.get(i);
+                events.addAll(withoutPings(followers.get(i).untilTerminal(30)));
+                assertIncreasingIds(events);
+                SseClient.Event last = SseClient.last(events);
+                assertEquals("error", last.name(), () -> "terminal event " + last);
+                assertEquals("NODE_LOST", last.data().getString("code"), last::toString);
+                String text = SseClient.deltas(events);
+                assertTrue(FakeUpstream.pacedText(600).startsWith(text) && text.length() > 0,
+                        "a proper prefix of the answer: " + text);
+
+                User user = users.get(i);
+                JsonObject state = getJson(user, b, "api/streams/" + ids.get(i));
+                assertEquals("error", state.getString("status"), state::toString);
+                assertEquals("node_lost", state.getString("endReason"), state::toString);
+                String conversationId = state.getString("conversationId");
+                JsonArray messages = getArray(user, a, "api/conversations/" + conversationId + "/messages");
+                List<JsonObject> answers = messages.stream().map(JsonValue::asJsonObject)
+                        .filter(m -> "assistant".equals(m.getString("role"))).toList();
+                assertEquals(1, answers.size(), "one saved answer, not two: " + messages);
+                assertEquals("partial", answers.get(0).getString("status"));
+                assertEquals("node_lost", answers.get(0).getString("endReason"));
+                assertEquals(text, answers.get(0).getString("content"),
+                        "the saved text is what reached Redis, which is what the follower saw");
+                assertEquals(last.data().getString("messageId"), answers.get(0).getString("id"));
+            }
+            long millis = millisSince(killedAt);
+            assertTrue(millis < 20_000, "the followers were told within 20 s of the kill: " + millis + " ms");
+        } finally {
+            c.process.destroyForcibly();
+        }
+    }
+
     // --- through nginx, round-robin
 
     @Test

@@ -8,7 +8,9 @@ import io.sluice.conversations.entity.Conversation;
 import io.sluice.conversations.entity.Message;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.platform.control.Ids;
+import io.sluice.platform.control.Redis;
 import jakarta.ejb.Stateless;
+import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
 import java.time.Instant;
@@ -25,6 +27,8 @@ import java.util.Optional;
 @Stateless
 public class AgentStore {
 
+    @Inject
+    Redis redis;
     @PersistenceContext(unitName = "sluice")
     EntityManager em;
 
@@ -52,7 +56,9 @@ public class AgentStore {
             seqs.put(agent, conversation.takeSeq());
             names.add(agent);
         }
-        em.persist(new RunRecord(runId, owner, conversation.getId(), task, names.build().toString(), model, now));
+        RunRecord run = new RunRecord(runId, owner, conversation.getId(), task, names.build().toString(), model, now);
+        run.setNodeId(redis.nodeId());
+        em.persist(run);
         return new RunStart(conversation.getId(), question.getId(), seqs);
     }
 

@@ -30,6 +30,8 @@ public class RunRecord {
     private Instant createdAt;
     @Column(name = "ended_at")
     private Instant endedAt;
+    @Column(name = "node_id")
+    private String nodeId;
 
     protected RunRecord() {
     }
@@ -92,5 +94,14 @@ public class RunRecord {
 
     public Instant getEndedAt() {
         return endedAt;
+    }
+
+    /** The node that runs it (its id per start; issue 10), or {@code null} for older records. */
+    public String getNodeId() {
+        return nodeId;
+    }
+
+    public void setNodeId(String nodeId) {
+        this.nodeId = nodeId;
     }
 }

@@ -7,6 +7,7 @@ import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
 import jakarta.ejb.TransactionManagement;
 import jakarta.ejb.TransactionManagementType;
+import jakarta.inject.Inject;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -61,6 +62,8 @@ public class Database {
 
     @Resource(lookup = JNDI_NAME)
     DataSource dataSource;
+    @Inject
+    Redis redis;
 
     @PostConstruct
     void migrate() {
@@ -80,14 +83,16 @@ public class Database {
      * {@code partial} run) with end reason {@code server_crashed}, and a chat stream's reserved answer that was never
      * saved is written, empty, {@code partial} and {@code server_crashed}, so the conversation shows it as
      * interrupted rather than missing. Afterwards the state endpoint and the events
-     * endpoint agree: both say the stream has ended. Sluice without Redis is one node per database; a cluster (the
-     * cluster issue) must do this per node lease instead.
+     * endpoint agree: both say the stream has ended. Sluice without Redis is one node per database. In a cluster
+     * ({@code SLUICE_REDIS_URL}, issue 10) the other nodes' streams are running: only records without a node (written
+     * before the cluster issue) are closed here, and a node whose lease expired is taken over by another node
+     * ({@code StreamCluster}).
      *
      * @throws IllegalStateException when the database refuses the update; the deployment then fails
      */
     private void closeOrphans() {
         try (Connection c = dataSource.getConnection()) {
-            int[] closed = closeOrphans(c, Instant.now());
+            int[] closed = closeOrphans(c, Instant.now(), redis.enabled());
             if (closed[0] + closed[1] > 0) {
                 LOG.warning(() -> "closed " + closed[0] + " stream records and " + closed[1]
                         + " agent runs left running by a crash, as " + CRASHED);
@@ -97,8 +102,18 @@ public class Database {
         }
     }
 
-    /** The updates of {@link #closeOrphans()}: {@code [streams closed, runs closed]}; auto-commit or caller's. */
+    /** The updates of {@link #closeOrphans()} on one node: {@code [streams closed, runs closed]}. */
     static int[] closeOrphans(Connection c, Instant now) throws SQLException {
+        return closeOrphans(c, now, false);
+    }
+
+    /**
+     * The updates of {@link #closeOrphans()}: {@code [streams closed, runs closed]}; auto-commit or caller's.
+     *
+     * @param cluster whether only the records without a node are closed (the others' nodes hold leases)
+     */
+    static int[] closeOrphans(Connection c, Instant now, boolean cluster) throws SQLException {
+        String unowned = cluster ? " AND node_id IS NULL" : "";
         // the answers first: a chat stream's reserved answer that was never saved shows as interrupted, empty
         try (PreparedStatement answers = c.prepareStatement("INSERT INTO messages (id, conversation_id, seq, role, "
                 + "content, status, end_reason, model, stream_id, parent_id, active, created_at, updated_at) "
@@ -108,14 +123,15 @@ public class Database {
                 + "AND s.answer_seq IS NOT NULL AND s.conversation_id IS NOT NULL "
                 + "AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = s.conversation_id) "
                 + "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.message_id "
-                + "OR (m.conversation_id = s.conversation_id AND m.seq = s.answer_seq))")) {
+                + "OR (m.conversation_id = s.conversation_id AND m.seq = s.answer_seq))"
+                + (cluster ? " AND s.node_id IS NULL" : ""))) {
             answers.setTimestamp(1, Timestamp.from(now));
             answers.executeUpdate();
         }
         try (PreparedStatement streams = c.prepareStatement("UPDATE streams SET status = 'error', end_reason = '"
-                + CRASHED + "', ended_at = ? WHERE ended_at IS NULL");
+                + CRASHED + "', ended_at = ? WHERE ended_at IS NULL" + unowned);
              PreparedStatement runs = c.prepareStatement("UPDATE agent_runs SET status = 'partial', end_reason = '"
-                     + CRASHED + "', ended_at = ? WHERE ended_at IS NULL")) {
+                     + CRASHED + "', ended_at = ? WHERE ended_at IS NULL" + unowned)) {
             streams.setTimestamp(1, Timestamp.from(now));
             runs.setTimestamp(1, Timestamp.from(now));
             return new int[] {streams.executeUpdate(), runs.executeUpdate()};

@@ -1,6 +1,9 @@
 package io.sluice.streams.control;
 
+import static io.sluice.platform.control.JsonP.JSON;
+
 import io.sluice.platform.control.ManagedExecutors;
+import io.sluice.platform.control.Redis;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.operations.control.StreamMetrics;
 import io.sluice.problems.control.ProblemException;
@@ -14,6 +17,8 @@ import jakarta.ejb.TransactionManagement;
 import jakarta.ejb.TransactionManagementType;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.json.JsonObject;
+import java.io.StringReader;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +36,9 @@ import java.util.logging.Logger;
  *       server happens to register them.</li>
  *   <li><b>Per-owner cap.</b> An owner may hold at most {@code SLUICE_MAX_CONNECTIONS_PER_OWNER}
  *       connections (default 8); one more is refused with 429 before anything is written.</li>
+ *   <li><b>In a cluster</b> ({@code SLUICE_REDIS_URL}, issue 10) the cap counts the owner's connections on every
+ *       node ({@link StreamCluster#take}), and a connection with a client id closes the same tab's connection on
+ *       the other nodes too (announced on {@value #REPLACED_CHANNEL}). Heartbeats and reaping stay per node.</li>
  *   <li><b>Heartbeats.</b> Every {@code SLUICE_HEARTBEAT_SECONDS} each connection is sent a {@code ping};
  *       a failed write closes and forgets the connection (no zombies).</li>
  *   <li><b>Stalled readers.</b> A connection whose write has been blocked for two heartbeat periods (the
@@ -54,12 +62,22 @@ public class ConnectionGuard {
     private record Key(String owner, String target, String clientId) {
     }
 
+    /**
+     * In a cluster, where each new connection with a client id is announced, so that a connection of the same tab on
+     * another node is closed: {@code {"node","owner","target","clientId"}}.
+     */
+    static final String REPLACED_CHANNEL = "sluice:guard:replaced";
+
     @Inject
     SluiceConfig config;
     @Inject
     ManagedExecutors executors;
     @Inject
     StreamMetrics metrics;
+    @Inject
+    StreamCluster cluster;
+    @Inject
+    Redis redis;
 
     private final ConcurrentHashMap<Key, GuardedConnection> connections = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> perOwner = new ConcurrentHashMap<>();
@@ -71,6 +89,13 @@ public class ConnectionGuard {
         long period = config.heartbeat().toMillis();
         heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(period);
         heartbeat = executors.timers().scheduleAtFixedRate(this::beat, period, period, TimeUnit.MILLISECONDS);
+        if (cluster.enabled()) {
+            try {
+                redis.subscribe(REPLACED_CHANNEL, this::replacedElsewhere);
+            } catch (IllegalStateException e) {
+                LOG.warning(() -> "duplicate tabs on other nodes are not replaced: " + e.getMessage());
+            }
+        }
     }
 
     @PreDestroy
@@ -123,6 +148,13 @@ public class ConnectionGuard {
         if (!admitted.get()) {
             throw tooMany(max);
         }
+        if (!cluster.take(StreamCluster.CONNECTION_PLACES, owner, max, replacing)) {
+            perOwner.computeIfPresent(owner, (k, n) -> n <= 1 ? null : n - 1);
+            throw tooMany(max);
+        }
+        if (cluster.enabled() && !connection.clientId().startsWith("anonymous-")) {
+            announce(key);
+        }
         connection.onClose(() -> forget(owner, key, connection));
         GuardedConnection[] loser = {null}; // of two connections with the key, the one that goes
         connections.compute(key, (k, existing) -> {
@@ -151,6 +183,38 @@ public class ConnectionGuard {
 
     private void decrement(String owner) {
         perOwner.computeIfPresent(owner, (k, n) -> n <= 1 ? null : n - 1);
+        cluster.give(StreamCluster.CONNECTION_PLACES, owner);
+    }
+
+    /** Tells the other nodes that this node now holds the connection of {@code key}. */
+    private void announce(Key key) {
+        try {
+            redis.commands().publish(REPLACED_CHANNEL, JSON.createObjectBuilder().add("node", redis.nodeId())
+                    .add("owner", key.owner()).add("target", key.target()).add("clientId", key.clientId()).build()
+                    .toString());
+        } catch (IllegalStateException e) {
+            LOG.fine(() -> "a new connection could not be announced: " + e.getMessage());
+        }
+    }
+
+    /** Another node announced a connection of a tab: this node's connection of the same tab goes. */
+    private void replacedElsewhere(String message) {
+        JsonObject m;
+        try {
+            m = JSON.createReader(new StringReader(message)).readObject();
+        } catch (RuntimeException e) {
+            return;
+        }
+        if (redis.nodeId().equals(m.getString("node", null))) {
+            return;
+        }
+        Key key = new Key(m.getString("owner", ""), m.getString("target", ""), m.getString("clientId", ""));
+        GuardedConnection old = connections.remove(key);
+        if (old != null) {
+            decrement(key.owner());
+            metrics.duplicateReplaced(); // metrics: duplicate replaced
+            old.disconnect();
+        }
     }
 
     /** The heartbeat: pings every connection and reaps the stalled ones. */

@@ -4,6 +4,8 @@ import static io.sluice.platform.control.JsonP.JSON;
 
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -83,8 +85,14 @@ public class StreamCluster {
     static final int REFRESH_EVERY = 256;
     /** A mirror without followers for this long is dropped, in ms. */
     static final long IDLE_MIRROR_MILLIS = 30_000;
-    /** How often the followers on this node are reported to the generating nodes, in ms. */
+    /** How often the followers on this node are reported to the generating nodes, and the lease renewed, in ms. */
     static final long ATTEND_MILLIS = 1_000;
+    /** A node's lease in Redis, in ms: renewed every {@value #ATTEND_MILLIS} ms, it lapses when the node is gone. */
+    static final long LEASE_MILLIS = 3_000;
+    /** How often a node looks for lost nodes, in ms; a node is lost after two looks at least a lease apart. */
+    static final long LOST_CHECK_MILLIS = 2_000;
+    /** How long one node holds the right to take over a lost node, in ms. */
+    static final long TAKEOVER_MILLIS = 60_000;
 
     @Inject
     Redis redis;
@@ -92,8 +100,15 @@ public class StreamCluster {
     SluiceConfig config;
     @Inject
     ManagedExecutors executors;
+    @Inject
+    Takeovers takeovers;
 
     private final ConcurrentHashMap<String, Mirror> mirrors = new ConcurrentHashMap<>();
+    /** Nodes with open streams whose lease was missing, and when that was first seen ({@link System#nanoTime()}). */
+    private final ConcurrentHashMap<String, Long> suspects = new ConcurrentHashMap<>();
+    private final AtomicBoolean checking = new AtomicBoolean();
+    private final AtomicBoolean leaseFailing = new AtomicBoolean();
+    private long ticks;
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile Function<String, Optional<Stream>> local = id -> Optional.empty();
 
@@ -122,6 +137,14 @@ public class StreamCluster {
         return "sluice:node:" + node;
     }
 
+    static String leaseKey(String node) {
+        return "sluice:alive:" + node;
+    }
+
+    static String takeoverKey(String node) {
+        return "sluice:takeover:" + node;
+    }
+
     /**
      * Starts serving the cluster: this node's control channel, the attention reports and the idle-mirror sweep. Does
      * nothing without Redis or when started already; while Redis cannot be reached it tries again every 5 s.
@@ -133,6 +156,7 @@ public class StreamCluster {
             return;
         }
         local = localStreams;
+        renewLease();
         subscribeControl();
         executors.timers().scheduleWithFixedDelay(this::tick, ATTEND_MILLIS, ATTEND_MILLIS, TimeUnit.MILLISECONDS);
     }
@@ -307,40 +331,21 @@ public class StreamCluster {
             return known.stream.owner().equals(owner) ? Optional.of(known.stream) : Optional.empty();
         }
         try {
-            RedisAsyncCommands<String, String> commands = redis.commands();
-            Map<String, String> meta = commands.hgetall(metaKey(id))
-                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            if (meta == null || !owner.equals(meta.get("owner")) || redis.nodeId().equals(meta.get("node"))) {
+            Optional<Mirror> read = read(id);
+            if (read.isEmpty() || !owner.equals(read.get().stream.owner())
+                    || redis.nodeId().equals(read.get().node)) {
                 return Optional.empty();
             }
-            String node = meta.get("node");
-            Stream stream = Stream.mirror(id, StreamType.fromWire(meta.get("type"))
-                            .orElseThrow(() -> new IllegalStateException("an unknown stream type in Redis")), meta.get("relatedId"), owner,
-                    meta.get("conversationId"), meta.get("model"),
-                    Instant.ofEpochMilli(Long.parseLong(meta.getOrDefault("createdAt", "0"))),
-                    new MemoryEventLog<>(config.resumeGraceMillis()), new Forward(node, id, owner));
-            Mirror mirror = new Mirror(id, node, stream);
-            // the log so far, before anyone can see the mirror; then the news, then what came in between
-            while (true) {
-                List<StreamMessage<String, String>> batch = commands.xrange(logKey(id),
-                                Range.create((stream.lastEventId() + 1) + "-0", "+"), Limit.from(BATCH))
-                        .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-                if (!mirror.apply(batch) || batch.size() < BATCH) {
-                    break;
-                }
-            }
-            if (stream.lastEventId() == 0) {
-                return Optional.empty(); // expired between the two reads
-            }
+            Mirror mirror = read.get();
             Mirror raced = mirrors.putIfAbsent(id, mirror);
             if (raced != null) {
                 return Optional.of(raced.stream);
             }
-            if (!stream.terminated()) {
+            if (!mirror.stream.terminated()) {
                 redis.subscribe(newsChannel(id), notice -> mirror.fetch());
-                mirror.fetch();
+                mirror.fetch(); // what came between the read and the subscription
             }
-            return Optional.of(stream);
+            return Optional.of(mirror.stream);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unavailable();
@@ -348,6 +353,39 @@ public class StreamCluster {
             LOG.warning(() -> "stream " + id + " could not be read from Redis: " + e);
             throw unavailable();
         }
+    }
+
+    /**
+     * Reads stream {@code id}'s meta and log from Redis into a new, unregistered mirror; waits at most
+     * {@link Redis#COMMAND_TIMEOUT_MILLIS} per command.
+     *
+     * @return empty when Redis holds no such stream (unknown, expired)
+     * @throws IllegalStateException when Redis cannot be reached or holds something unreadable
+     */
+    private Optional<Mirror> read(String id) throws InterruptedException, ExecutionException, TimeoutException {
+        RedisAsyncCommands<String, String> commands = redis.commands();
+        Map<String, String> meta = commands.hgetall(metaKey(id))
+                .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        if (meta == null || meta.get("owner") == null || meta.get("node") == null) {
+            return Optional.empty();
+        }
+        String node = meta.get("node");
+        String owner = meta.get("owner");
+        Stream stream = Stream.mirror(id, StreamType.fromWire(meta.get("type"))
+                        .orElseThrow(() -> new IllegalStateException("an unknown stream type in Redis")),
+                meta.get("relatedId"), owner, meta.get("conversationId"), meta.get("model"),
+                Instant.ofEpochMilli(Long.parseLong(meta.getOrDefault("createdAt", "0"))),
+                new MemoryEventLog<>(config.resumeGraceMillis()), new Forward(node, id, owner));
+        Mirror mirror = new Mirror(id, node, stream);
+        while (true) {
+            List<StreamMessage<String, String>> batch = commands.xrange(logKey(id),
+                            Range.create((stream.lastEventId() + 1) + "-0", "+"), Limit.from(BATCH))
+                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            if (!mirror.apply(batch) || batch.size() < BATCH) {
+                break;
+            }
+        }
+        return stream.lastEventId() == 0 ? Optional.empty() : Optional.of(mirror);
     }
 
     private static ProblemException unavailable() {
@@ -388,8 +426,27 @@ public class StreamCluster {
         return mirrors.size();
     }
 
-    /** Every second: attention for the streams followed here, and the idle mirrors dropped. */
+    /**
+     * Every second: the lease renewed, attention for the streams followed here, the idle mirrors dropped; every
+     * {@value #LOST_CHECK_MILLIS} ms, a look for lost nodes (on the database pool).
+     */
     private void tick() {
+        renewLease();
+        if (++ticks % (LOST_CHECK_MILLIS / ATTEND_MILLIS) == 0 && checking.compareAndSet(false, true)) {
+            try {
+                executors.database().execute(() -> {
+                    try {
+                        checkLostNodes();
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, "the look for lost nodes failed", e);
+                    } finally {
+                        checking.set(false);
+                    }
+                });
+            } catch (RejectedExecutionException stopping) {
+                checking.set(false);
+            }
+        }
         try {
             Map<String, JsonArrayBuilder> byNode = new HashMap<>();
             long now = System.nanoTime();
@@ -407,6 +464,206 @@ public class StreamCluster {
                     JSON.createObjectBuilder().add("op", "attend").add("ids", ids).build()));
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "the cluster's attention report failed", e);
+        }
+    }
+
+    // --- cluster-wide per-owner caps
+
+    /** The per-owner places of running streams ({@code SLUICE_MAX_STREAMS_PER_OWNER}). */
+    public static final String STREAM_PLACES = "streams";
+    /** The per-owner places of live connections ({@code SLUICE_MAX_CONNECTIONS_PER_OWNER}). */
+    public static final String CONNECTION_PLACES = "connections";
+
+    /*
+     * KEYS[1] the owner's places of one kind, a hash: node -> places taken there. ARGV: this node, the cap, the lease
+     * key prefix, whether to take the place even at the cap (a replacement). Places of nodes without a lease are
+     * dropped: a crashed node's places free themselves.
+     */
+    private static final String TAKE_PLACE = """
+            local total = 0
+            local held = redis.call('HGETALL', KEYS[1])
+            for i = 1, #held, 2 do
+              if held[i] == ARGV[1] or redis.call('EXISTS', ARGV[3] .. held[i]) == 1 then
+                total = total + tonumber(held[i + 1])
+              else
+                redis.call('HDEL', KEYS[1], held[i])
+              end
+            end
+            if ARGV[4] ~= '1' and total >= tonumber(ARGV[2]) then
+              return 0
+            end
+            redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+            redis.call('PEXPIRE', KEYS[1], 86400000)
+            return 1
+            """;
+    private static final String GIVE_PLACE = """
+            if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then
+              redis.call('HDEL', KEYS[1], ARGV[1])
+            end
+            return 1
+            """;
+
+    static String placesKey(String kind, String owner) {
+        return "sluice:places:" + kind + ":" + owner;
+    }
+
+    /**
+     * Takes one of {@code owner}'s places of a kind across the cluster (issue 10, cluster-wide limits): the places
+     * held on every node with a lease count, atomically (one Lua script). Without Redis, or while Redis cannot be
+     * reached (then logged), it takes nothing and says yes: the node's own cap still holds.
+     *
+     * @param max   the cap
+     * @param force take it even at the cap (a connection that replaces another of the same tab)
+     * @return whether the owner was under the cap, and the place is taken
+     */
+    public boolean take(String kind, String owner, int max, boolean force) {
+        if (!enabled()) {
+            return true;
+        }
+        try {
+            Long taken = redis.commands().<Long>eval(TAKE_PLACE, ScriptOutputType.INTEGER,
+                    new String[] {placesKey(kind, owner)}, redis.nodeId(), Integer.toString(max), "sluice:alive:",
+                    force ? "1" : "0").get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            return taken != null && taken == 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+            LOG.warning(() -> "the cluster-wide cap of " + kind + " could not be checked (" + e
+                    + "); this node's own cap applies");
+            return true;
+        }
+    }
+
+    /** Gives back a place of {@link #take}, without waiting. */
+    public void give(String kind, String owner) {
+        if (!enabled()) {
+            return;
+        }
+        try {
+            redis.commands().eval(GIVE_PLACE, ScriptOutputType.INTEGER, new String[] {placesKey(kind, owner)},
+                    redis.nodeId());
+        } catch (IllegalStateException e) {
+            LOG.fine(() -> "a cluster-wide place could not be given back: " + e.getMessage());
+        }
+    }
+
+    // --- leases and takeover (crash survival)
+
+    /** {@code SET sluice:alive:<node> PX lease}, without waiting; the first failure of an outage is logged. */
+    private void renewLease() {
+        try {
+            redis.commands().set(leaseKey(redis.nodeId()), "1", SetArgs.Builder.px(LEASE_MILLIS))
+                    .whenComplete((ok, failure) -> leaseRenewed(failure));
+        } catch (IllegalStateException e) {
+            leaseRenewed(e);
+        }
+    }
+
+    private void leaseRenewed(Throwable failure) {
+        if (failure == null) {
+            if (leaseFailing.compareAndSet(true, false)) {
+                LOG.info("this node's lease in Redis is renewed again");
+            }
+        } else if (leaseFailing.compareAndSet(false, true)) {
+            LOG.warning(() -> "this node's lease in Redis cannot be renewed (" + failure.getMessage() + "); after "
+                    + LEASE_MILLIS + " ms other nodes may take over its streams");
+        }
+    }
+
+    /**
+     * Takes over the nodes that have open stream records and no lease, seen so twice at least a lease period apart
+     * (so a Redis restart, which drops every lease for up to a second, loses no node). Of several nodes that look at
+     * once, the one that sets {@code sluice:takeover:<node>} first takes over.
+     */
+    private void checkLostNodes() {
+        String me = redis.nodeId();
+        List<String> nodes = takeovers.openNodes();
+        suspects.keySet().retainAll(nodes);
+        for (String node : nodes) {
+            if (node.equals(me)) {
+                continue;
+            }
+            try {
+                RedisAsyncCommands<String, String> commands = redis.commands();
+                if (commands.exists(leaseKey(node)).get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS) > 0) {
+                    suspects.remove(node);
+                    continue;
+                }
+                long now = System.nanoTime();
+                long since = suspects.computeIfAbsent(node, n -> now);
+                if (now - since < TimeUnit.MILLISECONDS.toNanos(LEASE_MILLIS)) {
+                    continue;
+                }
+                String claimed = commands.set(takeoverKey(node), me, SetArgs.Builder.nx().px(TAKEOVER_MILLIS))
+                        .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                if ("OK".equals(claimed)) {
+                    takeOver(node);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+                LOG.warning(() -> "node " + node + " could not be checked: " + e);
+            }
+        }
+    }
+
+    /**
+     * Closes every stream a lost node left open: its text as far as it reached Redis is saved ({@code partial},
+     * {@value Takeovers#NODE_LOST}, exactly once: see {@link Takeovers#closeLost}), then its log gets the terminal
+     * {@code error} entry of code {@code NODE_LOST}, which the followers on every node receive; its agent runs end as
+     * {@code partial}.
+     */
+    private void takeOver(String node) throws InterruptedException {
+        int closed = 0;
+        for (String id : takeovers.openStreams(node)) {
+            Stream copy = null;
+            try {
+                copy = read(id).map(m -> m.stream).orElse(null);
+            } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+                LOG.warning(() -> "stream " + id + " of lost node " + node + " could not be read from Redis (" + e
+                        + "); it is closed without its text");
+            }
+            Optional<Takeovers.Closed> done = takeovers.closeLost(id, copy == null ? "" : copy.content(),
+                    copy == null ? "" : copy.reasoning());
+            if (done.isPresent()) {
+                closed++;
+                if (copy != null && !copy.terminated()) {
+                    endLost(copy, done.get().messageId());
+                }
+            }
+        }
+        int runs = takeovers.closeLostRuns(node);
+        int streams = closed;
+        LOG.warning(() -> "node " + node + " was lost: this node closed its " + streams + " open streams and " + runs
+                + " agent runs as " + Takeovers.NODE_LOST);
+    }
+
+    /**
+     * Appends the terminal entry to a lost stream's log in Redis, as the entry after the last one there: an
+     * {@code error} of code {@code NODE_LOST} naming the saved answer. {@code XADD} with that id fails when an entry
+     * is there already, so the log ends once.
+     */
+    private void endLost(Stream copy, String messageId) throws InterruptedException {
+        UpstreamException failure = new UpstreamException(FailureCode.NODE_LOST,
+                "the node that generated this answer was lost; the text so far is saved");
+        StreamEntry ended = new StreamEntry.Ended(new Stream.End(StreamStatus.ERROR, MessageStatus.PARTIAL,
+                Takeovers.NODE_LOST, null, null, copy.model(), failure), messageId, copy.contentLength());
+        long id = copy.lastEventId() + 1;
+        try {
+            RedisAsyncCommands<String, String> commands = redis.commands();
+            commands.xadd(logKey(copy.id()), new XAddArgs().id(id + "-0"), Map.of("e", EntryCodec.encode(ended)))
+                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            commands.publish(newsChannel(copy.id()), Long.toString(id));
+            long retention = Math.max(1, TimeUnit.MILLISECONDS.toSeconds(config.retentionMillis()));
+            commands.expire(logKey(copy.id()), retention);
+            commands.expire(metaKey(copy.id()), retention);
+            commands.zrem(runningKey(copy.owner()), copy.id());
+        } catch (ExecutionException e) {
+            LOG.info(() -> "stream " + copy.id() + ": its log had ended already (" + e.getCause().getMessage() + ")");
+        } catch (TimeoutException | IllegalStateException e) {
+            LOG.warning(() -> "stream " + copy.id() + ": its terminal entry could not be written to Redis: " + e);
         }
     }
 
@@ -550,7 +807,7 @@ public class StreamCluster {
             UpstreamException failure = new UpstreamException(FailureCode.NODE_LOST,
                     "this node lost the stream's events; reconnect to follow it on");
             stream.replicate(new StreamEntry.Ended(new Stream.End(StreamStatus.ERROR, MessageStatus.PARTIAL,
-                    FailureCode.NODE_LOST.name(), null, null, stream.model(), failure), null, stream.contentLength()));
+                    Takeovers.NODE_LOST, null, null, stream.model(), failure), null, stream.contentLength()));
             redis.unsubscribe(newsChannel(id));
             mirrors.remove(id, this);
         }

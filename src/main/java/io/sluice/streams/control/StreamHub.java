@@ -43,7 +43,8 @@ import java.util.logging.Logger;
  *
  * <p><b>Admission.</b> {@link #reserve} runs before a request changes anything: past
  * {@code SLUICE_MAX_RUNNING_STREAMS} running streams the node answers 503 with {@code Retry-After} at once; past
- * {@code SLUICE_MAX_STREAMS_PER_OWNER} (default 16) an owner gets 429. Memory is bounded per stream
+ * {@code SLUICE_MAX_STREAMS_PER_OWNER} (default 16) an owner gets 429, counted across the nodes of a cluster
+ * ({@link StreamCluster#take}). Memory is bounded per stream
  * ({@code SLUICE_STREAM_MAX_CHARS}) and per node: at most {@code SLUICE_MAX_STREAMS} streams are held (default
  * 20000); ended ones are evicted oldest first to make room, and when all are running a new one gets 503.
  *
@@ -167,7 +168,10 @@ public class StreamHub {
             admitted[0] = true;
             return count + 1;
         });
-        if (!admitted[0]) {
+        if (!admitted[0] || !cluster.take(StreamCluster.STREAM_PLACES, owner, perOwner, false)) {
+            if (admitted[0]) {
+                placesByOwner.computeIfPresent(owner, (o, n) -> n <= 1 ? null : n - 1);
+            }
             places.decrementAndGet();
             throw new ProblemException(429, "too-many-streams", "at most " + perOwner + " running streams per user",
                     1L);
@@ -340,6 +344,7 @@ public class StreamHub {
     private void unreserve(String owner) {
         placesByOwner.computeIfPresent(owner, (o, n) -> n <= 1 ? null : n - 1);
         places.decrementAndGet();
+        cluster.give(StreamCluster.STREAM_PLACES, owner);
     }
 
     /**

@@ -1,7 +1,9 @@
 package io.sluice.streams.control;
 
+import io.sluice.platform.control.Redis;
 import io.sluice.streams.entity.StreamRecord;
 import jakarta.ejb.Stateless;
+import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
 import java.time.Instant;
@@ -16,6 +18,8 @@ public class StreamRecords {
 
     @PersistenceContext(unitName = "sluice")
     EntityManager em;
+    @Inject
+    Redis redis;
 
     /** Records a stream that starts now, as {@code connecting}. */
     public void started(StreamSpec spec, String owner, Instant createdAt) {
@@ -33,9 +37,12 @@ public class StreamRecords {
         em.persist(record);
     }
 
-    private static StreamRecord connecting(StreamSpec spec, String owner, Instant createdAt) {
-        return new StreamRecord(spec.id(), spec.type().wire(), spec.relatedId(), owner, spec.conversationId(),
-                spec.model(), StreamStatus.CONNECTING.wire(), createdAt);
+    /** A new record, {@code connecting}, of a stream this node generates. */
+    private StreamRecord connecting(StreamSpec spec, String owner, Instant createdAt) {
+        StreamRecord record = new StreamRecord(spec.id(), spec.type().wire(), spec.relatedId(), owner,
+                spec.conversationId(), spec.model(), StreamStatus.CONNECTING.wire(), createdAt);
+        record.setNodeId(redis.nodeId());
+        return record;
     }
 
     /**

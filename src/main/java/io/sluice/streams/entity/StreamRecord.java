@@ -39,6 +39,8 @@ public class StreamRecord {
     private Integer answerSeq;
     @Column(name = "parent_id")
     private String parentId;
+    @Column(name = "node_id")
+    private String nodeId;
 
     protected StreamRecord() {
     }
@@ -120,5 +122,24 @@ public class StreamRecord {
 
     public Instant getEndedAt() {
         return endedAt;
+    }
+
+    /** The reserved position of a chat stream's answer, or {@code null}. */
+    public Integer getAnswerSeq() {
+        return answerSeq;
+    }
+
+    /** The user message a chat stream's answer answers, or {@code null}. */
+    public String getParentId() {
+        return parentId;
+    }
+
+    /** The node that generates the stream (its id per start; issue 10), or {@code null} for older records. */
+    public String getNodeId() {
+        return nodeId;
+    }
+
+    public void setNodeId(String nodeId) {
+        this.nodeId = nodeId;
     }
 }
