@@ -49,9 +49,10 @@ public class Redis {
     /** Most commands queued on the connection at once; past it a command fails (backpressure). */
     static final int REQUEST_QUEUE = 100_000;
 
+    /** {@code SLUICE_REDIS_URL}; empty (no cluster) for an instance made outside the container. */
     @Inject
     @ConfigProperty(name = "sluice.redis.url")
-    Optional<String> url;
+    Optional<String> url = Optional.empty();
     @Inject
     ManagedExecutors executors;
 
@@ -122,8 +123,8 @@ public class Redis {
             throw new IllegalStateException("SLUICE_REDIS_URL is not a redis:// URL");
         }
         if (client == null) {
-            // Lettuce's own threads (not the container's: Payara cannot make a managed thread from Netty's threads, which
-            // start Lettuce's computation threads); nothing of Sluice's runs on them, see #subscribe
+            // Lettuce's own threads, not the container's: Payara cannot make a managed thread from Netty's threads,
+            // which start Lettuce's computation threads; nothing of Sluice's runs on them (see #subscribe)
             resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
             client = RedisClient.create(resources, uri);
             client.setOptions(ClientOptions.builder()

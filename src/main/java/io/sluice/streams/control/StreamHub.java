@@ -204,7 +204,8 @@ public class StreamHub {
         Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
                 config.maxGenerationChars(), config.streamMaxMillis(), config.saveRetryMillis());
         Stream stream = new Stream(spec.id(), spec.type(), spec.relatedId(), owner, spec.conversationId(),
-                spec.model(), cluster.logFor(spec, owner, config.resumeGraceMillis()), executors.timers(), ticker, settings,
+                spec.model(), cluster.logFor(spec, owner, config.resumeGraceMillis()), executors.timers(), ticker,
+                settings,
                 new Stream.Saver() {
                     @Override
                     public CompletionStage<String> save(Stream s, Stream.End end) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.platform.control.ManagedExecutors;
+import io.sluice.platform.control.Redis;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import jakarta.json.Json;
@@ -66,6 +67,8 @@ class ConnectionGuardTest {
             }
         };
         guard.metrics = new StreamMetrics();
+        guard.cluster = new StreamCluster(); // one node: no Redis
+        guard.cluster.redis = new Redis();
         guard.start();
         stream = new Stream("s-1", StreamType.CHAT, null, "anon:a", null, "m", new MemoryEventLog<>(60_000), timers,
                 new FlushTicker(timers, TimeUnit.MILLISECONDS.toNanos(5)), new Stream.Settings(50, 1, 1 << 20),

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.control.ManagedExecutors;
+import io.sluice.platform.control.Redis;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.Generation;
@@ -139,6 +140,8 @@ class StreamHubTest {
                 return 60_000;
             }
         };
+        hub.cluster = new StreamCluster(); // one node: no Redis
+        hub.cluster.redis = new Redis();
         hub.init();
     }
 
