@@ -20,6 +20,7 @@ import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
 import java.io.StringReader;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -103,7 +104,13 @@ class BrowserIT extends BlackBoxTest {
     }
 
     @BeforeEach
-    void newUser() {
+    void newUser() throws Exception {
+        // -Dsluice.it.base=http://host:port/ drives a Sluice that runs elsewhere instead (a cluster behind nginx,
+        // server-config/cluster/README.md), with this suite's fake upstream as its SLUICE_UPSTREAM_URL
+        String elsewhere = System.getProperty("sluice.it.base", "");
+        if (!elsewhere.isBlank()) {
+            base = URI.create(elsewhere).toURL();
+        }
         // Checked per test rather than per class, so that each test is reported as skipped, with this message.
         Assumptions.assumeTrue(browser != null, "no Chromium at " + CHROMIUM
                 + ": install the Debian package chromium to run the browser tests");

@@ -40,8 +40,8 @@ import org.junit.jupiter.api.Test;
  * front of them with {@code server-config/nginx/sluice.conf} (round-robin, no sticky sessions). A stream started on
  * node A is followed, resumed, polled, listed and stopped on node B, directly and through nginx.
  *
- * <p>Needs Redis on 127.0.0.1:6379 ({@code .ci/run} starts it) and, for the nginx test, Debian's nginx; skipped with
- * a message where they are missing. The database is the suites' PostgreSQL when {@code SLUICE_DB_URL} names one,
+ * <p>Starts its own {@code redis-server} (Debian's; {@code .ci/run} installs it) on a free port, so that one test can
+ * restart it; needs Debian's nginx for the nginx test. Each is skipped with a message where it is missing. The database is the suites' PostgreSQL when {@code SLUICE_DB_URL} names one,
  * else an H2 file shared in H2's mixed mode ({@code AUTO_SERVER}). The nodes inherit the test environment of the
  * other suites (pom.xml: 2 s heartbeat, 3 s resume grace, 2 s unload grace).
  */
@@ -49,8 +49,10 @@ class ClusterIT {
 
     /** "Within 1 s", plus what the test itself needs to notice (its own HTTP round trip, queue hand-offs). */
     private static final long ONE_SECOND_MS = 1000 + 250;
-    private static final String REDIS_URL = "redis://127.0.0.1:6379";
-
+    static Path redisServer;
+    static int redisPort;
+    static Process redis;
+    static String redisUrl;
     static FakeUpstream upstream;
     static Node a;
     static Node b;
@@ -78,10 +80,15 @@ class ClusterIT {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        Assumptions.assumeTrue(reachable("127.0.0.1", 6379),
-                "no Redis on 127.0.0.1:6379 (.ci/run starts Debian's redis-server): the cluster suite is skipped");
-        upstream = new FakeUpstream(Integer.getInteger("sluice.it.upstream.port", 18089));
+        redisServer = Stream.of("/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server")
+                .map(Path::of).filter(Files::isExecutable).findFirst().orElse(null);
+        Assumptions.assumeTrue(redisServer != null,
+                "no redis-server (Debian's package; .ci/run installs it): the cluster suite is skipped");
         Path dir = Files.createDirectories(Path.of("target", "cluster-it").toAbsolutePath());
+        redisPort = freePort();
+        redisUrl = "redis://127.0.0.1:" + redisPort;
+        startRedis(dir);
+        upstream = new FakeUpstream(Integer.getInteger("sluice.it.upstream.port", 18089));
         String db = System.getenv("SLUICE_DB_URL");
         if (db == null || !db.startsWith("jdbc:postgresql:")) {
             db = "jdbc:h2:file:" + dir.resolve("sluice") + ";MODE=LEGACY;AUTO_SERVER=TRUE";
@@ -116,6 +123,21 @@ class ClusterIT {
         if (upstream != null) {
             upstream.close();
         }
+        if (redis != null) {
+            redis.destroy();
+        }
+    }
+
+    /** A Redis of the suite's own, on {@link #redisPort}, without persistence (as {@code .ci/run} starts one). */
+    private static void startRedis(Path dir) throws Exception {
+        redis = new ProcessBuilder(redisServer.toString(), "--port", Integer.toString(redisPort), "--bind",
+                "127.0.0.1", "--save", "", "--appendonly", "no").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile())).start();
+        long up = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!reachable("127.0.0.1", redisPort)) {
+            assertTrue(redis.isAlive() && System.nanoTime() < up, "redis-server started; see " + dir);
+            Thread.sleep(50);
+        }
     }
 
     private static Node startNode(String name, String db, Path dir) throws Exception {
@@ -127,7 +149,7 @@ class ClusterIT {
                 "--prebootcommandfile", System.getProperty("sluice.preboot"),
                 "--deploy", System.getProperty("sluice.war"), "--contextroot", "/")
                 .redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("SLUICE_REDIS_URL", REDIS_URL);
+        pb.environment().put("SLUICE_REDIS_URL", redisUrl);
         pb.environment().put("SLUICE_DB_URL", db);
         return new Node(name, port, pb.start(), log);
     }
@@ -352,6 +374,63 @@ class ClusterIT {
         assertEquals(FakeUpstream.pacedText(150), SseClient.deltas(events));
     }
 
+    // --- multi-agent runs
+
+    @Test
+    void aMultiAgentRunStartedOnOneNodeResumesOnTheOtherWithNoGapAndStopsFromThere() throws Exception {
+        User user = new User();
+        List<JsonObject> before = new ArrayList<>();
+        String runId;
+        try (WsClient onA = user.socket(a, "tab-1")) {
+            onA.send(Json.createObjectBuilder().add("type", "run").add("task", "cluster run " + UUID.randomUUID())
+                    .add("model", "paced:30:25").build());
+            while (before.size() < 15) {
+                before.add(onA.next(30));
+            }
+            runId = before.get(0).getString("runId");
+            onA.cut();
+        }
+        long last = before.get(before.size() - 1).getInt("sequence");
+        List<JsonObject> after;
+        try (WsClient onB = user.socket(b, "tab-2")) {
+            onB.send(Json.createObjectBuilder().add("type", "resume").add("runId", runId).add("afterSequence", last)
+                    .build());
+            after = onB.until(WsClient.type("run_complete"), 60);
+        }
+        List<JsonObject> whole;
+        try (WsClient again = user.socket(a, "tab-3")) {
+            again.send(Json.createObjectBuilder().add("type", "resume").add("runId", runId).add("afterSequence", 0)
+                    .build());
+            whole = again.until(WsClient.type("run_complete"), 30);
+        }
+        List<JsonObject> union = new ArrayList<>(before);
+        union.addAll(after);
+        assertEquals(whole, union, "the frames before the cut on A and after the resume on B are the whole run");
+        for (int i = 0; i < whole.size(); i++) {
+            assertEquals(i + 1, whole.get(i).getInt("sequence"), "sequence of frame " + i);
+        }
+        assertEquals("completed", whole.get(whole.size() - 1).getString("status"));
+
+        // a run on A, stopped from a session on B
+        try (WsClient onA = user.socket(a, "tab-4"); WsClient onB = user.socket(b, "tab-5")) {
+            onA.send(Json.createObjectBuilder().add("type", "run").add("task", "cluster stop " + UUID.randomUUID())
+                    .add("model", "paced:400:25").build());
+            String second = onA.until(f -> "agent_output".equals(f.getString("type")), 30).get(0).getString("runId");
+            onB.send(Json.createObjectBuilder().add("type", "resume").add("runId", second).add("afterSequence", 0)
+                    .build());
+            onB.until(f -> "agent_output".equals(f.getString("type")), 30);
+            long stopAt = System.nanoTime();
+            onB.send(Json.createObjectBuilder().add("type", "stop").add("runId", second).build());
+            JsonObject endOnA = onA.until(WsClient.type("run_complete"), 10).stream()
+                    .filter(WsClient.type("run_complete")).findFirst().orElseThrow();
+            assertEquals("stopped", endOnA.getString("status"), endOnA::toString);
+            assertTrue(millisSince(stopAt) <= 2 * ONE_SECOND_MS, "stopped from B within 2 s: " + millisSince(stopAt));
+            JsonObject endOnB = onB.until(WsClient.type("run_complete"), 10).stream()
+                    .filter(WsClient.type("run_complete")).findFirst().orElseThrow();
+            assertEquals(endOnA, endOnB, "both sessions saw the same end");
+        }
+    }
+
     // --- cluster-wide caps and guard
 
     @Test
@@ -476,6 +555,53 @@ class ClusterIT {
         }
     }
 
+    // --- Redis restarted
+
+    @Test
+    void redisRestartedMidStreamLosesNoAnswerAndHangsNoFollower() throws Exception {
+        User user = new User();
+        String marker = "cluster redis restart " + UUID.randomUUID();
+        String id = startChat(user, a, marker, "paced:200:40"); // about 8 s
+        SseClient onA = follow(user, a, id, "tab-a", null);
+        SseClient onB = follow(user, b, id, "tab-b", null);
+        List<SseClient.Event> seenOnA = new ArrayList<>(onA.take(5, 20));
+        List<SseClient.Event> seenOnB = new ArrayList<>(onB.take(5, 20));
+        redis.destroy(); // no persistence: everything in Redis is gone
+        redis.waitFor(10, TimeUnit.SECONDS);
+        Thread.sleep(1_000);
+        startRedis(Path.of("target", "cluster-it").toAbsolutePath());
+
+        // the generating node's follower gets the whole answer; the other node's goes on, or ends with NODE_LOST
+        seenOnA.addAll(withoutPings(onA.untilTerminal(40)));
+        assertEquals("done", SseClient.last(seenOnA).name(), () -> "terminal event on A " + SseClient.last(seenOnA));
+        assertEquals(FakeUpstream.pacedText(200), SseClient.deltas(seenOnA));
+        seenOnB.addAll(withoutPings(onB.untilTerminal(40)));
+        SseClient.Event endOnB = SseClient.last(seenOnB);
+        assertTrue("done".equals(endOnB.name())
+                        || "error".equals(endOnB.name()) && "NODE_LOST".equals(endOnB.data().getString("code")),
+                () -> "terminal event on B " + endOnB);
+        assertIncreasingIds(seenOnB);
+        assertTrue(FakeUpstream.pacedText(200).startsWith(SseClient.deltas(seenOnB)), "B saw a prefix, once");
+
+        // saved once, completed, by the generating node; a reconnect on B now follows it from Redis again
+        JsonObject state = awaitStatus(user, a, id, "completed");
+        JsonArray messages = getArray(user, b, "api/conversations/" + state.getString("conversationId")
+                + "/messages");
+        List<JsonObject> answers = messages.stream().map(JsonValue::asJsonObject)
+                .filter(m -> "assistant".equals(m.getString("role"))).toList();
+        assertEquals(1, answers.size(), "one saved answer: " + messages);
+        assertEquals("completed", answers.get(0).getString("status"));
+        assertEquals(FakeUpstream.pacedText(200), answers.get(0).getString("content"));
+        SseClient late = follow(user, b, id, "tab-late", null);
+        List<SseClient.Event> all = withoutPings(late.untilTerminal(20));
+        assertEquals("done", SseClient.last(all).name(), "a late follower on B gets the whole stream from Redis");
+        assertEquals(FakeUpstream.pacedText(200), SseClient.deltas(all));
+        // the nodes are still one cluster: a stream of A is followed on B
+        String next = startChat(user, a, "cluster after restart " + UUID.randomUUID(), "paced:20:20");
+        List<SseClient.Event> events = withoutPings(follow(user, b, next, "tab-next", null).untilTerminal(20));
+        assertEquals(FakeUpstream.pacedText(20), SseClient.deltas(events));
+    }
+
     // --- through nginx, round-robin
 
     @Test
@@ -505,8 +631,19 @@ class ClusterIT {
 
     /** A user of the cluster: one cookie jar across both nodes and nginx (cookies are not port-bound). */
     private static final class User {
+        final CookieManager cookies = new CookieManager();
         final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .cookieHandler(new CookieManager()).connectTimeout(Duration.ofSeconds(10)).build();
+                .cookieHandler(cookies).connectTimeout(Duration.ofSeconds(10)).build();
+
+        /** A WebSocket session to {@code node}'s {@code /ws/agents}, with the user's identity cookie. */
+        WsClient socket(Node node, String clientId) throws Exception {
+            if (cookies.getCookieStore().getCookies().isEmpty()) {
+                getJson(this, node, "api/info"); // the identity cookie
+            }
+            String cookie = cookies.getCookieStore().getCookies().stream().map(c -> c.getName() + "=" + c.getValue())
+                    .collect(java.util.stream.Collectors.joining("; "));
+            return WsClient.open(http, node.uri(""), cookie, clientId);
+        }
     }
 
     private static String startChat(User user, Node node, String message, String model) throws Exception {

@@ -6,6 +6,7 @@ import io.sluice.agents.control.AgentException;
 import io.sluice.agents.control.AgentRun;
 import io.sluice.agents.control.AgentRuns;
 import io.sluice.agents.control.AgentSession;
+import io.sluice.agents.control.RunFrames;
 import io.sluice.conversations.entity.Conversation;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.control.Ids;
@@ -188,7 +189,7 @@ public class AgentsEndpoint {
             }
             after = n.longValue();
         }
-        AgentRun run = runs.require(session.owner(), runId);
+        RunFrames run = runs.frames(session.owner(), runId);
         if (after > run.lastSequence()) {
             throw new AgentException("BAD_FRAME", "afterSequence is beyond the run's last sequence, "
                     + run.lastSequence(), runId);
@@ -200,7 +201,7 @@ public class AgentsEndpoint {
     private void stop(AgentSession session, JsonObject frame) {
         String runId = requiredString(frame, "runId", null);
         String agent = optionalString(frame, "agent", runId);
-        AgentRun run = runs.require(session.owner(), runId);
+        RunFrames run = runs.frames(session.owner(), runId);
         if (agent != null && !run.hasAgent(agent)) {
             throw new AgentException("AGENT_NOT_FOUND", "the run has no agent of that name", runId);
         }

@@ -46,7 +46,7 @@ import java.util.logging.Logger;
  * <p>Thread safety: the state is guarded by {@code this}; agent feeds, sessions and timers call in from any thread.
  * No lock of the run is held while calling into a stream's generation, the starter, the slots or the outcome.
  */
-public final class AgentRun {
+public final class AgentRun implements RunFrames {
 
     private static final Logger LOG = Logger.getLogger(AgentRun.class.getName());
     /** Stream entries read per batch by an agent's feed. */
@@ -199,6 +199,16 @@ public final class AgentRun {
     public AgentRun(String id, String owner, String task, List<AgentSpec> agents, String conversationId, String model,
                     Executor executor, ScheduledExecutorService scheduler, int maxParallel, long resumeGraceMs,
                     Starter starter, Slots slots, Outcome outcome) {
+        this(id, owner, task, agents, conversationId, model, executor, scheduler, maxParallel,
+                new MemoryEventLog<>(resumeGraceMs), starter, slots, outcome);
+    }
+
+    /**
+     * A run whose frames go to {@code log} (empty; in a cluster, one copied to Redis, issue 10); the rest as above.
+     */
+    public AgentRun(String id, String owner, String task, List<AgentSpec> agents, String conversationId, String model,
+                    Executor executor, ScheduledExecutorService scheduler, int maxParallel, EventLog<AgentFrame> log,
+                    Starter starter, Slots slots, Outcome outcome) {
         this.id = id;
         this.owner = owner;
         this.task = task;
@@ -208,7 +218,7 @@ public final class AgentRun {
             this.agents.put(spec.name(), new Agent(spec));
         }
         this.schedule = new AgentSchedule(agents, maxParallel);
-        this.log = new MemoryEventLog<>(resumeGraceMs);
+        this.log = log;
         this.executor = executor;
         this.scheduler = scheduler;
         this.starter = starter;
@@ -246,6 +256,7 @@ public final class AgentRun {
      * @param reason {@code user}, {@code client_disconnected} or {@code server_shutdown}
      * @throws IllegalArgumentException when the run has no agent of that name
      */
+    @Override
     public void stop(String agent, String reason) {
         MessageStatus messageStatus = Stream.End.USER.equals(reason) ? MessageStatus.STOPPED : MessageStatus.PARTIAL;
         List<Agent> toCancel = new ArrayList<>();
@@ -285,13 +296,20 @@ public final class AgentRun {
     // --- sessions
 
     /** A session follows the run from now; counts as the owner's attention for the resume grace. */
+    @Override
     public void follow(io.sluice.streams.control.Follower follower) {
         log.follow(follower);
     }
 
     /** A session no longer follows the run; with none left, the resume grace starts now. */
+    @Override
     public void unfollow(io.sluice.streams.control.Follower follower) {
         log.unfollow(follower);
+    }
+
+    /** The owner attended from another node (a session there follows it; issue 10): the resume grace restarts. */
+    public void attended() {
+        log.attended();
     }
 
     /** Number of sessions following the run. */
@@ -306,6 +324,7 @@ public final class AgentRun {
      *
      * @param after the last sequence the reader has (0 for all)
      */
+    @Override
     public List<RunFrame> framesAfter(long after, int max) {
         List<EventLog.Logged<AgentFrame>> logged = log.after(after, max);
         List<RunFrame> frames = new ArrayList<>(logged.size());
@@ -322,11 +341,13 @@ public final class AgentRun {
     }
 
     /** Sequence of the last frame (0 when none). */
+    @Override
     public long lastSequence() {
         return log.lastId();
     }
 
     /** Whether {@code run_complete} is in the log. */
+    @Override
     public boolean terminated() {
         return log.terminated();
     }
@@ -350,14 +371,17 @@ public final class AgentRun {
     }
 
     /** Whether the run has an agent of that name. */
+    @Override
     public boolean hasAgent(String name) {
         return agents.containsKey(name);
     }
 
+    @Override
     public String id() {
         return id;
     }
 
+    @Override
     public String owner() {
         return owner;
     }

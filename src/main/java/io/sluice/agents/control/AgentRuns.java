@@ -11,12 +11,16 @@ import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.Route;
 import io.sluice.streams.control.Answers;
+import io.sluice.streams.control.EventLog;
 import io.sluice.streams.control.GroupCommit;
+import io.sluice.streams.control.MemoryEventLog;
 import io.sluice.streams.control.Stream;
+import io.sluice.streams.control.StreamCluster;
 import io.sluice.streams.control.StreamHub;
 import io.sluice.streams.control.StreamSpec;
 import io.sluice.streams.control.StreamType;
 import io.sluice.platform.control.ShutdownSignal;
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Priority;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -24,12 +28,16 @@ import jakarta.enterprise.context.BeforeDestroyed;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.json.JsonReader;
+import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import java.io.StringReader;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +72,11 @@ public class AgentRuns {
     AgentStore store;
     @Inject
     GroupCommit commits;
+    @Inject
+    StreamCluster cluster;
+
+    /** The control operation that stops a run, or one agent, on the node that runs it (issue 10). */
+    static final String STOP_OP = "run_stop";
 
     private final ConcurrentHashMap<String, AgentRun> runs = new ConcurrentHashMap<>();
     /** Running runs per owner. */
@@ -139,8 +152,12 @@ public class AgentRuns {
             throw e;
         }
         OwnerSlots ownerSlots = slots.computeIfAbsent(owner, o -> new OwnerSlots());
+        // in a cluster the frames are copied to Redis as rendered, so a session on another node reads the same ones
+        EventLog<AgentFrame> frames = cluster.replicated(new MemoryEventLog<>(config.resumeGraceMillis()), id, owner,
+                Map.of("type", "run", "agents", String.join(",", names), StreamCluster.LOST_END, lostEnd(id)),
+                (sequence, frame) -> AgentFrames.render(id, sequence, frame));
         AgentRun run = new AgentRun(id, owner, task, specs, saved.conversationId(), effectiveModel, executors.work(),
-                executors.timers(), config.agentsMaxParallel(), config.resumeGraceMillis(),
+                executors.timers(), config.agentsMaxParallel(), frames,
                 (r, spec, request) -> startAgent(r, spec, request, saved.seqs().get(spec.name())),
                 ownerSlots, this::recordEnd);
         runs.put(id, run);
@@ -164,6 +181,76 @@ public class AgentRuns {
                     + "in its conversation", runId);
         }
         throw new AgentException("RUN_NOT_FOUND", "run not found", runId);
+    }
+
+    /**
+     * The owner's run, on this node or, in a cluster, on another one (then its frames read from Redis: a
+     * {@link RunMirror}).
+     *
+     * @throws AgentException as {@link #require}; {@code RUN_NOT_FOUND} also while the cluster's Redis cannot be read
+     */
+    public RunFrames frames(String owner, String runId) {
+        AgentRun local = runId == null ? null : runs.get(runId);
+        if (local == null && cluster.enabled()) {
+            StreamCluster.Copy followed = cluster.followed(runId);
+            if (followed instanceof RunMirror mirror) {
+                if (mirror.owner().equals(owner)) {
+                    return mirror;
+                }
+            } else {
+                Optional<Map<String, String>> meta;
+                try {
+                    meta = cluster.meta(runId);
+                } catch (ProblemException e) {
+                    throw new AgentException("RUN_NOT_FOUND", "the run could not be read from the cluster; try again",
+                            runId);
+                }
+                if (meta.isPresent() && "run".equals(meta.get().get("type"))
+                        && owner.equals(meta.get().get("owner"))) {
+                    Set<String> agents = Set.of(meta.get().getOrDefault("agents", "").split(","));
+                    StreamCluster.Copy copy = cluster.follow(runId, meta.get().get("node"),
+                            new RunMirror(runId, owner, meta.get().get("node"), agents, cluster,
+                                    config.resumeGraceMillis()));
+                    if (copy instanceof RunMirror mirror && mirror.lastSequence() > 0) {
+                        return mirror;
+                    }
+                }
+            }
+        }
+        return require(owner, runId);
+    }
+
+    /**
+     * The {@code run_complete} {@code partial} frame without its {@code sequence}: what a node that takes over this
+     * node's run after a crash appends to the run's frames in Redis (issue 10), with the next sequence.
+     */
+    private static String lostEnd(String runId) {
+        String frame = AgentFrames.render(runId, 0, new AgentFrame.Complete(AgentRun.RunStatus.PARTIAL));
+        return frame.substring(0, frame.lastIndexOf(",\"sequence\":")) + "}";
+    }
+
+    /** In a cluster: stops and attention for this node's runs, sent from other nodes ({@link RunMirror}). */
+    @PostConstruct
+    void serveCluster() {
+        cluster.onControl(STOP_OP, m -> {
+            AgentRun run = runs.get(m.getString("id", ""));
+            if (run != null && run.owner().equals(m.getString("owner", null))) {
+                String agent = m.getString("agent", null);
+                if (agent == null || run.hasAgent(agent)) {
+                    run.stop(agent, m.getString("reason", Stream.End.USER));
+                }
+            }
+        });
+        cluster.onControl("attend", m -> {
+            for (JsonValue v : m.getJsonArray("ids")) {
+                if (v instanceof JsonString id) {
+                    AgentRun run = runs.get(id.getString());
+                    if (run != null) {
+                        run.attended();
+                    }
+                }
+            }
+        });
     }
 
     /** The owner's runs held in memory (running and recently ended), newest first. */

@@ -39,10 +39,10 @@ public final class AgentSession extends Pump implements GuardedConnection {
     public static final String TARGET = "ws:agents";
 
     private final class Subscription implements Follower {
-        final AgentRun run;
+        final RunFrames run;
         volatile long cursor;
 
-        Subscription(AgentRun run, long cursor) {
+        Subscription(RunFrames run, long cursor) {
             this.run = run;
             this.cursor = cursor;
         }
@@ -128,7 +128,7 @@ public final class AgentSession extends Pump implements GuardedConnection {
      * Follows {@code run} from the frame after {@code afterSequence}: the frames after it, then live ones. Following a
      * run again moves the cursor (a {@code resume} on the same session).
      */
-    public void follow(AgentRun run, long afterSequence) {
+    public void follow(RunFrames run, long afterSequence) {
         if (isClosed()) {
             return;
         }

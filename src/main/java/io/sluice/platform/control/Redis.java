@@ -11,6 +11,7 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -31,8 +32,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  * replies), and one for pub/sub. Without the setting, {@link #enabled()} is false and nothing connects.
  *
  * <p>Commands time out after {@value #COMMAND_TIMEOUT_MILLIS} ms. While Redis is unreachable, commands fail at once
- * (Lettuce's {@code REJECT_COMMANDS}) instead of queueing without bound, and Lettuce reconnects in the background;
- * subscriptions are renewed on reconnect.
+ * (Lettuce's {@code REJECT_COMMANDS}) instead of queueing without bound, and Lettuce reconnects in the background,
+ * trying at least every {@value #RECONNECT_MAX_MILLIS} ms; subscriptions are renewed on reconnect.
  *
  * <p>Lettuce runs two I/O threads and two of its own; they are not the container's, so Sluice's work never runs on
  * them: messages are handed to the {@link ManagedExecutors#timers() timer pool}, and callers of {@link #commands()}
@@ -46,6 +47,8 @@ public class Redis {
     private static final Logger LOG = Logger.getLogger(Redis.class.getName());
     /** Timeout of one command, in ms. */
     public static final long COMMAND_TIMEOUT_MILLIS = 2_000;
+    /** Longest wait between two tries to reconnect, in ms. */
+    static final long RECONNECT_MAX_MILLIS = 1_000;
     /** Most commands queued on the connection at once; past it a command fails (backpressure). */
     static final int REQUEST_QUEUE = 100_000;
 
@@ -125,7 +128,11 @@ public class Redis {
         if (client == null) {
             // Lettuce's own threads, not the container's: Payara cannot make a managed thread from Netty's threads,
             // which start Lettuce's computation threads; nothing of Sluice's runs on them (see #subscribe)
-            resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+            // after an outage, a try to reconnect at least every second: a node back within a lease period keeps it
+            resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
+                    .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(RECONNECT_MAX_MILLIS),
+                            2, TimeUnit.MILLISECONDS))
+                    .build();
             client = RedisClient.create(resources, uri);
             client.setOptions(ClientOptions.builder()
                     .autoReconnect(true)
@@ -166,6 +173,12 @@ public class Redis {
             throw new IllegalStateException("Redis at " + uri.getHost() + ":" + uri.getPort()
                     + " cannot be reached: " + e.getMessage());
         }
+    }
+
+    /** Whether the command connection is open now (false before the first use and during an outage). */
+    public boolean connected() {
+        StatefulRedisConnection<String, String> c = connection;
+        return c != null && c.isOpen();
     }
 
     /**

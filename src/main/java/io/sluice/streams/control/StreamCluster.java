@@ -35,6 +35,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -79,12 +81,12 @@ import java.util.logging.Logger;
  *
  * <p><b>Leases and takeover.</b> Every node renews {@code sluice:alive:<node>} ({@value #LEASE_MILLIS} ms) every
  * second. Every {@value #LOST_CHECK_MILLIS} ms each node looks in the database for nodes with open stream records;
- * a node whose lease is missing at two looks a lease period apart is lost, and the node that sets
+ * a node whose lease stays missing for {@value #LOST_AFTER_MILLIS} ms is lost, and the node that sets
  * {@code sluice:takeover:<node>} first closes its streams: the text that reached Redis is saved as the answer
  * ({@code partial}, {@code node_lost}, once: {@link Takeovers#closeLost}), and the log in Redis gets the terminal
  * {@code error} of code {@code NODE_LOST}, which every follower on every node receives. So a crash loses the text
  * of the last coalescing interval ({@code SLUICE_STREAM_FLUSH_MS}, 50 ms) and the commands in flight, and is
- * noticed within about {@code 2 × lease + look} = 8 s.
+ * noticed within about {@code lease + 2 × lease + look} = 11 s.
  */
 @ApplicationScoped
 public class StreamCluster {
@@ -102,8 +104,18 @@ public class StreamCluster {
     static final long ATTEND_MILLIS = 1_000;
     /** A node's lease in Redis, in ms: renewed every {@value #ATTEND_MILLIS} ms, it lapses when the node is gone. */
     static final long LEASE_MILLIS = 3_000;
-    /** How often a node looks for lost nodes, in ms; a node is lost after two looks at least a lease apart. */
+    /** How often a node looks for lost nodes, in ms. */
     static final long LOST_CHECK_MILLIS = 2_000;
+    /**
+     * How long a node's lease must stay missing before the node is lost, in ms: two lease periods, so that a Redis
+     * restart (every lease gone at once, renewed within about 2 s of Redis's return) loses no node.
+     */
+    static final long LOST_AFTER_MILLIS = 2 * LEASE_MILLIS;
+    /**
+     * A meta field of a log that is not a stream's (a run's frames): a JSON object, without {@code sequence}, that a
+     * node taking over the log's lost writer appends as the log's last entry, with {@code "sequence":<next id>}.
+     */
+    public static final String LOST_END = "lostEnd";
     /** How long one node holds the right to take over a lost node, in ms. */
     static final long TAKEOVER_MILLIS = 60_000;
 
@@ -117,6 +129,8 @@ public class StreamCluster {
     Takeovers takeovers;
 
     private final ConcurrentHashMap<String, Mirror> mirrors = new ConcurrentHashMap<>();
+    /** Control operations handled elsewhere (a multi-agent run's), by {@code op}. */
+    private final ConcurrentHashMap<String, Consumer<JsonObject>> handlers = new ConcurrentHashMap<>();
     /** Nodes with open streams whose lease was missing, and when that was first seen ({@link System#nanoTime()}). */
     private final ConcurrentHashMap<String, Long> suspects = new ConcurrentHashMap<>();
     private final AtomicBoolean checking = new AtomicBoolean();
@@ -198,26 +212,78 @@ public class StreamCluster {
      */
     public EventLog<StreamEntry> logFor(StreamSpec spec, String owner, long graceMillis) {
         MemoryEventLog<StreamEntry> memory = new MemoryEventLog<>(graceMillis);
-        return enabled() ? new ReplicatedEventLog(memory, new Publisher(spec, owner)) : memory;
+        if (!enabled()) {
+            return memory;
+        }
+        Map<String, String> meta = new HashMap<>();
+        meta.put("type", spec.type().wire());
+        if (spec.relatedId() != null) {
+            meta.put("relatedId", spec.relatedId());
+        }
+        if (spec.conversationId() != null) {
+            meta.put("conversationId", spec.conversationId());
+        }
+        if (spec.model() != null) {
+            meta.put("model", spec.model());
+        }
+        return new ReplicatedEventLog<>(memory, new Publisher<>(spec.id(), owner, meta, true,
+                (n, entry) -> EntryCodec.encode(entry)));
     }
 
-    /** Copies one stream's log to Redis; see the class comment for the keys. */
-    private final class Publisher implements ReplicatedEventLog.Replica {
-        private final StreamSpec spec;
+    /**
+     * {@code log}, copied to Redis as it grows when the node is part of a cluster (a multi-agent run's frames): the
+     * keys of the class comment under {@code id}, each entry's value from {@code encoder} (given its id).
+     *
+     * @param meta what the meta hash holds besides {@code owner}, {@code node} and {@code createdAt}
+     */
+    public <E> EventLog<E> replicated(EventLog<E> log, String id, String owner, Map<String, String> meta,
+                                      BiFunction<Long, E, String> encoder) {
+        return enabled() ? new ReplicatedEventLog<>(log, new Publisher<>(id, owner, meta, false, encoder)) : log;
+    }
+
+    /** Copies one log to Redis; see the class comment for the keys. */
+    private final class Publisher<E> implements ReplicatedEventLog.Replica<E> {
+        private final String id;
         private final String owner;
+        private final Map<String, String> meta;
+        private final boolean listed;
+        private final BiFunction<Long, E, String> encoder;
         private final String logKey;
         private final String news;
         private boolean failed;
+        /** A write failed since the last full copy: the next append copies the whole log again (Redis restarted). */
+        private volatile boolean lost;
 
-        Publisher(StreamSpec spec, String owner) {
-            this.spec = spec;
+        /** @param listed whether the id goes into the owner's running streams while it runs */
+        Publisher(String id, String owner, Map<String, String> meta, boolean listed, BiFunction<Long, E, String> encoder) {
+            this.id = id;
             this.owner = owner;
-            this.logKey = logKey(spec.id());
-            this.news = newsChannel(spec.id());
+            this.meta = meta;
+            this.listed = listed;
+            this.encoder = encoder;
+            this.logKey = logKey(id);
+            this.news = newsChannel(id);
         }
 
+        /** After an outage, once Redis is connected again: the whole log again, and its meta. */
         @Override
-        public void appended(long id, StreamEntry entry, boolean last) {
+        public boolean wantsAll() {
+            if (lost && redis.connected()) {
+                lost = false;
+                rewriteMeta = true;
+                synchronized (this) {
+                    failed = false;
+                }
+                LOG.info(() -> "log " + id + ": copied to Redis again after an outage");
+                return true;
+            }
+            return false;
+        }
+
+        private boolean rewriteMeta;
+
+        @Override
+        public void appended(long n, E entry, boolean last) {
             RedisAsyncCommands<String, String> redisCommands;
             try {
                 redisCommands = redis.commands();
@@ -226,38 +292,34 @@ public class StreamCluster {
                 return;
             }
             try {
-                String metaKey = metaKey(spec.id());
-                if (id == 1) {
-                    Map<String, String> meta = new HashMap<>();
-                    meta.put("owner", owner);
-                    meta.put("type", spec.type().wire());
-                    meta.put("node", redis.nodeId());
-                    meta.put("createdAt", Long.toString(System.currentTimeMillis()));
-                    if (spec.relatedId() != null) {
-                        meta.put("relatedId", spec.relatedId());
+                String metaKey = metaKey(id);
+                if (n == 1 || rewriteMeta) {
+                    rewriteMeta = false;
+                    Map<String, String> all = new HashMap<>(meta);
+                    all.put("owner", owner);
+                    all.put("node", redis.nodeId());
+                    all.put("createdAt", Long.toString(System.currentTimeMillis()));
+                    redisCommands.hset(metaKey, all).whenComplete(this::check);
+                    if (listed) {
+                        redisCommands.zadd(runningKey(owner), System.currentTimeMillis(), id).whenComplete(this::check);
                     }
-                    if (spec.conversationId() != null) {
-                        meta.put("conversationId", spec.conversationId());
-                    }
-                    if (spec.model() != null) {
-                        meta.put("model", spec.model());
-                    }
-                    redisCommands.hset(metaKey, meta).whenComplete(this::check);
-                    redisCommands.zadd(runningKey(owner), System.currentTimeMillis(), spec.id())
-                            .whenComplete(this::check);
                 }
-                redisCommands.xadd(logKey, new XAddArgs().id(id + "-0"), Map.of("e", EntryCodec.encode(entry)))
+                redisCommands.xadd(logKey, new XAddArgs().id(n + "-0"), Map.of("e", encoder.apply(n, entry)))
                         .whenComplete(this::check);
-                redisCommands.publish(news, Long.toString(id)).whenComplete(this::check);
+                redisCommands.publish(news, Long.toString(n)).whenComplete(this::check);
                 if (last) {
                     long retention = Math.max(1, TimeUnit.MILLISECONDS.toSeconds(config.retentionMillis()));
                     redisCommands.expire(logKey, retention).whenComplete(this::check);
                     redisCommands.expire(metaKey, retention).whenComplete(this::check);
-                    redisCommands.zrem(runningKey(owner), spec.id()).whenComplete(this::check);
-                } else if (id % REFRESH_EVERY == 1) {
+                    if (listed) {
+                        redisCommands.zrem(runningKey(owner), id).whenComplete(this::check);
+                    }
+                } else if (n % REFRESH_EVERY == 1) {
                     redisCommands.expire(logKey, RUNNING_TTL_SECONDS).whenComplete(this::check);
                     redisCommands.expire(metaKey, RUNNING_TTL_SECONDS).whenComplete(this::check);
-                    redisCommands.expire(runningKey(owner), RUNNING_TTL_SECONDS).whenComplete(this::check);
+                    if (listed) {
+                        redisCommands.expire(runningKey(owner), RUNNING_TTL_SECONDS).whenComplete(this::check);
+                    }
                 }
             } catch (RuntimeException e) {
                 failed("a write to Redis failed", e);
@@ -265,20 +327,24 @@ public class StreamCluster {
         }
 
         private void check(Object result, Throwable failure) {
-            if (failure != null) {
+            if (failure != null && !String.valueOf(failure.getMessage()).contains("equal or smaller")) {
                 failed("a write to Redis failed", failure);
             }
         }
 
-        /** Logs the first failure of this stream's copy only: the stream goes on here regardless. */
+        /**
+         * Marks the copy as missing entries, so that the next append copies the whole log again; logs the first
+         * failure of an outage only: the stream goes on here regardless.
+         */
         private void failed(String what, Throwable e) {
+            lost = true;
             synchronized (this) {
                 if (failed) {
                     return;
                 }
                 failed = true;
             }
-            LOG.warning(() -> "stream " + spec.id() + ": " + what + " (" + e.getMessage()
+            LOG.warning(() -> "log " + id + ": " + what + " (" + e.getMessage()
                     + "); the stream goes on on this node, other nodes may not follow it to its end");
         }
     }
@@ -307,11 +373,23 @@ public class StreamCluster {
 
     private void handle(JsonObject m) {
         String op = m.getString("op", "");
+        Consumer<JsonObject> other = handlers.get(op);
         if ("attend".equals(op)) {
             for (JsonValue v : m.getJsonArray("ids")) {
                 if (v instanceof JsonString id) {
                     local.apply(id.getString()).ifPresent(Stream::attended);
                 }
+            }
+            if (other != null) {
+                other.accept(m);
+            }
+            return;
+        }
+        if (!"stop".equals(op) && !"unload".equals(op)) {
+            if (other != null) {
+                other.accept(m);
+            } else {
+                LOG.warning(() -> "an unknown control operation was ignored: " + op);
             }
             return;
         }
@@ -320,14 +398,52 @@ public class StreamCluster {
         if (target.isEmpty()) {
             return;
         }
-        switch (op) {
-            case "stop" -> target.get().stop(m.getString("reason"), MessageStatus.valueOf(m.getString("status")));
-            case "unload" -> target.get().abortOnUnload(m.getJsonNumber("graceMillis").longValue());
-            default -> LOG.warning(() -> "an unknown control operation was ignored: " + op);
+        if ("stop".equals(op)) {
+            target.get().stop(m.getString("reason"), MessageStatus.valueOf(m.getString("status")));
+        } else {
+            target.get().abortOnUnload(m.getJsonNumber("graceMillis").longValue());
         }
     }
 
+    /**
+     * Handles control operation {@code op} (other than {@code stop} and {@code unload}, a stream's) sent to this node
+     * with {@link #send}; {@code attend} handlers get the ids the streams did not take. Called on the work pool.
+     */
+    public void onControl(String op, Consumer<JsonObject> handler) {
+        handlers.put(op, handler);
+    }
+
+    /** Sends a control message ({@code {"op":...}}) to {@code node}, without waiting. */
+    public void send(String node, JsonObject message) {
+        publish(node, message);
+    }
+
     // --- the following node
+
+    /**
+     * What a node follows of another node's log in Redis (issue 10): a stream's {@linkplain Stream#mirror mirror}, a
+     * multi-agent run's frames. It is given the log's entries in id order, from 1, without gaps.
+     */
+    public interface Copy {
+        /** Id of the last entry it holds, 0 when none. */
+        long lastId();
+
+        /** Whether it holds the last entry. */
+        boolean ended();
+
+        /**
+         * The value of the next entry.
+         *
+         * @throws IllegalArgumentException when the value cannot be read
+         */
+        void apply(String value);
+
+        /** The log cannot be followed on (a gap, an unreadable entry): end it, keeping what it holds. */
+        void lost(String why);
+
+        /** Its followers on this node. */
+        int followerCount();
+    }
 
     /**
      * The owner's stream {@code id} generated on another node, as a mirror on this one, read from Redis.
@@ -341,64 +457,171 @@ public class StreamCluster {
         }
         Mirror known = mirrors.get(id);
         if (known != null) {
-            return known.stream.owner().equals(owner) ? Optional.of(known.stream) : Optional.empty();
+            Stream stream = streamOf(known);
+            return stream != null && stream.owner().equals(owner) ? Optional.of(stream) : Optional.empty();
+        }
+        Optional<Map<String, String>> meta = meta(id);
+        if (meta.isEmpty() || !owner.equals(meta.get().get("owner")) || redis.nodeId().equals(meta.get().get("node"))
+                || StreamType.fromWire(meta.get().get("type")).isEmpty()) {
+            return Optional.empty();
+        }
+        Stream stream = mirrorOf(id, meta.get());
+        Copy copy = follow(id, meta.get().get("node"), new StreamCopy(stream));
+        return copy instanceof StreamCopy c && c.stream.lastEventId() > 0 ? Optional.of(c.stream) : Optional.empty();
+    }
+
+    private Stream mirrorOf(String id, Map<String, String> meta) {
+        String node = meta.get("node");
+        String owner = meta.get("owner");
+        return Stream.mirror(id, StreamType.fromWire(meta.get("type")).orElseThrow(), meta.get("relatedId"), owner,
+                meta.get("conversationId"), meta.get("model"),
+                Instant.ofEpochMilli(Long.parseLong(meta.getOrDefault("createdAt", "0"))),
+                new MemoryEventLog<>(config.resumeGraceMillis()), new Forward(node, id, owner));
+    }
+
+    private static Stream streamOf(Mirror mirror) {
+        return mirror.copy instanceof StreamCopy c ? c.stream : null;
+    }
+
+    /**
+     * The meta hash of log {@code id} in Redis ({@code owner}, {@code node}, {@code createdAt} and what its writer
+     * added).
+     *
+     * @return empty without Redis, or when Redis holds no such log (unknown, expired)
+     * @throws ProblemException 503 when Redis does not answer within {@link Redis#COMMAND_TIMEOUT_MILLIS}
+     */
+    public Optional<Map<String, String>> meta(String id) {
+        if (!enabled() || id == null) {
+            return Optional.empty();
         }
         try {
-            Optional<Mirror> read = read(id);
-            if (read.isEmpty() || !owner.equals(read.get().stream.owner())
-                    || redis.nodeId().equals(read.get().node)) {
-                return Optional.empty();
-            }
-            Mirror mirror = read.get();
-            Mirror raced = mirrors.putIfAbsent(id, mirror);
-            if (raced != null) {
-                return Optional.of(raced.stream);
-            }
-            if (!mirror.stream.terminated()) {
-                redis.subscribe(newsChannel(id), notice -> mirror.fetch());
-                mirror.fetch(); // what came between the read and the subscription
-            }
-            return Optional.of(mirror.stream);
+            Map<String, String> meta = redis.commands().hgetall(metaKey(id))
+                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            return meta == null || meta.get("owner") == null || meta.get("node") == null ? Optional.empty()
+                    : Optional.of(meta);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unavailable();
         } catch (ExecutionException | TimeoutException | IllegalStateException e) {
-            LOG.warning(() -> "stream " + id + " could not be read from Redis: " + e);
+            LOG.warning(() -> "log " + id + " could not be read from Redis: " + e);
             throw unavailable();
         }
     }
 
     /**
-     * Reads stream {@code id}'s meta and log from Redis into a new, unregistered mirror; waits at most
-     * {@link Redis#COMMAND_TIMEOUT_MILLIS} per command.
+     * Follows log {@code id} of {@code node} into {@code copy}: reads what the log holds (waiting at most
+     * {@link Redis#COMMAND_TIMEOUT_MILLIS} per read), then follows its news until it ends; a copy nobody follows for
+     * {@value #IDLE_MIRROR_MILLIS} ms is dropped.
+     *
+     * @return the copy this node follows for that log: {@code copy}, or one that another request made first
+     * @throws ProblemException 503 when Redis does not answer
+     */
+    public Copy follow(String id, String node, Copy copy) {
+        Mirror known = mirrors.get(id);
+        if (known != null) {
+            return known.copy;
+        }
+        Mirror mirror = new Mirror(id, node, copy);
+        try {
+            load(mirror);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable();
+        } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+            LOG.warning(() -> "log " + id + " could not be read from Redis: " + e);
+            throw unavailable();
+        }
+        if (copy.lastId() == 0) {
+            return copy; // expired between the two reads: nothing to follow
+        }
+        Mirror raced = mirrors.putIfAbsent(id, mirror);
+        if (raced != null) {
+            return raced.copy;
+        }
+        if (!copy.ended()) {
+            redis.subscribe(newsChannel(id), notice -> mirror.fetch());
+            mirror.fetch(); // what came between the read and the subscription
+        }
+        return copy;
+    }
+
+    /** The copy this node follows for log {@code id}, or {@code null}. */
+    public Copy followed(String id) {
+        Mirror mirror = mirrors.get(id);
+        return mirror == null ? null : mirror.copy;
+    }
+
+    /** Reads the log of {@code mirror} from Redis as far as it goes. */
+    private void load(Mirror mirror) throws InterruptedException, ExecutionException, TimeoutException {
+        RedisAsyncCommands<String, String> commands = redis.commands();
+        while (true) {
+            List<StreamMessage<String, String>> batch = commands.xrange(logKey(mirror.id),
+                            Range.create((mirror.copy.lastId() + 1) + "-0", "+"), Limit.from(BATCH))
+                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            if (!mirror.apply(batch) || batch.size() < BATCH) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Reads stream {@code id}'s meta and log from Redis into a new, unregistered mirror (a lost node's stream, for
+     * its takeover).
      *
      * @return empty when Redis holds no such stream (unknown, expired)
      * @throws IllegalStateException when Redis cannot be reached or holds something unreadable
      */
-    private Optional<Mirror> read(String id) throws InterruptedException, ExecutionException, TimeoutException {
-        RedisAsyncCommands<String, String> commands = redis.commands();
-        Map<String, String> meta = commands.hgetall(metaKey(id))
+    private Optional<Stream> read(String id) throws InterruptedException, ExecutionException, TimeoutException {
+        Map<String, String> meta = redis.commands().hgetall(metaKey(id))
                 .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        if (meta == null || meta.get("owner") == null || meta.get("node") == null) {
+        if (meta == null || meta.get("owner") == null || meta.get("node") == null
+                || StreamType.fromWire(meta.get("type")).isEmpty()) {
             return Optional.empty();
         }
-        String node = meta.get("node");
-        String owner = meta.get("owner");
-        Stream stream = Stream.mirror(id, StreamType.fromWire(meta.get("type"))
-                        .orElseThrow(() -> new IllegalStateException("an unknown stream type in Redis")),
-                meta.get("relatedId"), owner, meta.get("conversationId"), meta.get("model"),
-                Instant.ofEpochMilli(Long.parseLong(meta.getOrDefault("createdAt", "0"))),
-                new MemoryEventLog<>(config.resumeGraceMillis()), new Forward(node, id, owner));
-        Mirror mirror = new Mirror(id, node, stream);
-        while (true) {
-            List<StreamMessage<String, String>> batch = commands.xrange(logKey(id),
-                            Range.create((stream.lastEventId() + 1) + "-0", "+"), Limit.from(BATCH))
-                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            if (!mirror.apply(batch) || batch.size() < BATCH) {
-                break;
-            }
+        Stream stream = mirrorOf(id, meta);
+        load(new Mirror(id, meta.get("node"), new StreamCopy(stream)));
+        return stream.lastEventId() == 0 ? Optional.empty() : Optional.of(stream);
+    }
+
+    /** A stream's mirror as a {@link Copy}. */
+    private static final class StreamCopy implements Copy {
+        final Stream stream;
+
+        StreamCopy(Stream stream) {
+            this.stream = stream;
         }
-        return stream.lastEventId() == 0 ? Optional.empty() : Optional.of(mirror);
+
+        @Override
+        public long lastId() {
+            return stream.lastEventId();
+        }
+
+        @Override
+        public boolean ended() {
+            return stream.terminated();
+        }
+
+        @Override
+        public void apply(String value) {
+            stream.replicate(EntryCodec.decode(value));
+        }
+
+        /** Ends the mirror with {@code NODE_LOST}: what was read is kept; the generating node goes on. */
+        @Override
+        public void lost(String why) {
+            if (stream.terminated()) {
+                return;
+            }
+            UpstreamException failure = new UpstreamException(FailureCode.NODE_LOST,
+                    "this node lost the stream's events; reconnect to follow it on");
+            stream.replicate(new StreamEntry.Ended(new Stream.End(StreamStatus.ERROR, MessageStatus.PARTIAL,
+                    Takeovers.NODE_LOST, null, null, stream.model(), failure), null, stream.contentLength()));
+        }
+
+        @Override
+        public int followerCount() {
+            return stream.followerCount();
+        }
     }
 
     private static ProblemException unavailable() {
@@ -444,7 +667,11 @@ public class StreamCluster {
      * {@value #LOST_CHECK_MILLIS} ms, a look for lost nodes (on the database pool).
      */
     private void tick() {
-        renewLease();
+        try {
+            renewLease();
+        } catch (RuntimeException e) { // a failing tick must not end the schedule
+            LOG.log(Level.WARNING, "the lease could not be renewed", e);
+        }
         if (++ticks % (LOST_CHECK_MILLIS / ATTEND_MILLIS) == 0 && checking.compareAndSet(false, true)) {
             try {
                 executors.database().execute(() -> {
@@ -464,9 +691,9 @@ public class StreamCluster {
             Map<String, JsonArrayBuilder> byNode = new HashMap<>();
             long now = System.nanoTime();
             for (Mirror mirror : mirrors.values()) {
-                if (mirror.stream.followerCount() > 0) {
+                if (mirror.copy.followerCount() > 0) {
                     mirror.wantedNanos = now;
-                    if (!mirror.stream.terminated()) {
+                    if (!mirror.copy.ended()) {
                         byNode.computeIfAbsent(mirror.node, n -> JSON.createArrayBuilder()).add(mirror.id);
                     }
                 } else if (now - mirror.wantedNanos > TimeUnit.MILLISECONDS.toNanos(IDLE_MIRROR_MILLIS)) {
@@ -585,8 +812,8 @@ public class StreamCluster {
     }
 
     /**
-     * Takes over the nodes that have open stream records and no lease, seen so twice at least a lease period apart
-     * (so a Redis restart, which drops every lease for up to a second, loses no node). Of several nodes that look at
+     * Takes over the nodes that have open stream records and no lease, seen so for {@value #LOST_AFTER_MILLIS} ms
+     * (so a Redis restart, which drops every lease for a second or two, loses no node). Of several nodes that look at
      * once, the one that sets {@code sluice:takeover:<node>} first takes over.
      */
     private void checkLostNodes() {
@@ -605,7 +832,7 @@ public class StreamCluster {
                 }
                 long now = System.nanoTime();
                 long since = suspects.computeIfAbsent(node, n -> now);
-                if (now - since < TimeUnit.MILLISECONDS.toNanos(LEASE_MILLIS)) {
+                if (now - since < TimeUnit.MILLISECONDS.toNanos(LOST_AFTER_MILLIS)) {
                     continue;
                 }
                 String claimed = commands.set(takeoverKey(node), me, SetArgs.Builder.nx().px(TAKEOVER_MILLIS))
@@ -633,7 +860,7 @@ public class StreamCluster {
         for (String id : takeovers.openStreams(node)) {
             Stream copy = null;
             try {
-                copy = read(id).map(m -> m.stream).orElse(null);
+                copy = read(id).orElse(null);
             } catch (ExecutionException | TimeoutException | IllegalStateException e) {
                 LOG.warning(() -> "stream " + id + " of lost node " + node + " could not be read from Redis (" + e
                         + "); it is closed without its text");
@@ -647,7 +874,11 @@ public class StreamCluster {
                 }
             }
         }
-        int runs = takeovers.closeLostRuns(node);
+        List<String> lostRuns = takeovers.closeLostRuns(node);
+        for (String runId : lostRuns) {
+            endLostLog(runId);
+        }
+        int runs = lostRuns.size();
         int streams = closed;
         LOG.warning(() -> "node " + node + " was lost: this node closed its " + streams + " open streams and " + runs
                 + " agent runs as " + Takeovers.NODE_LOST);
@@ -677,6 +908,35 @@ public class StreamCluster {
             LOG.info(() -> "stream " + copy.id() + ": its log had ended already (" + e.getCause().getMessage() + ")");
         } catch (TimeoutException | IllegalStateException e) {
             LOG.warning(() -> "stream " + copy.id() + ": its terminal entry could not be written to Redis: " + e);
+        }
+    }
+
+    /**
+     * Appends a lost writer's {@value #LOST_END} entry to log {@code id} in Redis, at the id after the last one there
+     * ({@code XADD} at that id fails when another node appended first), so its followers on every node see its end.
+     */
+    private void endLostLog(String id) throws InterruptedException {
+        try {
+            RedisAsyncCommands<String, String> commands = redis.commands();
+            String end = commands.hget(metaKey(id), LOST_END).get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            if (end == null || !end.endsWith("}")) {
+                return;
+            }
+            List<StreamMessage<String, String>> last = commands.xrevrange(logKey(id), Range.create("-", "+"),
+                    Limit.from(1)).get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            long next = last.isEmpty() ? 1
+                    : Long.parseLong(last.get(0).getId().substring(0, last.get(0).getId().indexOf('-'))) + 1;
+            String value = end.substring(0, end.length() - 1) + ",\"sequence\":" + next + "}";
+            commands.xadd(logKey(id), new XAddArgs().id(next + "-0"), Map.of("e", value))
+                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            commands.publish(newsChannel(id), Long.toString(next));
+            long retention = Math.max(1, TimeUnit.MILLISECONDS.toSeconds(config.retentionMillis()));
+            commands.expire(logKey(id), retention);
+            commands.expire(metaKey(id), retention);
+        } catch (ExecutionException e) {
+            LOG.info(() -> "log " + id + ": its end was written already (" + e.getCause().getMessage() + ")");
+        } catch (TimeoutException | IllegalStateException e) {
+            LOG.warning(() -> "log " + id + ": its end could not be written to Redis: " + e);
         }
     }
 
@@ -729,24 +989,24 @@ public class StreamCluster {
         }
     }
 
-    /** A stream of another node followed here, and its reading from Redis. */
+    /** A log of another node followed here (a stream's, a run's), and its reading from Redis. */
     private final class Mirror {
         final String id;
         final String node;
-        final Stream stream;
+        final Copy copy;
         final AtomicBoolean fetching = new AtomicBoolean();
         volatile boolean again;
         volatile long wantedNanos = System.nanoTime();
 
-        Mirror(String id, String node, Stream stream) {
+        Mirror(String id, String node, Copy copy) {
             this.id = id;
             this.node = node;
-            this.stream = stream;
+            this.copy = copy;
         }
 
         /** Reads what came after the last entry held; one read in flight, another after it when news came. */
         void fetch() {
-            if (stream.terminated()) {
+            if (copy.ended()) {
                 return;
             }
             if (!fetching.compareAndSet(false, true)) {
@@ -761,13 +1021,13 @@ public class StreamCluster {
                 fetching.set(false);
                 return;
             }
-            commands.xrange(logKey(id), Range.create((stream.lastEventId() + 1) + "-0", "+"), Limit.from(BATCH))
+            commands.xrange(logKey(id), Range.create((copy.lastId() + 1) + "-0", "+"), Limit.from(BATCH))
                     .whenCompleteAsync((batch, failure) -> {
                         boolean more = false;
                         if (failure == null) {
                             more = apply(batch) && batch.size() == BATCH;
                         } else {
-                            LOG.fine(() -> "stream " + id + ": reading from Redis failed: " + failure);
+                            LOG.fine(() -> "log " + id + ": reading from Redis failed: " + failure);
                         }
                         fetching.set(false);
                         if (more || again) {
@@ -777,17 +1037,17 @@ public class StreamCluster {
         }
 
         /**
-         * Replicates a batch read from Redis, in order; entries held already are skipped.
+         * Gives a batch read from Redis to the copy, in order; entries held already are skipped.
          *
-         * @return whether the mirror can go on (no gap, not ended)
+         * @return whether the copy can go on (no gap, not ended)
          */
         boolean apply(List<StreamMessage<String, String>> batch) {
             synchronized (this) {
                 for (StreamMessage<String, String> message : batch) {
                     String entryId = message.getId();
                     long n = Long.parseLong(entryId.substring(0, entryId.indexOf('-')));
-                    long last = stream.lastEventId();
-                    if (stream.terminated()) {
+                    long last = copy.lastId();
+                    if (copy.ended()) {
                         return false;
                     }
                     if (n <= last) {
@@ -797,16 +1057,14 @@ public class StreamCluster {
                         lost("entries " + (last + 1) + " to " + (n - 1) + " are missing in Redis");
                         return false;
                     }
-                    StreamEntry entry;
                     try {
-                        entry = EntryCodec.decode(message.getBody().get("e"));
+                        copy.apply(message.getBody().get("e"));
                     } catch (RuntimeException e) {
                         lost("entry " + n + " could not be read: " + e.getMessage());
                         return false;
                     }
-                    stream.replicate(entry);
                 }
-                if (stream.terminated()) {
+                if (copy.ended()) {
                     redis.unsubscribe(newsChannel(id));
                     return false;
                 }
@@ -814,13 +1072,10 @@ public class StreamCluster {
             }
         }
 
-        /** Ends the mirror with {@code NODE_LOST}: what was read is kept; the generating node goes on. */
+        /** Ends the copy (it keeps what it read; the generating node goes on) and forgets it. */
         private void lost(String why) {
-            LOG.warning(() -> "stream " + id + ": this node cannot follow it on: " + why);
-            UpstreamException failure = new UpstreamException(FailureCode.NODE_LOST,
-                    "this node lost the stream's events; reconnect to follow it on");
-            stream.replicate(new StreamEntry.Ended(new Stream.End(StreamStatus.ERROR, MessageStatus.PARTIAL,
-                    Takeovers.NODE_LOST, null, null, stream.model(), failure), null, stream.contentLength()));
+            LOG.warning(() -> "log " + id + ": this node cannot follow it on: " + why);
+            copy.lost(why);
             redis.unsubscribe(newsChannel(id));
             mirrors.remove(id, this);
         }

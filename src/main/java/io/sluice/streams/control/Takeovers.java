@@ -88,10 +88,10 @@ public class Takeovers {
     /**
      * Ends the agent runs that {@code node} left running, as {@code partial} with {@value #NODE_LOST}.
      *
-     * @return how many
+     * @return their ids
      */
     @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
-    public int closeLostRuns(String node) {
+    public List<String> closeLostRuns(String node) {
         List<RunRecord> runs = em.createQuery("SELECT r FROM RunRecord r WHERE r.endedAt IS NULL AND r.nodeId = :node",
                 RunRecord.class).setParameter("node", node).setLockMode(LockModeType.PESSIMISTIC_WRITE)
                 .getResultList();
@@ -99,6 +99,6 @@ public class Takeovers {
         for (RunRecord run : runs) {
             run.ended(MessageStatus.PARTIAL.value(), NODE_LOST, now);
         }
-        return runs.size();
+        return runs.stream().map(RunRecord::getId).toList();
     }
 }

@@ -44,7 +44,7 @@ class ReplicationTest {
     void aMirrorFedWithTheCopiedEntriesRendersResumesAndEndsLikeTheStreamItself() throws Exception {
         List<Copied> redis = new ArrayList<>();
         CountDownLatch terminated = new CountDownLatch(1);
-        EventLog<StreamEntry> log = new ReplicatedEventLog(new MemoryEventLog<>(60_000),
+        EventLog<StreamEntry> log = new ReplicatedEventLog<>(new MemoryEventLog<>(60_000),
                 (id, entry, last) -> redis.add(new Copied(id, EntryCodec.encode(entry), last)));
         Stream origin = new Stream("s-1", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", log, timers, ticker,
                 new Stream.Settings(10_000, 4, 1 << 20), (s, end) -> CompletableFuture.completedFuture("msg-1"));
