@@ -56,7 +56,7 @@ class ClusterIT {
     static FakeUpstream upstream;
     static Node a;
     static Node b;
-    static Process nginx;
+    static Nginx nginx;
     static URI front;
 
     /** One Payara Micro process with the WAR. */
@@ -98,17 +98,17 @@ class ClusterIT {
         awaitReady(a);
         b = startNode("b", db, dir);
         awaitReady(b);
-        Path nginxBinary = Stream.of("/usr/sbin/nginx", "/usr/bin/nginx").map(Path::of).filter(Files::isExecutable)
-                .findFirst().orElse(null);
+        Path nginxBinary = Nginx.binary();
         if (nginxBinary != null) {
-            nginx = startNginx(nginxBinary, dir.resolve("nginx"));
+            nginx = Nginx.start(nginxBinary, dir.resolve("nginx"), List.of(a.port, b.port));
+            front = URI.create("http://127.0.0.1:" + nginx.port + "/");
         }
     }
 
     @AfterAll
     static void stopCluster() throws Exception {
         if (nginx != null) {
-            nginx.destroy();
+            nginx.close();
         }
         for (Node node : new Node[] {a, b}) {
             if (node != null) {
@@ -171,32 +171,6 @@ class ClusterIT {
             Thread.sleep(500);
         }
         throw new AssertionError("node " + node.name + " was not ready within 240 s; see " + node.log);
-    }
-
-    private static Process startNginx(Path nginxBinary, Path dir) throws Exception {
-        Files.createDirectories(dir);
-        int port = freePort();
-        String site = Files.readString(Path.of("server-config", "nginx", "sluice.conf"))
-                .replace("server 127.0.0.1:8080;", "server 127.0.0.1:" + a.port + ";\n    server 127.0.0.1:"
-                        + b.port + ";")
-                .replace("listen 80;", "listen 127.0.0.1:" + port + ";");
-        assertTrue(site.contains(":" + b.port) && site.contains(":" + port), "the file's addresses were found");
-        Files.writeString(dir.resolve("sluice.conf"), site);
-        Files.writeString(dir.resolve("nginx.conf"), "daemon off; pid " + dir.resolve("nginx.pid") + "; error_log "
-                + dir.resolve("error.log") + " info; events {} http { access_log off; client_body_temp_path " + dir
-                + "/body; proxy_temp_path " + dir + "/proxy; fastcgi_temp_path " + dir + "/fastcgi; "
-                + "uwsgi_temp_path " + dir + "/uwsgi; scgi_temp_path " + dir + "/scgi; include " + dir
-                + "/sluice.conf; }\n");
-        Process proxy = new ProcessBuilder(nginxBinary.toString(), "-p", dir.toString(), "-c",
-                dir.resolve("nginx.conf").toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("nginx.out").toFile()).start();
-        long up = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!reachable("127.0.0.1", port)) {
-            assertTrue(proxy.isAlive() && System.nanoTime() < up, "nginx started; see " + dir);
-            Thread.sleep(100);
-        }
-        front = URI.create("http://127.0.0.1:" + port + "/");
-        return proxy;
     }
 
     // --- any node serves any stream

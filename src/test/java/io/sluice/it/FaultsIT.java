@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -297,38 +296,12 @@ class FaultsIT {
     @Test
     @Order(7)
     void throughTheNginxConfigurationSlowHeadersAreCutAndStreamsFlowUnbuffered() throws Exception {
-        Path nginx = Stream.of("/usr/sbin/nginx", "/usr/bin/nginx").map(Path::of).filter(Files::isExecutable)
-                .findFirst().orElse(null);
+        Path nginx = Nginx.binary();
         Assumptions.assumeTrue(nginx != null, "no nginx (Debian's package; .ci/run installs it): skipped");
-        Path dir = Files.createDirectories(Path.of("target", "faults-it", "nginx").toAbsolutePath());
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        String site = Files.readString(Path.of("server-config", "nginx", "sluice.conf"))
-                .replace("server 127.0.0.1:8080;", "server 127.0.0.1:" + server.port + ";")
-                .replace("listen 80;", "listen 127.0.0.1:" + port + ";");
-        assertTrue(site.contains(":" + server.port) && site.contains(":" + port), "the file's addresses were found");
-        Files.writeString(dir.resolve("sluice.conf"), site);
-        Files.writeString(dir.resolve("nginx.conf"), "daemon off; pid " + dir.resolve("nginx.pid") + "; error_log "
-                + dir.resolve("error.log") + " info; events {} http { access_log off; client_body_temp_path " + dir
-                + "/body; proxy_temp_path " + dir + "/proxy; fastcgi_temp_path " + dir + "/fastcgi; "
-                + "uwsgi_temp_path " + dir + "/uwsgi; scgi_temp_path " + dir + "/scgi; include " + dir
-                + "/sluice.conf; }\n");
-        Process proxy = new ProcessBuilder(nginx.toString(), "-p", dir.toString(), "-c",
-                dir.resolve("nginx.conf").toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("nginx.out").toFile()).start();
-        try {
+        try (Nginx proxy = Nginx.start(nginx, Path.of("target", "faults-it", "nginx").toAbsolutePath(),
+                List.of(server.port))) {
+            int port = proxy.port;
             URI front = URI.create("http://127.0.0.1:" + port + "/");
-            long up = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (true) {
-                try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
-                    break;
-                } catch (IOException notYet) {
-                    assertTrue(proxy.isAlive() && System.nanoTime() < up, "nginx started; see " + dir);
-                    Thread.sleep(100);
-                }
-            }
             // 20 clients that trickle a header byte every 2 s: cut within the 10 s header timeout (and a margin)
             long start = System.nanoTime();
             List<java.util.concurrent.CompletableFuture<Long>> cut = new ArrayList<>();
@@ -356,9 +329,6 @@ class FaultsIT {
             sse.take(3, 5);
             assertFalse(sse.ended().isDone(), "the first events came while the 3 s stream still ran");
             assertEquals("done", SseClient.last(sse.untilTerminal(30)).name());
-        } finally {
-            proxy.destroy();
-            proxy.waitFor(10, TimeUnit.SECONDS);
         }
     }
 

@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -38,6 +39,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -494,16 +496,25 @@ public class StreamCluster {
         if (!enabled() || id == null) {
             return Optional.empty();
         }
+        Map<String, String> meta = await(() -> redis.commands().hgetall(metaKey(id)), "log " + id);
+        return meta == null || meta.get("owner") == null || meta.get("node") == null ? Optional.empty()
+                : Optional.of(meta);
+    }
+
+    /**
+     * The reply to a Redis command, waited for at most {@link Redis#COMMAND_TIMEOUT_MILLIS}.
+     *
+     * @param what what is read, for the log
+     * @throws ProblemException 503 {@code cluster-unavailable} when Redis cannot be reached or does not answer
+     */
+    private <T> T await(Supplier<Future<T>> command, String what) {
         try {
-            Map<String, String> meta = redis.commands().hgetall(metaKey(id))
-                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            return meta == null || meta.get("owner") == null || meta.get("node") == null ? Optional.empty()
-                    : Optional.of(meta);
+            return command.get().get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unavailable();
         } catch (ExecutionException | TimeoutException | IllegalStateException e) {
-            LOG.warning(() -> "log " + id + " could not be read from Redis: " + e);
+            LOG.warning(() -> what + " could not be read from Redis: " + e);
             throw unavailable();
         }
     }
@@ -522,15 +533,7 @@ public class StreamCluster {
             return known.copy;
         }
         Mirror mirror = new Mirror(id, node, copy);
-        try {
-            load(mirror);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw unavailable();
-        } catch (ExecutionException | TimeoutException | IllegalStateException e) {
-            LOG.warning(() -> "log " + id + " could not be read from Redis: " + e);
-            throw unavailable();
-        }
+        load(mirror);
         if (copy.lastId() == 0) {
             return copy; // expired between the two reads: nothing to follow
         }
@@ -551,13 +554,15 @@ public class StreamCluster {
         return mirror == null ? null : mirror.copy;
     }
 
-    /** Reads the log of {@code mirror} from Redis as far as it goes. */
-    private void load(Mirror mirror) throws InterruptedException, ExecutionException, TimeoutException {
-        RedisAsyncCommands<String, String> commands = redis.commands();
+    /**
+     * Reads the log of {@code mirror} from Redis as far as it goes.
+     *
+     * @throws ProblemException 503 as {@link #await}
+     */
+    private void load(Mirror mirror) {
         while (true) {
-            List<StreamMessage<String, String>> batch = commands.xrange(logKey(mirror.id),
-                            Range.create((mirror.copy.lastId() + 1) + "-0", "+"), Limit.from(BATCH))
-                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            List<StreamMessage<String, String>> batch = await(() -> redis.commands().xrange(logKey(mirror.id),
+                    Range.create((mirror.copy.lastId() + 1) + "-0", "+"), Limit.from(BATCH)), "log " + mirror.id);
             if (!mirror.apply(batch) || batch.size() < BATCH) {
                 return;
             }
@@ -569,17 +574,15 @@ public class StreamCluster {
      * its takeover).
      *
      * @return empty when Redis holds no such stream (unknown, expired)
-     * @throws IllegalStateException when Redis cannot be reached or holds something unreadable
+     * @throws ProblemException 503 as {@link #await}
      */
-    private Optional<Stream> read(String id) throws InterruptedException, ExecutionException, TimeoutException {
-        Map<String, String> meta = redis.commands().hgetall(metaKey(id))
-                .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        if (meta == null || meta.get("owner") == null || meta.get("node") == null
-                || StreamType.fromWire(meta.get("type")).isEmpty()) {
+    private Optional<Stream> read(String id) {
+        Optional<Map<String, String>> meta = meta(id);
+        if (meta.isEmpty() || StreamType.fromWire(meta.get().get("type")).isEmpty()) {
             return Optional.empty();
         }
-        Stream stream = mirrorOf(id, meta);
-        load(new Mirror(id, meta.get("node"), new StreamCopy(stream)));
+        Stream stream = mirrorOf(id, meta.get());
+        load(new Mirror(id, meta.get().get("node"), new StreamCopy(stream)));
         return stream.lastEventId() == 0 ? Optional.empty() : Optional.of(stream);
     }
 
@@ -638,16 +641,7 @@ public class StreamCluster {
         if (!enabled()) {
             return List.of();
         }
-        List<String> ids;
-        try {
-            ids = redis.commands().zrange(runningKey(owner), 0, -1)
-                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw unavailable();
-        } catch (ExecutionException | TimeoutException | IllegalStateException e) {
-            throw unavailable();
-        }
+        List<String> ids = await(() -> redis.commands().zrange(runningKey(owner), 0, -1), "the running streams");
         List<Stream> out = new ArrayList<>();
         for (String id : ids) {
             if (local.apply(id).isEmpty()) {
@@ -861,9 +855,9 @@ public class StreamCluster {
             Stream copy = null;
             try {
                 copy = read(id).orElse(null);
-            } catch (ExecutionException | TimeoutException | IllegalStateException e) {
-                LOG.warning(() -> "stream " + id + " of lost node " + node + " could not be read from Redis (" + e
-                        + "); it is closed without its text");
+            } catch (ProblemException e) {
+                LOG.warning(() -> "stream " + id + " of lost node " + node + " could not be read from Redis; it is "
+                        + "closed without its text");
             }
             Optional<Takeovers.Closed> done = takeovers.closeLost(id, copy == null ? "" : copy.content(),
                     copy == null ? "" : copy.reasoning());

@@ -36,6 +36,24 @@ class ReplicationTest {
         timers.shutdownNow();
     }
 
+    /** A mirror's remote that writes down what it is asked. */
+    private record Recorder(List<String> calls) implements Stream.Remote {
+        @Override
+        public void stop(String reason, MessageStatus messageStatus) {
+            calls.add("stop " + reason + " " + messageStatus);
+        }
+
+        @Override
+        public void abortOnUnload(long graceMillis) {
+            calls.add("unload " + graceMillis);
+        }
+
+        @Override
+        public void attended() {
+            calls.add("attended");
+        }
+    }
+
     /** What the generating node wrote, as Redis holds it: id and encoded entry. */
     private record Copied(long id, String encoded, boolean last) {
     }
@@ -59,22 +77,7 @@ class ReplicationTest {
 
         List<String> calls = new ArrayList<>();
         Stream mirror = Stream.mirror("s-1", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", Instant.now(),
-                new MemoryEventLog<>(60_000), new Stream.Remote() {
-                    @Override
-                    public void stop(String reason, MessageStatus messageStatus) {
-                        calls.add("stop " + reason + " " + messageStatus);
-                    }
-
-                    @Override
-                    public void abortOnUnload(long graceMillis) {
-                        calls.add("unload " + graceMillis);
-                    }
-
-                    @Override
-                    public void attended() {
-                        calls.add("attended");
-                    }
-                });
+                new MemoryEventLog<>(60_000), new Recorder(calls));
         assertEquals(StreamStatus.CONNECTING, mirror.status());
         long expected = 1;
         for (Copied copied : redis) {
@@ -108,22 +111,7 @@ class ReplicationTest {
         // an ended mirror is not stopped again; control of a running one goes to its node
         assertFalse(mirror.stop(Stream.End.USER, MessageStatus.STOPPED));
         Stream running = Stream.mirror("s-2", StreamType.CHAT, null, "anon:me", null, null, Instant.now(),
-                new MemoryEventLog<>(60_000), new Stream.Remote() {
-                    @Override
-                    public void stop(String reason, MessageStatus messageStatus) {
-                        calls.add("stop " + reason + " " + messageStatus);
-                    }
-
-                    @Override
-                    public void abortOnUnload(long graceMillis) {
-                        calls.add("unload " + graceMillis);
-                    }
-
-                    @Override
-                    public void attended() {
-                        calls.add("attended");
-                    }
-                });
+                new MemoryEventLog<>(60_000), new Recorder(calls));
         running.replicate(new StreamEntry.Opened(Json.createObjectBuilder().add("streamId", "s-2").build()));
         assertTrue(running.stop(Stream.End.USER, MessageStatus.STOPPED));
         running.abortOnUnload(2_000);
