@@ -5,6 +5,7 @@ import io.sluice.conversations.control.ConversationStore;
 import io.sluice.platform.control.Database;
 import io.sluice.streams.control.ConnectionGuard;
 import io.sluice.streams.control.StreamRecords;
+import io.sluice.streams.control.Takeovers;
 import io.sluice.streams.control.Transactions;
 import jakarta.annotation.Resource;
 import jakarta.ejb.Singleton;
@@ -55,7 +56,7 @@ public class TomcatPlatform implements Extension {
 
     /** Sluice's enterprise beans; the {@code @Startup} ones start in this order. */
     static final List<Class<?>> ENTERPRISE_BEANS = List.of(Database.class, ConnectionGuard.class,
-            ConversationStore.class, AgentStore.class, StreamRecords.class, Transactions.class);
+            ConversationStore.class, AgentStore.class, StreamRecords.class, Transactions.class, Takeovers.class);
 
     private static final Logger LOG = Logger.getLogger(TomcatPlatform.class.getName());
 
