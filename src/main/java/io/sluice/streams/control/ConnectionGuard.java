@@ -37,7 +37,7 @@ import java.util.logging.Logger;
  *   <li><b>Per-owner cap.</b> An owner may hold at most {@code SLUICE_MAX_CONNECTIONS_PER_OWNER}
  *       connections (default 8); one more is refused with 429 before anything is written.</li>
  *   <li><b>In a cluster</b> ({@code SLUICE_REDIS_URL}, issue 10) the cap counts the owner's connections on every
- *       node ({@link StreamCluster#take}), and a connection with a client id closes the same tab's connection on
+ *       node ({@link ClusterPlaces}), and a connection with a client id closes the same tab's connection on
  *       the other nodes too (announced on {@value #REPLACED_CHANNEL}). Heartbeats and reaping stay per node.</li>
  *   <li><b>Heartbeats.</b> Every {@code SLUICE_HEARTBEAT_SECONDS} each connection is sent a {@code ping};
  *       a failed write closes and forgets the connection (no zombies).</li>
@@ -76,6 +76,8 @@ public class ConnectionGuard {
     StreamMetrics metrics;
     @Inject
     StreamCluster cluster;
+    @Inject
+    ClusterPlaces clusterPlaces;
     @Inject
     Redis redis;
 
@@ -148,7 +150,7 @@ public class ConnectionGuard {
         if (!admitted.get()) {
             throw tooMany(max);
         }
-        if (!cluster.take(StreamCluster.CONNECTION_PLACES, owner, max, replacing)) {
+        if (!clusterPlaces.take(ClusterPlaces.CONNECTION_PLACES, owner, max, replacing)) {
             perOwner.computeIfPresent(owner, (k, n) -> n <= 1 ? null : n - 1);
             throw tooMany(max);
         }
@@ -183,7 +185,7 @@ public class ConnectionGuard {
 
     private void decrement(String owner) {
         perOwner.computeIfPresent(owner, (k, n) -> n <= 1 ? null : n - 1);
-        cluster.give(StreamCluster.CONNECTION_PLACES, owner);
+        clusterPlaces.give(ClusterPlaces.CONNECTION_PLACES, owner);
     }
 
     /** Tells the other nodes that this node now holds the connection of {@code key}. */

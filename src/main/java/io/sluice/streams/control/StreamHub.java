@@ -44,7 +44,7 @@ import java.util.logging.Logger;
  * <p><b>Admission.</b> {@link #reserve} runs before a request changes anything: past
  * {@code SLUICE_MAX_RUNNING_STREAMS} running streams the node answers 503 with {@code Retry-After} at once; past
  * {@code SLUICE_MAX_STREAMS_PER_OWNER} (default 16) an owner gets 429, counted across the nodes of a cluster
- * ({@link StreamCluster#take}). Memory is bounded per stream
+ * ({@link ClusterPlaces}). Memory is bounded per stream
  * ({@code SLUICE_STREAM_MAX_CHARS}) and per node: at most {@code SLUICE_MAX_STREAMS} streams are held (default
  * 20000); ended ones are evicted oldest first to make room, and when all are running a new one gets 503.
  *
@@ -119,6 +119,8 @@ public class StreamHub {
     StreamMetrics metrics;
     @Inject
     StreamCluster cluster;
+    @Inject
+    ClusterPlaces clusterPlaces;
 
     private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
     /** Running streams by owner: listing costs O(the owner's streams), not O(the node's). */
@@ -168,7 +170,7 @@ public class StreamHub {
             admitted[0] = true;
             return count + 1;
         });
-        if (!admitted[0] || !cluster.take(StreamCluster.STREAM_PLACES, owner, perOwner, false)) {
+        if (!admitted[0] || !clusterPlaces.take(ClusterPlaces.STREAM_PLACES, owner, perOwner, false)) {
             if (admitted[0]) {
                 placesByOwner.computeIfPresent(owner, (o, n) -> n <= 1 ? null : n - 1);
             }
@@ -345,7 +347,7 @@ public class StreamHub {
     private void unreserve(String owner) {
         placesByOwner.computeIfPresent(owner, (o, n) -> n <= 1 ? null : n - 1);
         places.decrementAndGet();
-        cluster.give(StreamCluster.STREAM_PLACES, owner);
+        clusterPlaces.give(ClusterPlaces.STREAM_PLACES, owner);
     }
 
     /**

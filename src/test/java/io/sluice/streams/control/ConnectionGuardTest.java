@@ -69,6 +69,8 @@ class ConnectionGuardTest {
         guard.metrics = new StreamMetrics();
         guard.cluster = new StreamCluster(); // one node: no Redis
         guard.cluster.redis = new Redis();
+        guard.clusterPlaces = new ClusterPlaces();
+        guard.clusterPlaces.redis = guard.cluster.redis;
         guard.start();
         stream = new Stream("s-1", StreamType.CHAT, null, "anon:a", null, "m", new MemoryEventLog<>(60_000), timers,
                 new FlushTicker(timers, TimeUnit.MILLISECONDS.toNanos(5)), new Stream.Settings(50, 1, 1 << 20),

@@ -142,6 +142,8 @@ class StreamHubTest {
         };
         hub.cluster = new StreamCluster(); // one node: no Redis
         hub.cluster.redis = new Redis();
+        hub.clusterPlaces = new ClusterPlaces();
+        hub.clusterPlaces.redis = hub.cluster.redis;
         hub.init();
     }
 

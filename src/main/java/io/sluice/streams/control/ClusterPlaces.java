@@ -1,0 +1,109 @@
+package io.sluice.streams.control;
+
+import io.lettuce.core.ScriptOutputType;
+import io.sluice.platform.control.Redis;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Logger;
+
+/**
+ * The per-owner caps counted across the nodes of a cluster (issue 10, cluster-wide limits): running streams
+ * ({@code SLUICE_MAX_STREAMS_PER_OWNER}, {@link StreamHub}) and live connections
+ * ({@code SLUICE_MAX_CONNECTIONS_PER_OWNER}, {@link ConnectionGuard}). Each node still keeps its own count; this adds
+ * the places the owner holds on the other nodes.
+ *
+ * <p>In Redis: a hash {@code sluice:places:<kind>:<owner>} of places per node. Taking a place is one Lua script that
+ * sums the places of the nodes that hold a lease ({@code sluice:alive:<node>}, {@link StreamCluster}), drops those of
+ * the others, so a crashed node's places free themselves, and takes one when the sum is under the cap. Without Redis
+ * every call says yes and costs nothing.
+ */
+@ApplicationScoped
+public class ClusterPlaces {
+
+    private static final Logger LOG = Logger.getLogger(ClusterPlaces.class.getName());
+
+    /** The per-owner places of running streams ({@code SLUICE_MAX_STREAMS_PER_OWNER}). */
+    public static final String STREAM_PLACES = "streams";
+    /** The per-owner places of live connections ({@code SLUICE_MAX_CONNECTIONS_PER_OWNER}). */
+    public static final String CONNECTION_PLACES = "connections";
+
+    /*
+     * KEYS[1] the owner's places of one kind, a hash: node -> places taken there. ARGV: this node, the cap, the lease
+     * key prefix, whether to take the place even at the cap (a replacement). Places of nodes without a lease are
+     * dropped: a crashed node's places free themselves.
+     */
+    private static final String TAKE_PLACE = """
+            local total = 0
+            local held = redis.call('HGETALL', KEYS[1])
+            for i = 1, #held, 2 do
+              if held[i] == ARGV[1] or redis.call('EXISTS', ARGV[3] .. held[i]) == 1 then
+                total = total + tonumber(held[i + 1])
+              else
+                redis.call('HDEL', KEYS[1], held[i])
+              end
+            end
+            if ARGV[4] ~= '1' and total >= tonumber(ARGV[2]) then
+              return 0
+            end
+            redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+            redis.call('PEXPIRE', KEYS[1], 86400000)
+            return 1
+            """;
+    private static final String GIVE_PLACE = """
+            if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then
+              redis.call('HDEL', KEYS[1], ARGV[1])
+            end
+            return 1
+            """;
+
+    @Inject
+    Redis redis;
+
+    static String placesKey(String kind, String owner) {
+        return "sluice:places:" + kind + ":" + owner;
+    }
+
+    /**
+     * Takes one of {@code owner}'s places of a kind across the cluster (issue 10, cluster-wide limits): the places
+     * held on every node with a lease count, atomically (one Lua script). Without Redis, or while Redis cannot be
+     * reached (then logged), it takes nothing and says yes: the node's own cap still holds.
+     *
+     * @param max   the cap
+     * @param force take it even at the cap (a connection that replaces another of the same tab)
+     * @return whether the owner was under the cap, and the place is taken
+     */
+    public boolean take(String kind, String owner, int max, boolean force) {
+        if (!redis.enabled()) {
+            return true;
+        }
+        try {
+            Long taken = redis.commands().<Long>eval(TAKE_PLACE, ScriptOutputType.INTEGER,
+                    new String[] {placesKey(kind, owner)}, redis.nodeId(), Integer.toString(max), StreamCluster.leaseKey(""),
+                    force ? "1" : "0").get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            return taken != null && taken == 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+            LOG.warning(() -> "the cluster-wide cap of " + kind + " could not be checked (" + e
+                    + "); this node's own cap applies");
+            return true;
+        }
+    }
+
+    /** Gives back a place of {@link #take}, without waiting. */
+    public void give(String kind, String owner) {
+        if (!redis.enabled()) {
+            return;
+        }
+        try {
+            redis.commands().eval(GIVE_PLACE, ScriptOutputType.INTEGER, new String[] {placesKey(kind, owner)},
+                    redis.nodeId());
+        } catch (IllegalStateException e) {
+            LOG.fine(() -> "a cluster-wide place could not be given back: " + e.getMessage());
+        }
+    }
+}
