@@ -81,7 +81,8 @@ public class ClusterPlaces {
         }
         try {
             Long taken = redis.commands().<Long>eval(TAKE_PLACE, ScriptOutputType.INTEGER,
-                    new String[] {placesKey(kind, owner)}, redis.nodeId(), Integer.toString(max), StreamCluster.leaseKey(""),
+                    new String[] {placesKey(kind, owner)}, redis.nodeId(), Integer.toString(max),
+                    StreamCluster.leaseKey(""),
                     force ? "1" : "0").get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
             return taken != null && taken == 1;
         } catch (InterruptedException e) {
