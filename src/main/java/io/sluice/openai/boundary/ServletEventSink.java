@@ -32,7 +32,7 @@ final class ServletEventSink implements EventSink, EarlyAnswer {
     private final ResponseLock lock = new ResponseLock(this::complete);
     private volatile boolean committed;
 
-    /** Listens to {@code async}'s end (call it before the first write): from then on nothing is written. */
+    /** Listens to {@code async}'s end at once, before any write: once the container ended it, nothing is written. */
     ServletEventSink(AsyncContext async, HttpServletResponse response, String streamId) {
         this.async = async;
         this.response = response;
