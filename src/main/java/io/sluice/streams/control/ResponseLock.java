@@ -154,7 +154,8 @@ public final class ResponseLock implements AsyncListener {
         try {
             locked = lock.tryLock(END_WAIT_MS, TimeUnit.MILLISECONDS);
             if (!locked) {
-                LOG.warning(() -> "a write still blocked " + END_WAIT_MS + " ms after the container ended its response");
+                LOG.warning(() -> "a write was still in the response " + END_WAIT_MS
+                        + " ms after the container began to end it");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
