@@ -93,6 +93,42 @@ class StreamsIT extends BlackBoxTest {
         upstream.call(marker).get(5, TimeUnit.SECONDS).finished.get(5, TimeUnit.SECONDS);
     }
 
+    /**
+     * Fifty cuts in a row, each resumed with Last-Event-ID as soon as the cut is made, every second one as a new tab
+     * (a new client id: the cut connection is then not replaced, it lingers until its next write fails). Every
+     * resumed connection must go on past its first event (issue 14: on Tomcat one sometimes got one event and then
+     * nothing), and across the cuts every event, so every character, arrives exactly once.
+     */
+    @Test
+    void fiftyCutsInARowEachResumedAtOnceKeepGettingEventsAndLoseAndRepeatNothing() throws Exception {
+        User user = new User();
+        String marker = "fifty cuts " + UUID.randomUUID();
+        String id = startChat(user, marker, "paced:300:40");
+        List<SseClient.Event> seen = new ArrayList<>();
+        String lastId = null;
+        for (int cut = 0; cut < 50; cut++) {
+            String clientId = cut % 2 == 0 ? "tab-1" : "tab-new-" + cut;
+            SseClient tab = follow(user, id, clientId, lastId, false);
+            List<SseClient.Event> got;
+            try {
+                got = tab.takeThenDisconnect(2 + cut % 2, 10);
+            } catch (AssertionError e) {
+                throw new AssertionError("connection " + (cut + 1) + " (after Last-Event-ID " + lastId + "): "
+                        + e.getMessage(), e);
+            }
+            assertNoTerminal(got, "the stream ended before the fiftieth cut");
+            seen.addAll(got);
+            lastId = got.get(got.size() - 1).id();
+        }
+        SseClient tab = follow(user, id, "tab-1", lastId, false);
+        seen.addAll(withoutPings(tab.untilTerminal(30)));
+        assertTrue(tab.awaitEnd(5), "the response ends after the terminal event");
+
+        assertExactlyTheStream(user, id, seen);
+        assertCompleted(user, id, seen, FakeUpstream.pacedText(300));
+        upstream.call(marker).get(5, TimeUnit.SECONDS).finished.get(5, TimeUnit.SECONDS);
+    }
+
     // --- 2. resume by character offset
 
     @Test

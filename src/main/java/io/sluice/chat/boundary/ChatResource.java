@@ -114,7 +114,7 @@ public class ChatResource {
         followers.ensureRoomFor(owner);
         Stream stream = start(owner, input);
         followers.follow(owner, stream, Stream.Resumption.after(0), clientId != null ? clientId : clientIdHeader,
-                sink, sse);
+                sink, sse, request);
     }
 
     /**
@@ -176,7 +176,7 @@ public class ChatResource {
             throw ProblemException.badRequest(e.getMessage());
         }
         followers.follow(owner, stream, from, clientId != null ? clientId : clientIdHeader,
-                metrics.resumedOver(sink), sse); // metrics: resume, and its latency to the first replayed event
+                metrics.resumedOver(sink), sse, request); // metrics: resume, and its latency to the first replayed event
     }
 
     /**

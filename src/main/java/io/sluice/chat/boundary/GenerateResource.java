@@ -67,7 +67,7 @@ public class GenerateResource {
         followers.ensureRoomFor(owner);
         Stream stream = generations.start(owner, input.prompt(), input.model(), input.systemPrompt());
         followers.follow(owner, stream, Stream.Resumption.after(0), clientId != null ? clientId : clientIdHeader,
-                sink, sse);
+                sink, sse, request);
     }
 
     /**

@@ -16,6 +16,7 @@ import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.Route;
 import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Pump;
+import io.sluice.streams.control.ResponseLock;
 import io.sluice.streams.control.Stream;
 import jakarta.inject.Inject;
 import jakarta.json.JsonArrayBuilder;
@@ -121,7 +122,6 @@ public class OpenAiServlet extends HttpServlet {
         async.setTimeout(0); // the stream's own limits end it (SLUICE_STREAM_MAX_SECONDS)
         if (input.stream()) {
             ServletEventSink sink = new ServletEventSink(async, response, stream.id());
-            async.addListener(new Gone(sink::gone));
             try {
                 followers.follow(owner, stream, new ChunkEdge(stream.id(), created, started.model(),
                         input.includeUsage(), sink), sink);
@@ -140,7 +140,9 @@ public class OpenAiServlet extends HttpServlet {
 
     /**
      * A non-streamed completion: follows the stream's log until its terminal entry, then answers once, on the
-     * writers' executor, with the {@code chat.completion} object or the error. Holds no thread while it waits.
+     * writers' executor, with the {@code chat.completion} object or the error. Holds no thread while it waits. The
+     * answer is written under a {@link ResponseLock} on the request's {@link AsyncContext}: not once the container
+     * has ended the response (the client left).
      */
     private final class Answer extends Pump {
         private final Stream stream;
@@ -148,6 +150,7 @@ public class OpenAiServlet extends HttpServlet {
         private final long created;
         private final AsyncContext async;
         private final HttpServletResponse response;
+        private final ResponseLock lock;
 
         Answer(Stream stream, String model, long created, AsyncContext async, HttpServletResponse response) {
             super(executors.writers());
@@ -156,6 +159,8 @@ public class OpenAiServlet extends HttpServlet {
             this.created = created;
             this.async = async;
             this.response = response;
+            this.lock = new ResponseLock(async::complete);
+            lock.watch(async);
         }
 
         @Override
@@ -163,18 +168,20 @@ public class OpenAiServlet extends HttpServlet {
             if (stream.terminated() && close()) {
                 Stream.End end = stream.end();
                 OpenAiError error = OpenAiError.of(end);
-                try {
-                    if (error == null) {
-                        response.setHeader(STREAM_ID_HEADER, stream.id());
-                        write(response, 200, Completions.completion(stream, end, model, created));
-                    } else {
-                        write(response, error, stream.id());
+                lock.write(() -> {
+                    try {
+                        if (error == null) {
+                            response.setHeader(STREAM_ID_HEADER, stream.id());
+                            write(response, 200, Completions.completion(stream, end, model, created));
+                        } else {
+                            write(response, error, stream.id());
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        LOG.log(Level.FINE, "stream " + stream.id() + ": the /v1 answer could not be written", e);
                     }
-                } catch (IOException | RuntimeException e) {
-                    LOG.log(Level.FINE, "stream " + stream.id() + ": the /v1 answer could not be written", e);
-                } finally {
-                    async.complete();
-                }
+                    return true;
+                });
+                lock.close();
             }
         }
 
@@ -184,7 +191,7 @@ public class OpenAiServlet extends HttpServlet {
         }
     }
 
-    /** Tells when the container ends the response (the client left, an error). */
+    /** Tells when the container ends the response (the client left, an error): the answer stops following. */
     private record Gone(Runnable then) implements AsyncListener {
         @Override
         public void onComplete(AsyncEvent event) {

@@ -3,12 +3,12 @@ package io.sluice.openai.boundary;
 import io.sluice.openai.control.EarlyAnswer;
 import io.sluice.openai.control.OpenAiError;
 import io.sluice.streams.control.EventSink;
+import io.sluice.streams.control.ResponseLock;
 import io.sluice.streams.control.StreamEvent;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -18,7 +18,9 @@ import java.util.logging.Logger;
  * {@code X-Accel-Buffering: no}, {@code X-Sluice-Stream-Id}), so that until then the response can still become an
  * HTTP error ({@link EarlyAnswer}). Frames are written in SSE syntax (WHATWG HTML, "event stream interpretation"):
  * {@code data: …} lines and a blank line, or a comment line {@code : …}. Writes block (the servlet stream's blocking
- * mode) on the writers' executor, like every SSE write; a client that is gone makes them fail.
+ * mode) on the writers' executor, like every SSE write; a client that is gone makes them fail. Writes, the error answer
+ * and the close go through a {@link ResponseLock} on the request's {@link AsyncContext}, so that none reaches the
+ * response once the container has ended it.
  */
 final class ServletEventSink implements EventSink, EarlyAnswer {
 
@@ -27,20 +29,23 @@ final class ServletEventSink implements EventSink, EarlyAnswer {
     private final AsyncContext async;
     private final HttpServletResponse response;
     private final String streamId;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private final ResponseLock lock = new ResponseLock(this::complete);
     private volatile boolean committed;
 
+    /** Listens to {@code async}'s end at once, before any write: once the container ended it, nothing is written. */
     ServletEventSink(AsyncContext async, HttpServletResponse response, String streamId) {
         this.async = async;
         this.response = response;
         this.streamId = streamId;
+        lock.watch(async);
     }
 
     @Override
     public boolean send(StreamEvent event) {
-        if (closed.get()) {
-            return false;
-        }
+        return lock.write(() -> write(event));
+    }
+
+    private boolean write(StreamEvent event) {
         try {
             if (!committed) {
                 committed = true;
@@ -82,36 +87,36 @@ final class ServletEventSink implements EventSink, EarlyAnswer {
 
     @Override
     public boolean answer(OpenAiError error) {
-        if (committed || closed.get()) {
+        if (committed || lock.isClosed()) {
             return false;
         }
         committed = true;
-        try {
-            OpenAiServlet.write(response, error, streamId);
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.FINE, "stream " + streamId + ": a /v1 error answer failed", e);
-        }
+        lock.write(() -> {
+            try {
+                OpenAiServlet.write(response, error, streamId);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.FINE, "stream " + streamId + ": a /v1 error answer failed", e);
+            }
+            return true;
+        });
         return true;
     }
 
     @Override
     public boolean isClosed() {
-        return closed.get();
-    }
-
-    /** Called when the container reports the response's end or failure: writes will not be tried any more. */
-    void gone() {
-        closed.set(true);
+        return lock.isClosed();
     }
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            try {
-                async.complete();
-            } catch (RuntimeException e) {
-                LOG.log(Level.FINE, "stream " + streamId + ": completing a /v1 response", e);
-            }
+        lock.close();
+    }
+
+    private void complete() {
+        try {
+            async.complete();
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "stream " + streamId + ": completing a /v1 response", e);
         }
     }
 }

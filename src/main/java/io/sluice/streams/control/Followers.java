@@ -5,6 +5,7 @@ import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.problems.control.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.servlet.ServletRequest;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 
@@ -33,16 +34,18 @@ public class Followers {
      *
      * @param clientId the tab's id ({@code clientId} query parameter or {@code X-Sluice-Client-Id}), or {@code null}
      *                 for a connection that replaces no other
+     * @param request  the servlet request of the resource method that got {@code sink}: the connection's writes stop
+     *                 when the container ends its response ({@link ResponseLock})
      * @throws ProblemException 400 for an over-long client id, 429 at the per-owner connection cap; both before
      *                          anything is written
      */
     public void follow(String owner, Stream stream, Stream.Resumption from, String clientId, SseEventSink sink,
-                       Sse sse) {
+                       Sse sse, ServletRequest request) {
         String tab = clientId == null || clientId.isBlank() ? "anonymous-" + Ids.newId() : clientId.strip();
         if (tab.length() > MAX_CLIENT_ID) {
             throw ProblemException.badRequest("clientId is longer than " + MAX_CLIENT_ID + " characters");
         }
-        guard.open(owner, new SseConnection(stream, from, tab, SseEvents.EDGE, new JaxRsEventSink(sink, sse),
+        guard.open(owner, new SseConnection(stream, from, tab, SseEvents.EDGE, new JaxRsEventSink(sink, sse, request),
                 executors.writers()));
     }
 

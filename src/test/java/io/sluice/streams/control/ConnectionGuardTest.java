@@ -87,7 +87,7 @@ class ConnectionGuardTest {
 
     private SseConnection connection(String clientId, FakeSink sink) {
         return new SseConnection(stream, Stream.Resumption.after(0), clientId, SseEvents.EDGE,
-                new JaxRsEventSink(sink, new FakeSse()), work);
+                new JaxRsEventSink(sink, new FakeSse(), null), work);
     }
 
     @Test
