@@ -351,7 +351,7 @@ class ClusterIT {
     // --- multi-agent runs
 
     @Test
-    void aMultiAgentRunStartedOnOneNodeResumesOnTheOtherWithNoGapAndStopsFromThere() throws Exception {
+    void aMultiAgentRunStartedOnOneNodeResumesOnTheOtherWithNoGapAndItsAgentsAndItStopFromThere() throws Exception {
         User user = new User();
         List<JsonObject> before = new ArrayList<>();
         String runId;
@@ -393,6 +393,13 @@ class ClusterIT {
             onB.send(Json.createObjectBuilder().add("type", "resume").add("runId", second).add("afterSequence", 0)
                     .build());
             onB.until(f -> "agent_output".equals(f.getString("type")), 30);
+            // one agent first: the planner stops, on A, and both sessions see it
+            onB.send(Json.createObjectBuilder().add("type", "stop").add("runId", second).add("agent", "planner")
+                    .build());
+            java.util.function.Predicate<JsonObject> plannerStopped = f -> "planner".equals(f.getString("agent", null))
+                    && "stopped".equals(f.getString("status", null));
+            onA.until(plannerStopped, 10);
+            onB.until(plannerStopped, 10);
             long stopAt = System.nanoTime();
             onB.send(Json.createObjectBuilder().add("type", "stop").add("runId", second).build());
             JsonObject endOnA = onA.until(WsClient.type("run_complete"), 10).stream()
