@@ -20,6 +20,7 @@ import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 import java.io.StringReader;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -215,7 +216,11 @@ public class ConnectionGuard {
         if (old != null) {
             decrement(key.owner());
             metrics.duplicateReplaced(); // metrics: duplicate replaced
-            old.disconnect();
+            try {
+                executors.work().execute(old::disconnect); // off the timer thread that brought the message
+            } catch (RejectedExecutionException stopping) {
+                old.disconnect();
+            }
         }
     }
 

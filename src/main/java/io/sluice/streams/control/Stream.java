@@ -354,11 +354,6 @@ public final class Stream implements GenerationListener {
         }, graceMillis, TimeUnit.MILLISECONDS);
     }
 
-    /** Whether this is a mirror of a stream generated on another node (issue 10). */
-    public boolean mirrored() {
-        return remote != null;
-    }
-
     /**
      * Appends, on a mirror, the next entry read from the generating node's log (in id order, without gaps), and
      * takes its state from it: streaming after the first delta, the end, the saved message and the content length

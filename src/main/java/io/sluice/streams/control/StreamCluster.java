@@ -625,11 +625,6 @@ public class StreamCluster {
         return out;
     }
 
-    /** Mirrors held on this node now. */
-    public int mirrorCount() {
-        return mirrors.size();
-    }
-
     /** Every second: attention for the streams followed here, and the idle mirrors dropped. */
     private void tick() {
         try {
