@@ -71,9 +71,14 @@ import java.util.logging.Logger;
  * follower or per mirror. Its followers are ordinary followers of the mirror. Stop, unload abort and attention go
  * to the generating node's channel; every second each node tells the generating nodes which of their streams it
  * has followers for, so their resume grace counts followers on all nodes. A mirror nobody followed for
- * {@value #IDLE_MIRROR_MILLIS} ms is dropped. A gap in what a mirror reads (Redis lost the stream's entries, say
- * after a restart without persistence) ends the mirror with an {@code error} of code {@code NODE_LOST}; the
- * generating node goes on and saves the answer.
+ * {@value #IDLE_MIRROR_MILLIS} ms is dropped. A gap in what a mirror reads (Redis lost the stream's entries, say in
+ * a restart without persistence, before the generating node copied its log again: see {@link ReplicatedEventLog})
+ * ends the mirror with an {@code error} of code {@code NODE_LOST}; the generating node goes on and saves the answer,
+ * and a client that resumes gets a new mirror.
+ *
+ * <p><b>Multi-agent runs</b> use the same keys and channels for their rendered frames ({@link #replicated},
+ * {@link #follow}); their control operations ({@code run_stop}) are registered by the agents' code
+ * ({@link #onControl}).
  *
  * <p><b>Caps</b> across nodes: {@link ClusterPlaces}.
  *
