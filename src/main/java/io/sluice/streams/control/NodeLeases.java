@@ -118,7 +118,7 @@ public class NodeLeases {
         try {
             redis.commands().set(leaseKey(redis.nodeId()), "1", SetArgs.Builder.px(LEASE_MILLIS))
                     .whenComplete((ok, failure) -> leaseRenewed(failure));
-        } catch (IllegalStateException e) {
+        } catch (RuntimeException e) { // Redis away (IllegalStateException), or anything else: the schedule goes on
             leaseRenewed(e);
         }
     }
