@@ -19,9 +19,13 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -182,21 +186,40 @@ public class Redis {
     }
 
     /**
+     * The reply to a command of {@link #commands()}, waited for at most {@value #COMMAND_TIMEOUT_MILLIS} ms.
+     *
+     * @param command issues the command
+     * @throws IllegalStateException when Redis cannot be reached, the command failed (its error is the cause), no
+     *                               reply came in time, or the wait was interrupted (the interrupt is kept)
+     */
+    public <T> T await(Supplier<? extends Future<T>> command) {
+        return await(command, COMMAND_TIMEOUT_MILLIS);
+    }
+
+    private <T> T await(Supplier<? extends Future<T>> command, long timeoutMillis) {
+        try {
+            return command.get().get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for Redis", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Redis refused the command: " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("no answer from Redis within " + timeoutMillis + " ms", e);
+        }
+    }
+
+    /**
      * {@code PING} within {@code timeoutMillis}, for the readiness check.
      *
      * @return empty when Redis answered, else a short reason without secrets
      */
     public Optional<String> ping(long timeoutMillis) {
         try {
-            String pong = commands().ping().get(timeoutMillis, TimeUnit.MILLISECONDS);
+            String pong = await(() -> commands().ping(), timeoutMillis);
             return "PONG".equals(pong) ? Optional.empty() : Optional.of("unexpected answer to PING");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.of("interrupted");
         } catch (IllegalStateException e) {
             return Optional.of(e.getMessage());
-        } catch (Exception e) {
-            return Optional.of("no answer to PING within " + timeoutMillis + " ms");
         }
     }
 

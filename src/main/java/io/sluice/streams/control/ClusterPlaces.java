@@ -4,9 +4,6 @@ import io.lettuce.core.ScriptOutputType;
 import io.sluice.platform.control.Redis;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 
 /**
@@ -80,16 +77,12 @@ public class ClusterPlaces {
             return true;
         }
         try {
-            Long taken = redis.commands().<Long>eval(TAKE_PLACE, ScriptOutputType.INTEGER,
+            Long taken = redis.await(() -> redis.commands().<Long>eval(TAKE_PLACE, ScriptOutputType.INTEGER,
                     new String[] {placesKey(kind, owner)}, redis.nodeId(), Integer.toString(max),
-                    StreamCluster.leaseKey(""),
-                    force ? "1" : "0").get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                    StreamCluster.leaseKey(""), force ? "1" : "0"));
             return taken != null && taken == 1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return true;
-        } catch (ExecutionException | TimeoutException | IllegalStateException e) {
-            LOG.warning(() -> "the cluster-wide cap of " + kind + " could not be checked (" + e
+        } catch (IllegalStateException e) {
+            LOG.warning(() -> "the cluster-wide cap of " + kind + " could not be checked (" + e.getMessage()
                     + "); this node's own cap applies");
             return true;
         }

@@ -26,10 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -148,8 +146,7 @@ public class NodeLeases {
                 continue;
             }
             try {
-                RedisAsyncCommands<String, String> commands = redis.commands();
-                if (commands.exists(leaseKey(node)).get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS) > 0) {
+                if (redis.await(() -> redis.commands().exists(leaseKey(node))) > 0) {
                     suspects.remove(node);
                     continue;
                 }
@@ -158,16 +155,16 @@ public class NodeLeases {
                 if (now - since < TimeUnit.MILLISECONDS.toNanos(LOST_AFTER_MILLIS)) {
                     continue;
                 }
-                String claimed = commands.set(takeoverKey(node), me, SetArgs.Builder.nx().px(TAKEOVER_MILLIS))
-                        .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                String claimed = redis.await(() -> redis.commands().set(takeoverKey(node), me,
+                        SetArgs.Builder.nx().px(TAKEOVER_MILLIS)));
                 if ("OK".equals(claimed)) {
                     takeOver(node);
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            } catch (IllegalStateException e) {
+                LOG.warning(() -> "node " + node + " could not be checked: " + e.getMessage());
+            }
+            if (Thread.currentThread().isInterrupted()) {
                 return;
-            } catch (ExecutionException | TimeoutException | IllegalStateException e) {
-                LOG.warning(() -> "node " + node + " could not be checked: " + e);
             }
         }
     }
@@ -178,7 +175,7 @@ public class NodeLeases {
      * {@code error} entry of code {@code NODE_LOST}, which the followers on every node receive; its agent runs end as
      * {@code partial}.
      */
-    private void takeOver(String node) throws InterruptedException {
+    private void takeOver(String node) {
         int closed = 0;
         for (String id : takeovers.openStreams(node)) {
             Stream copy = null;
@@ -209,59 +206,59 @@ public class NodeLeases {
 
     /**
      * Appends the terminal entry to a lost stream's log in Redis, as the entry after the last one there: an
-     * {@code error} of code {@code NODE_LOST} naming the saved answer. {@code XADD} with that id fails when an entry
-     * is there already, so the log ends once.
+     * {@code error} of code {@code NODE_LOST} naming the saved answer; the stream leaves its owner's running streams.
      */
-    private void endLost(Stream copy, String messageId) throws InterruptedException {
+    private void endLost(Stream copy, String messageId) {
         UpstreamException failure = new UpstreamException(FailureCode.NODE_LOST,
                 "the node that generated this answer was lost; the text so far is saved");
         StreamEntry ended = new StreamEntry.Ended(new Stream.End(StreamStatus.ERROR, MessageStatus.PARTIAL,
                 Takeovers.NODE_LOST, null, null, copy.model(), failure), messageId, copy.contentLength());
-        long id = copy.lastEventId() + 1;
-        try {
-            RedisAsyncCommands<String, String> commands = redis.commands();
-            commands.xadd(logKey(copy.id()), new XAddArgs().id(id + "-0"), Map.of("e", EntryCodec.encode(ended)))
-                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            commands.publish(newsChannel(copy.id()), Long.toString(id));
-            long retention = Math.max(1, TimeUnit.MILLISECONDS.toSeconds(config.retentionMillis()));
-            commands.expire(logKey(copy.id()), retention);
-            commands.expire(metaKey(copy.id()), retention);
-            commands.zrem(runningKey(copy.owner()), copy.id());
-        } catch (ExecutionException e) {
-            LOG.info(() -> "stream " + copy.id() + ": its log had ended already (" + e.getCause().getMessage() + ")");
-        } catch (TimeoutException | IllegalStateException e) {
-            LOG.warning(() -> "stream " + copy.id() + ": its terminal entry could not be written to Redis: " + e);
+        if (appendLast(copy.id(), copy.lastEventId() + 1, EntryCodec.encode(ended))) {
+            redis.commands().zrem(runningKey(copy.owner()), copy.id());
         }
     }
 
     /**
      * Appends a lost writer's {@value StreamCluster#LOST_END} entry to log {@code id} in Redis, at the id after the
-     * last one there ({@code XADD} at that id fails when another node appended first), so its followers on every node
-     * see its end.
+     * last one there, so its followers on every node see its end.
      */
-    private void endLostLog(String id) throws InterruptedException {
+    private void endLostLog(String id) {
         try {
-            RedisAsyncCommands<String, String> commands = redis.commands();
-            String end = commands.hget(metaKey(id), StreamCluster.LOST_END)
-                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            String end = redis.await(() -> redis.commands().hget(metaKey(id), StreamCluster.LOST_END));
             if (end == null || !end.endsWith("}")) {
                 return;
             }
-            List<StreamMessage<String, String>> last = commands.xrevrange(logKey(id), Range.create("-", "+"),
-                    Limit.from(1)).get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            long next = last.isEmpty() ? 1
-                    : Long.parseLong(last.get(0).getId().substring(0, last.get(0).getId().indexOf('-'))) + 1;
-            String value = end.substring(0, end.length() - 1) + ",\"sequence\":" + next + "}";
-            commands.xadd(logKey(id), new XAddArgs().id(next + "-0"), Map.of("e", value))
-                    .get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            commands.publish(newsChannel(id), Long.toString(next));
-            long retention = Math.max(1, TimeUnit.MILLISECONDS.toSeconds(config.retentionMillis()));
-            commands.expire(logKey(id), retention);
-            commands.expire(metaKey(id), retention);
-        } catch (ExecutionException e) {
-            LOG.info(() -> "log " + id + ": its end was written already (" + e.getCause().getMessage() + ")");
-        } catch (TimeoutException | IllegalStateException e) {
-            LOG.warning(() -> "log " + id + ": its end could not be written to Redis: " + e);
+            List<StreamMessage<String, String>> last = redis.await(() -> redis.commands().xrevrange(logKey(id),
+                    Range.create("-", "+"), Limit.from(1)));
+            long next = last.isEmpty() ? 1 : StreamCluster.eventId(last.get(0).getId()) + 1;
+            appendLast(id, next, end.substring(0, end.length() - 1) + ",\"sequence\":" + next + "}");
+        } catch (IllegalStateException e) {
+            LOG.warning(() -> "log " + id + ": its end could not be written to Redis: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Appends {@code value} as entry {@code n} of log {@code id} and ends the log: the notice to its followers, then
+     * the retention period's expiry. {@code XADD} at an id that is there already fails, so of two nodes that end a
+     * log, one does.
+     *
+     * @return whether this call appended it
+     */
+    private boolean appendLast(String id, long n, String value) {
+        try {
+            redis.await(() -> redis.commands().xadd(logKey(id), new XAddArgs().id(n + "-0"), Map.of("e", value)));
+            RedisAsyncCommands<String, String> commands = redis.commands();
+            commands.publish(newsChannel(id), Long.toString(n));
+            commands.expire(logKey(id), cluster.retentionSeconds());
+            commands.expire(metaKey(id), cluster.retentionSeconds());
+            return true;
+        } catch (IllegalStateException e) {
+            if (StreamCluster.idTaken(e)) {
+                LOG.info(() -> "log " + id + ": its end was written already");
+            } else {
+                LOG.warning(() -> "log " + id + ": its end could not be written to Redis: " + e.getMessage());
+            }
+            return false;
         }
     }
 }

@@ -28,11 +28,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -289,7 +287,7 @@ public class StreamCluster {
                         .whenComplete(this::check);
                 redisCommands.publish(news, Long.toString(n)).whenComplete(this::check);
                 if (last) {
-                    long retention = Math.max(1, TimeUnit.MILLISECONDS.toSeconds(config.retentionMillis()));
+                    long retention = retentionSeconds();
                     redisCommands.expire(logKey, retention).whenComplete(this::check);
                     redisCommands.expire(metaKey, retention).whenComplete(this::check);
                     if (listed) {
@@ -308,7 +306,7 @@ public class StreamCluster {
         }
 
         private void check(Object result, Throwable failure) {
-            if (failure != null && !String.valueOf(failure.getMessage()).contains("equal or smaller")) {
+            if (failure != null && !idTaken(failure)) {
                 failed("a write to Redis failed", failure);
             }
         }
@@ -486,16 +484,33 @@ public class StreamCluster {
      * @param what what is read, for the log
      * @throws ProblemException 503 {@code cluster-unavailable} when Redis cannot be reached or does not answer
      */
-    private <T> T await(Supplier<Future<T>> command, String what) {
+    private <T> T await(Supplier<? extends Future<T>> command, String what) {
         try {
-            return command.get().get(Redis.COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw unavailable();
-        } catch (ExecutionException | TimeoutException | IllegalStateException e) {
-            LOG.warning(() -> what + " could not be read from Redis: " + e);
+            return redis.await(command);
+        } catch (IllegalStateException e) {
+            LOG.warning(() -> what + " could not be read from Redis: " + e.getMessage());
             throw unavailable();
         }
+    }
+
+    /** The event id of a Redis Stream entry id ({@code n-0} holds event {@code n}). */
+    static long eventId(String entryId) {
+        return Long.parseLong(entryId.substring(0, entryId.indexOf('-')));
+    }
+
+    /** Whether a command failed because an {@code XADD} named an id at or below the log's last: the entry is there. */
+    static boolean idTaken(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (String.valueOf(t.getMessage()).contains("equal or smaller")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How long an ended log stays in Redis: the retention period, in s, at least 1. */
+    long retentionSeconds() {
+        return Math.max(1, TimeUnit.MILLISECONDS.toSeconds(config.retentionMillis()));
     }
 
     /**
@@ -756,8 +771,7 @@ public class StreamCluster {
         boolean apply(List<StreamMessage<String, String>> batch) {
             synchronized (this) {
                 for (StreamMessage<String, String> message : batch) {
-                    String entryId = message.getId();
-                    long n = Long.parseLong(entryId.substring(0, entryId.indexOf('-')));
+                    long n = eventId(message.getId());
                     long last = copy.lastId();
                     if (copy.ended()) {
                         return false;
