@@ -21,13 +21,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -275,11 +273,11 @@ class ClusterIT {
         long stopAt = System.nanoTime();
         HttpResponse<String> stop = send(user, b, "POST", "api/streams/" + id + "/stop", null, null);
         assertEquals(202, stop.statusCode(), stop.body());
-        eventsOfA.addAll(withoutPings(onA.untilTerminal(5)));
+        eventsOfA.addAll(SseClient.withoutPings(onA.untilTerminal(5)));
         long millisA = millisSince(stopAt);
-        eventsOfB.addAll(withoutPings(onB.untilTerminal(5)));
+        eventsOfB.addAll(SseClient.withoutPings(onB.untilTerminal(5)));
         long millisB = millisSince(stopAt);
-        long closedMillis = upstreamClosedMillis(call, stopAt, 5);
+        long closedMillis = call.closedMillisAfter(stopAt, 5);
 
         assertEquals(eventsOfA, eventsOfB, "the followers on both nodes saw the same events");
         SseClient.Event stopped = SseClient.last(eventsOfB);
@@ -307,7 +305,7 @@ class ClusterIT {
                 Json.createObjectBuilder().add("streamId", id).add("reason", "unload").build().toString());
         assertEquals(204, beacon.statusCode(), beacon.body());
         tab.disconnect(); // the tab closes
-        long closedMillis = upstreamClosedMillis(call, beaconAt, 10);
+        long closedMillis = call.closedMillisAfter(beaconAt, 10);
         assertTrue(closedMillis >= 1_900 && closedMillis <= 2_000 + ONE_SECOND_MS,
                 "the upstream closed after the 2 s unload grace: " + closedMillis + " ms");
         JsonObject state = awaitStatus(user, b, id, "stopped");
@@ -328,7 +326,7 @@ class ClusterIT {
         tab.disconnect();
         Thread.sleep(500); // the page reloads; its new connection lands on the other node
         SseClient reloaded = follow(user, b, id, "tab-1", SseClient.last(seen).id());
-        seen.addAll(withoutPings(reloaded.untilTerminal(30)));
+        seen.addAll(SseClient.withoutPings(reloaded.untilTerminal(30)));
         assertTrue(millisSince(beaconAt) > 2_000, "the stream outlived the unload grace");
         assertEquals("done", SseClient.last(seen).name(), () -> "terminal event " + SseClient.last(seen));
         assertIncreasingIds(seen);
@@ -343,7 +341,7 @@ class ClusterIT {
         String marker = "cluster grace " + UUID.randomUUID();
         String id = startChat(user, a, marker, "paced:150:40"); // about 6 s, twice the 3 s resume grace
         SseClient onB = follow(user, b, id, "tab-1", null);
-        List<SseClient.Event> events = withoutPings(onB.untilTerminal(30));
+        List<SseClient.Event> events = SseClient.withoutPings(onB.untilTerminal(30));
         assertEquals("done", SseClient.last(events).name(), () -> "terminal event " + SseClient.last(events));
         assertEquals(FakeUpstream.pacedText(150), SseClient.deltas(events));
     }
@@ -471,7 +469,7 @@ class ClusterIT {
         SseClient second = follow(user, b, id, "tab-same", null);
         second.take(3, 20);
         assertTrue(first.awaitEnd(5), "the tab's older connection, on the other node, was closed");
-        List<SseClient.Event> rest = withoutPings(second.untilTerminal(30));
+        List<SseClient.Event> rest = SseClient.withoutPings(second.untilTerminal(30));
         assertEquals("done", SseClient.last(rest).name(), "the newer one goes on to the end");
     }
 
@@ -505,7 +503,7 @@ class ClusterIT {
 
             for (int i = 0; i < n; i++) {
                 List<SseClient.Event> events = seen.get(i);
-                events.addAll(withoutPings(followers.get(i).untilTerminal(30)));
+                events.addAll(SseClient.withoutPings(followers.get(i).untilTerminal(30)));
                 assertIncreasingIds(events);
                 SseClient.Event last = SseClient.last(events);
                 assertEquals("error", last.name(), () -> "terminal event " + last);
@@ -553,10 +551,10 @@ class ClusterIT {
         startRedis(Path.of("target", "cluster-it").toAbsolutePath());
 
         // the generating node's follower gets the whole answer; the other node's goes on, or ends with NODE_LOST
-        seenOnA.addAll(withoutPings(onA.untilTerminal(40)));
+        seenOnA.addAll(SseClient.withoutPings(onA.untilTerminal(40)));
         assertEquals("done", SseClient.last(seenOnA).name(), () -> "terminal event on A " + SseClient.last(seenOnA));
         assertEquals(FakeUpstream.pacedText(200), SseClient.deltas(seenOnA));
-        seenOnB.addAll(withoutPings(onB.untilTerminal(40)));
+        seenOnB.addAll(SseClient.withoutPings(onB.untilTerminal(40)));
         SseClient.Event endOnB = SseClient.last(seenOnB);
         assertTrue("done".equals(endOnB.name())
                         || "error".equals(endOnB.name()) && "NODE_LOST".equals(endOnB.data().getString("code")),
@@ -574,12 +572,13 @@ class ClusterIT {
         assertEquals("completed", answers.get(0).getString("status"));
         assertEquals(FakeUpstream.pacedText(200), answers.get(0).getString("content"));
         SseClient late = follow(user, b, id, "tab-late", null);
-        List<SseClient.Event> all = withoutPings(late.untilTerminal(20));
+        List<SseClient.Event> all = SseClient.withoutPings(late.untilTerminal(20));
         assertEquals("done", SseClient.last(all).name(), "a late follower on B gets the whole stream from Redis");
         assertEquals(FakeUpstream.pacedText(200), SseClient.deltas(all));
         // the nodes are still one cluster: a stream of A is followed on B
         String next = startChat(user, a, "cluster after restart " + UUID.randomUUID(), "paced:20:20");
-        List<SseClient.Event> events = withoutPings(follow(user, b, next, "tab-next", null).untilTerminal(20));
+        List<SseClient.Event> events = SseClient.withoutPings(
+                follow(user, b, next, "tab-next", null).untilTerminal(20));
         assertEquals(FakeUpstream.pacedText(20), SseClient.deltas(events));
     }
 
@@ -602,7 +601,7 @@ class ClusterIT {
             lastId = got.get(got.size() - 1).id();
         }
         SseClient last = follow(user, viaNginx, id, "tab-1", lastId);
-        seen.addAll(withoutPings(last.untilTerminal(30)));
+        seen.addAll(SseClient.withoutPings(last.untilTerminal(30)));
         assertIncreasingIds(seen);
         assertEquals("done", SseClient.last(seen).name());
         assertEquals(FakeUpstream.pacedText(150), SseClient.deltas(seen), "every character exactly once");
@@ -698,10 +697,6 @@ class ClusterIT {
         throw new AssertionError("no answer saved within 10 s: " + messages);
     }
 
-    private static List<SseClient.Event> withoutPings(List<SseClient.Event> events) {
-        return events.stream().filter(e -> !"ping".equals(e.name())).toList();
-    }
-
     private static void assertNoTerminal(List<SseClient.Event> events) {
         for (SseClient.Event e : events) {
             assertFalse(List.of("done", "error", "stopped").contains(e.name()), "the stream ended too early: " + e);
@@ -719,15 +714,6 @@ class ClusterIT {
 
     private static long millisSince(long nanos) {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
-    }
-
-    private static long upstreamClosedMillis(FakeUpstream.Call call, long since, int seconds) throws Exception {
-        try {
-            return TimeUnit.NANOSECONDS.toMillis(call.closedByClient.get(seconds, TimeUnit.SECONDS) - since);
-        } catch (TimeoutException e) {
-            throw new AssertionError("the upstream connection was still open " + seconds + " s later; upstream "
-                    + (call.finished.isDone() ? "ran to its end" : "still streaming"));
-        }
     }
 
     private static int freePort() throws IOException {

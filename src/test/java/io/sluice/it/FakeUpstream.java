@@ -18,6 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A fake OpenAI-compatible upstream for the black-box tests: the JDK's HttpServer on a fixed port that the
@@ -46,6 +48,16 @@ final class FakeUpstream implements AutoCloseable {
         Call(JsonObject body, String authorization) {
             this.body = body;
             this.authorization = authorization;
+        }
+
+        /** ms from {@code since} (System.nanoTime()) until the client closed this call; fails after {@code seconds}. */
+        long closedMillisAfter(long since, int seconds) throws Exception {
+            try {
+                return TimeUnit.NANOSECONDS.toMillis(closedByClient.get(seconds, TimeUnit.SECONDS) - since);
+            } catch (TimeoutException e) {
+                throw new AssertionError("the upstream connection was still open " + seconds + " s later; upstream "
+                        + (finished.isDone() ? "ran to its end" : "still streaming"));
+            }
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * A minimal SSE client for the tests, on the JDK HTTP client: POSTs JSON, parses the response as an event
@@ -232,6 +233,12 @@ final class SseClient implements HttpResponse.BodySubscriber<Void> {
     }
 
     /** The concatenated {@code delta}s of the {@code message} events. */
+    /** The events other than {@code ping} (heartbeats), in order, as a list that may be added to. */
+    static List<Event> withoutPings(List<Event> events) {
+        return events.stream().filter(e -> !"ping".equals(e.name()))
+                .collect(Collectors.toCollection(ArrayList::new));
+    }
+
     static String deltas(List<Event> events) {
         StringBuilder text = new StringBuilder();
         events.stream().filter(e -> e.name().equals("message")).forEach(e -> text.append(e.data().getString("delta", "")));

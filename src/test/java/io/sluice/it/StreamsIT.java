@@ -34,7 +34,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
@@ -85,7 +84,7 @@ class StreamsIT extends BlackBoxTest {
             Thread.sleep(150); // the generation goes on while nobody follows
         }
         SseClient tab = follow(user, id, "tab-1", lastId, query);
-        seen.addAll(withoutPings(tab.untilTerminal(30)));
+        seen.addAll(SseClient.withoutPings(tab.untilTerminal(30)));
         assertTrue(tab.awaitEnd(5), "the response ends after the terminal event");
 
         assertExactlyTheStream(user, id, seen);
@@ -121,7 +120,7 @@ class StreamsIT extends BlackBoxTest {
             lastId = got.get(got.size() - 1).id();
         }
         SseClient tab = follow(user, id, "tab-1", lastId, false);
-        seen.addAll(withoutPings(tab.untilTerminal(30)));
+        seen.addAll(SseClient.withoutPings(tab.untilTerminal(30)));
         assertTrue(tab.awaitEnd(5), "the response ends after the terminal event");
 
         assertExactlyTheStream(user, id, seen);
@@ -161,7 +160,7 @@ class StreamsIT extends BlackBoxTest {
         }
         Thread.sleep(150);
         SseClient resumed = resume(user, id, text.length(), "tab-1");
-        List<SseClient.Event> rest = withoutPings(resumed.untilTerminal(30));
+        List<SseClient.Event> rest = SseClient.withoutPings(resumed.untilTerminal(30));
         text.append(SseClient.deltas(rest));
         assertTrue(resumed.awaitEnd(5), "the response ends after the terminal event");
 
@@ -238,8 +237,8 @@ class StreamsIT extends BlackBoxTest {
         List<SseClient.Event> headOfA = a.take(3, 20);
         SseClient b = follow(user, id, "tab-b", null, true);
         List<SseClient.Event> eventsOfA = new ArrayList<>(headOfA);
-        eventsOfA.addAll(withoutPings(a.untilTerminal(30)));
-        List<SseClient.Event> eventsOfB = withoutPings(b.untilTerminal(30));
+        eventsOfA.addAll(SseClient.withoutPings(a.untilTerminal(30)));
+        List<SseClient.Event> eventsOfB = SseClient.withoutPings(b.untilTerminal(30));
         assertTrue(a.awaitEnd(5) && b.awaitEnd(5), "both responses end after the terminal event");
 
         assertEquals(eventsOfA, eventsOfB, "both tabs receive the same events");
@@ -260,7 +259,7 @@ class StreamsIT extends BlackBoxTest {
         assertTrue(leftOnFirst.stream().noneMatch(StreamsIT::isTerminal),
                 "the replaced connection ends without a terminal event: " + leftOnFirst);
 
-        seen.addAll(withoutPings(second.untilTerminal(30)));
+        seen.addAll(SseClient.withoutPings(second.untilTerminal(30)));
         assertTrue(second.awaitEnd(5), "the response ends after the terminal event");
         assertExactlyTheStream(user, id, seen);
         assertCompleted(user, id, seen, FakeUpstream.pacedText(100));
@@ -290,9 +289,9 @@ class StreamsIT extends BlackBoxTest {
         assertEquals(202, stop.statusCode(), stop.body());
         assertEquals(id, SseClient.json(stop.body()).getString("id"));
 
-        eventsOfA.addAll(withoutPings(a.untilTerminal(5)));
+        eventsOfA.addAll(SseClient.withoutPings(a.untilTerminal(5)));
         long millisA = millisSince(stopAt);
-        eventsOfB.addAll(withoutPings(b.untilTerminal(5)));
+        eventsOfB.addAll(SseClient.withoutPings(b.untilTerminal(5)));
         long millisB = millisSince(stopAt);
         for (List<SseClient.Event> events : List.of(eventsOfA, eventsOfB)) {
             SseClient.Event stopped = SseClient.last(events);
@@ -306,7 +305,7 @@ class StreamsIT extends BlackBoxTest {
         assertEquals(eventsOfA, eventsOfB, "both followers saw the same events");
         assertTrue(a.awaitEnd(5) && b.awaitEnd(5), "both responses end after stopped");
 
-        long closedMillis = upstreamClosedMillis(call, stopAt, 5);
+        long closedMillis = call.closedMillisAfter(stopAt, 5);
         assertTrue(closedMillis <= ONE_SECOND_MS, "upstream closed " + closedMillis + " ms after the stop");
         assertFalse(call.finished.isDone(), "the upstream was cut off, not run to its end");
 
@@ -364,7 +363,7 @@ class StreamsIT extends BlackBoxTest {
         assertEquals(204, answer.statusCode(), answer.body());
         tab.disconnect(); // the tab is gone
 
-        long closedMillis = upstreamClosedMillis(call, beaconAt, 10);
+        long closedMillis = call.closedMillisAfter(beaconAt, 10);
         assertTrue(closedMillis >= UNLOAD_GRACE_MS - 500,
                 "the unload grace is honoured: upstream closed " + closedMillis + " ms after the beacon");
         assertTrue(closedMillis <= UNLOAD_GRACE_MS + 1500,
@@ -382,7 +381,7 @@ class StreamsIT extends BlackBoxTest {
 
         // a late follower finds out how it ended
         SseClient late = follow(user, id, "audit", SseClient.last(seen).id(), false);
-        SseClient.Event stopped = SseClient.last(withoutPings(late.untilTerminal(10)));
+        SseClient.Event stopped = SseClient.last(SseClient.withoutPings(late.untilTerminal(10)));
         assertEquals("stopped", stopped.name(), () -> "terminal event " + stopped);
         assertEquals("unload", stopped.data().getString("reason"));
         assertEquals(saved.getString("id"), stopped.data().getString("messageId"));
@@ -408,7 +407,7 @@ class StreamsIT extends BlackBoxTest {
         tab.disconnect();
         Thread.sleep(500); // the page reloads
         SseClient reloaded = follow(user, id, "tab-1", SseClient.last(seen).id(), false);
-        seen.addAll(withoutPings(reloaded.untilTerminal(30)));
+        seen.addAll(SseClient.withoutPings(reloaded.untilTerminal(30)));
         long doneMillis = millisSince(beaconAt);
         assertTrue(doneMillis > UNLOAD_GRACE_MS, "the stream outlived the unload grace (done after " + doneMillis + " ms)");
 
@@ -432,13 +431,13 @@ class StreamsIT extends BlackBoxTest {
         HttpResponse<String> answer = send(user, "POST", "api/chat/abort", "application/json",
                 Beacon.APPLICATION_JSON.body(id, "closed"));
         assertEquals(204, answer.statusCode(), answer.body());
-        seen.addAll(withoutPings(tab.untilTerminal(5)));
+        seen.addAll(SseClient.withoutPings(tab.untilTerminal(5)));
         long stoppedMillis = millisSince(beaconAt);
         SseClient.Event stopped = SseClient.last(seen);
         assertEquals("stopped", stopped.name(), () -> "terminal event " + stopped);
         assertEquals("stopped", stopped.data().getString("status"));
         assertTrue(stoppedMillis <= ONE_SECOND_MS, "stopped " + stoppedMillis + " ms after the beacon");
-        long closedMillis = upstreamClosedMillis(call, beaconAt, 5);
+        long closedMillis = call.closedMillisAfter(beaconAt, 5);
         assertTrue(closedMillis <= ONE_SECOND_MS, "upstream closed " + closedMillis + " ms after the beacon");
 
         JsonObject state = awaitStatus(user, id, "stopped");
@@ -460,7 +459,7 @@ class StreamsIT extends BlackBoxTest {
         long leftAt = System.nanoTime();
         tab.disconnect();
 
-        long closedMillis = upstreamClosedMillis(call, leftAt, 15);
+        long closedMillis = call.closedMillisAfter(leftAt, 15);
         assertTrue(closedMillis >= RESUME_GRACE_MS - 500,
                 "the resume grace is honoured: upstream closed " + closedMillis + " ms after the client left");
         // the gateway notices the drop at its next write (at the latest the next heartbeat), then waits the grace
@@ -488,7 +487,7 @@ class StreamsIT extends BlackBoxTest {
         List<SseClient.Event> seen = new ArrayList<>(tab.takeThenDisconnect(6, 20));
         Thread.sleep(1500); // half the grace
         SseClient again = follow(user, id, "tab-1", SseClient.last(seen).id(), false);
-        seen.addAll(withoutPings(again.untilTerminal(30)));
+        seen.addAll(SseClient.withoutPings(again.untilTerminal(30)));
 
         assertExactlyTheStream(user, id, seen);
         assertCompleted(user, id, seen, FakeUpstream.pacedText(150));
@@ -558,7 +557,7 @@ class StreamsIT extends BlackBoxTest {
                         "forgotten " + forgottenMillis + " ms after the data began (heartbeat 2 s): " + timeline);
 
                 // the generation and the other follower go on to the end
-                events.addAll(withoutPings(reader.untilTerminal(60)));
+                events.addAll(SseClient.withoutPings(reader.untilTerminal(60)));
             } finally {
                 sampler.shutdownNow();
             }
@@ -656,7 +655,7 @@ class StreamsIT extends BlackBoxTest {
         for (var entry : followers.entrySet()) {
             String type = entry.getKey();
             String id = ids.get(type);
-            List<SseClient.Event> events = withoutPings(entry.getValue().untilTerminal(30));
+            List<SseClient.Event> events = SseClient.withoutPings(entry.getValue().untilTerminal(30));
             SseClient.Event first = events.get(0);
             assertEquals("stream", first.name(), type);
             assertEquals(id, first.data().getString("streamId"), type);
@@ -751,7 +750,7 @@ class StreamsIT extends BlackBoxTest {
         assertNotNull(find(getArray(alice, "api/streams?status=active"), id), "alice's list has it");
 
         // nothing bob did touched alice's stream
-        List<SseClient.Event> events = withoutPings(aliceTab.untilTerminal(30));
+        List<SseClient.Event> events = SseClient.withoutPings(aliceTab.untilTerminal(30));
         assertEquals("done", SseClient.last(events).name(), () -> "terminal event " + SseClient.last(events));
 
         String other = create(alice, Json.createObjectBuilder().add("type", "topic_title").add("input", "gardening")
@@ -884,7 +883,7 @@ class StreamsIT extends BlackBoxTest {
     /** Every event of the stream, as a follower attaching after the end gets them (no Last-Event-ID). */
     private List<SseClient.Event> allEvents(User user, String id) throws Exception {
         SseClient audit = follow(user, id, "audit-" + UUID.randomUUID(), null, false);
-        List<SseClient.Event> events = withoutPings(audit.untilTerminal(20));
+        List<SseClient.Event> events = SseClient.withoutPings(audit.untilTerminal(20));
         assertTrue(audit.awaitEnd(5), "a follower of an ended stream gets its events, then the response ends");
         return events;
     }
@@ -996,16 +995,6 @@ class StreamsIT extends BlackBoxTest {
         return n;
     }
 
-    /** ms from {@code since} until the fake upstream saw its connection closed; fails after {@code seconds}. */
-    private static long upstreamClosedMillis(FakeUpstream.Call call, long since, int seconds) throws Exception {
-        try {
-            return TimeUnit.NANOSECONDS.toMillis(call.closedByClient.get(seconds, TimeUnit.SECONDS) - since);
-        } catch (TimeoutException e) {
-            throw new AssertionError("the upstream connection was still open " + seconds + " s later; upstream "
-                    + (call.finished.isDone() ? "ran to its end" : "still streaming"));
-        }
-    }
-
     private static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
@@ -1080,10 +1069,6 @@ class StreamsIT extends BlackBoxTest {
 
     private static boolean isTerminal(SseClient.Event e) {
         return e.name().equals("done") || e.name().equals("stopped") || e.name().equals("error");
-    }
-
-    private static List<SseClient.Event> withoutPings(List<SseClient.Event> events) {
-        return events.stream().filter(e -> !e.name().equals("ping")).collect(Collectors.toCollection(ArrayList::new));
     }
 
     private static long millisSince(long nanos) {
