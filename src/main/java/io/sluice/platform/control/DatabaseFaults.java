@@ -9,13 +9,16 @@ import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientConnectionException;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import javax.transaction.xa.XAException;
 
 /**
  * Tells a database that cannot be reached from a failed request (issue 11, rule 5): such a request is answered
  * 503 with {@code Retry-After} ({@code database-unavailable}), not 500. The rule walks the cause chain (and each
  * {@link SQLException}'s next exceptions) looking for a connection failure: SQLState class {@code 08} (SQL standard
  * "connection exception"), {@code 57P01}..{@code 57P03} (PostgreSQL shutting down or not yet accepting connections),
- * H2's {@code 90067} (connection broken), the JDBC connection and timeout exception types, or a socket error.
+ * H2's {@code 90067} (connection broken), the JDBC connection and timeout exception types, a socket error, or a
+ * transaction branch the database failed ({@link XAException} {@code XAER_RMFAIL} or {@code XAER_RMERR}: the database
+ * is Sluice's one transactional resource).
  */
 public final class DatabaseFaults {
 
@@ -36,6 +39,12 @@ public final class DatabaseFaults {
             if (t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
                     || t instanceof SQLRecoverableException || t instanceof SQLTimeoutException
                     || t instanceof SocketException || t instanceof SocketTimeoutException) {
+                return true;
+            }
+            // the transaction manager could not commit or roll back on the database's connection: Payara reports a
+            // pooled connection that broke inside the transaction as XAER_RMERR, without the SQL exception as cause
+            if (t instanceof XAException xa
+                    && (xa.errorCode == XAException.XAER_RMFAIL || xa.errorCode == XAException.XAER_RMERR)) {
                 return true;
             }
             if (t instanceof SQLException sql) {

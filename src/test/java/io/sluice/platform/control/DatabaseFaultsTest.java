@@ -7,6 +7,7 @@ import java.net.ConnectException;
 import java.sql.SQLException;
 import java.sql.SQLIntegrityConstraintViolationException;
 import java.sql.SQLTransientConnectionException;
+import javax.transaction.xa.XAException;
 import org.junit.jupiter.api.Test;
 
 class DatabaseFaultsTest {
@@ -24,6 +25,10 @@ class DatabaseFaultsTest {
         batch.setNextException(new SQLException("I/O error", "08006"));
         assertTrue(DatabaseFaults.unavailable(batch));
         assertTrue(DatabaseFaults.unavailable(new RuntimeException(new ConnectException("refused"))));
+        // Payara, a pooled connection that broke inside the transaction: SystemException <- XAException(XAER_RMERR)
+        XAException rmerr = new XAException("ResourceException: the physical connection is not usable");
+        rmerr.errorCode = XAException.XAER_RMERR;
+        assertTrue(DatabaseFaults.unavailable(new RuntimeException("commit", rmerr)));
     }
 
     @Test
@@ -32,6 +37,9 @@ class DatabaseFaultsTest {
         assertFalse(DatabaseFaults.unavailable(new RuntimeException(
                 new SQLIntegrityConstraintViolationException("duplicate key", "23505"))));
         assertFalse(DatabaseFaults.unavailable(new SQLException("syntax", "42601")));
+        XAException protocol = new XAException("out of order");
+        protocol.errorCode = XAException.XAER_PROTO;
+        assertFalse(DatabaseFaults.unavailable(new RuntimeException(protocol)), "a transaction manager's own error");
         RuntimeException loop = new RuntimeException("a");
         RuntimeException other = new RuntimeException("b", loop);
         loop.initCause(other);
