@@ -449,6 +449,32 @@ public class StreamCluster {
         return copy instanceof StreamCopy c && c.stream.lastEventId() > 0 ? Optional.of(c.stream) : Optional.empty();
     }
 
+    /**
+     * {@link #mirror}, tried every 50 ms for at most {@code waitMillis} while Redis holds nothing of the stream yet
+     * (another node recorded it and has not copied its first entry yet); blocks the caller meanwhile.
+     *
+     * @return empty without Redis, or when nothing came within {@code waitMillis}
+     * @throws ProblemException 503 as {@link #mirror}
+     */
+    public Optional<Stream> awaitMirror(String owner, String id, long waitMillis) {
+        if (!enabled()) {
+            return Optional.empty();
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        while (true) {
+            Optional<Stream> found = mirror(owner, id);
+            if (found.isPresent() || System.nanoTime() - deadline >= 0) {
+                return found;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
+            }
+        }
+    }
+
     private Stream mirrorOf(String id, Map<String, String> meta) {
         String node = meta.get("node");
         String owner = meta.get("owner");

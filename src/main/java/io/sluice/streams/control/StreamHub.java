@@ -7,6 +7,7 @@ import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.operations.control.StreamMetrics;
 import io.sluice.problems.control.ProblemException;
+import io.sluice.streams.entity.StreamRecord;
 import io.sluice.providers.control.Generation;
 import io.sluice.providers.control.GenerationListener;
 import io.sluice.platform.control.ShutdownSignal;
@@ -61,6 +62,11 @@ public class StreamHub {
     private static final Logger LOG = Logger.getLogger(StreamHub.class.getName());
     /** Longest wait at shutdown for the running streams to be saved and ended, in ms. */
     static final long SHUTDOWN_WAIT_MILLIS = 10_000;
+    /**
+     * In a cluster, how long a request waits for a stream that another node has recorded but not yet copied to Redis
+     * (it started a moment ago), in ms.
+     */
+    static final long START_WAIT_MILLIS = 2_000;
     /** How often a result that could not be saved is tried again after its stream ended, in ms. */
     static final long RECOVERY_MILLIS = 30_000;
 
@@ -263,16 +269,30 @@ public class StreamHub {
     }
 
     /**
-     * The owner's stream held in memory.
+     * The owner's stream held in memory, or in a cluster its mirror; a stream recorded but not yet copied to Redis
+     * (another node started it a moment ago) is waited for, at most {@value #START_WAIT_MILLIS} ms.
      *
      * @throws ProblemException 404 for unknown ids and other owners' streams; 410 for the owner's stream that ended
      *                          and left memory (its final state stays at {@code GET /api/streams/{id}})
      */
     public Stream require(String owner, String id) {
-        return find(owner, id).orElseThrow(() -> records.find(owner, id).isPresent()
-                ? new ProblemException(410, "stream-gone", "the stream has ended and is no longer replayable; "
-                        + "GET /api/streams/" + id + " has its final state")
-                : ProblemException.notFound("stream"));
+        Optional<Stream> found = find(owner, id);
+        if (found.isPresent()) {
+            return found.get();
+        }
+        Optional<StreamRecord> record = records.find(owner, id);
+        if (record.isEmpty()) {
+            throw ProblemException.notFound("stream");
+        }
+        if (record.get().getEndedAt() == null) {
+            // in a cluster, a stream that another node started a moment ago: its first entry may not be in Redis yet
+            found = cluster.awaitMirror(owner, id, START_WAIT_MILLIS);
+            if (found.isPresent()) {
+                return found.get();
+            }
+        }
+        throw new ProblemException(410, "stream-gone", "the stream has ended and is no longer replayable; "
+                + "GET /api/streams/" + id + " has its final state");
     }
 
     /**
