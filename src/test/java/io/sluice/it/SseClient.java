@@ -233,6 +233,16 @@ final class SseClient implements HttpResponse.BodySubscriber<Void> {
     }
 
     /** The concatenated {@code delta}s of the {@code message} events. */
+    /** The events of a whole {@code text/event-stream} body, pings included, in order; each {@code data} is JSON. */
+    static List<Event> parse(String body) {
+        List<Event> events = new ArrayList<>();
+        EventStreamParser parser = new EventStreamParser((id, type, data) ->
+                events.add(new Event(id, type, Json.createReader(new StringReader(data)).readObject())), 1 << 20, 1 << 22);
+        parser.feed(ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)));
+        parser.end();
+        return events;
+    }
+
     /** The events other than {@code ping} (heartbeats), in order, as a list that may be added to. */
     static List<Event> withoutPings(List<Event> events) {
         return events.stream().filter(e -> !"ping".equals(e.name()))

@@ -128,6 +128,82 @@ class StreamsIT extends BlackBoxTest {
         upstream.call(marker).get(5, TimeUnit.SECONDS).finished.get(5, TimeUnit.SECONDS);
     }
 
+    /**
+     * Followers of an ended stream, 3,000 one after another on four kept-alive connections, while another tab's
+     * connections are cut again and again: each gets the whole stream, terminal event included. Issue 14: right after
+     * an SSE resource method returns, Jersey flushes the sink on the request thread; a writer thread that had written
+     * every event and closed the sink meanwhile made that flush fail ("Response is closed"), and the server then
+     * dropped the connection after the headers or the first events: on Tomcat about once in a thousand such follows,
+     * more under load. A connection now writes only once the dispatch has ended.
+     */
+    @Test
+    void threeThousandFollowersOfAnEndedStreamOnKeptAliveConnectionsEachGetTheWholeStream() throws Exception {
+        User user = new User();
+        String id = startChat(user, "ended " + UUID.randomUUID(), "paced:5:1");
+        List<SseClient.Event> whole = allEvents(user, id);
+        String cookie = user.cookieHeader();
+        String path = uri("api/streams/" + id + "/events").getRawPath();
+        User other = new User();
+        String live = startChat(other, "cut again and again " + UUID.randomUUID(), "paced:4000:5");
+        String otherCookie = other.cookieHeader();
+        String livePath = uri("api/streams/" + live + "/events").getRawPath();
+        java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try {
+            for (int c = 0; c < 2; c++) {
+                threads.submit(() -> {
+                    while (!over.get()) {
+                        try (Socket tab = new Socket(base.getHost(), port())) {
+                            tab.setSoTimeout(5000);
+                            tab.getOutputStream().write(("GET " + livePath + " HTTP/1.1\r\nHost: " + base.getHost()
+                                    + "\r\nAccept: text/event-stream\r\nCookie: " + otherCookie
+                                    + "\r\nX-Sluice-Client-Id: cut-" + UUID.randomUUID() + "\r\n\r\n")
+                                    .getBytes(StandardCharsets.US_ASCII));
+                            tab.getInputStream().read(new byte[512]); // the headers, perhaps an event (or a 429)
+                            tab.setSoLinger(true, 0); // then a reset, as when a tab dies
+                        } catch (IOException e) {
+                            // refused or reset first: the next one
+                        }
+                    }
+                    return null;
+                });
+            }
+            List<java.util.concurrent.Future<?>> followers = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                int connection = w;
+                followers.add(threads.submit(() -> {
+                    try (KeepAliveClient http = new KeepAliveClient(base.getHost(), port(), 10_000)) {
+                        for (int i = 0; i < 750; i++) {
+                            String what = "follow " + (i + 1) + " on connection " + (connection + 1);
+                            KeepAliveClient.Response r;
+                            try {
+                                r = http.get(path, Map.of("Accept", "text/event-stream", "Cookie", cookie,
+                                        "X-Sluice-Client-Id", "follower-" + connection + "-" + i));
+                            } catch (IOException e) {
+                                throw new AssertionError(what + ": " + e.getMessage(), e);
+                            }
+                            assertEquals(200, r.status(), what + ": " + r.body());
+                            assertEquals(whole, SseClient.withoutPings(SseClient.parse(r.body())), what);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> follower : followers) {
+                try {
+                    follower.get(180, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw e.getCause() instanceof AssertionError a ? a : new AssertionError(e.getCause());
+                }
+            }
+        } finally {
+            over.set(true);
+            threads.shutdown();
+            assertTrue(threads.awaitTermination(30, TimeUnit.SECONDS), "the cut tabs stopped");
+            send(other, "POST", "api/streams/" + live + "/stop", null, null);
+        }
+    }
+
     // --- 2. resume by character offset
 
     @Test

@@ -34,8 +34,9 @@ public class Followers {
      *
      * @param clientId the tab's id ({@code clientId} query parameter or {@code X-Sluice-Client-Id}), or {@code null}
      *                 for a connection that replaces no other
-     * @param request  the servlet request of the resource method that got {@code sink}: the connection's writes stop
-     *                 when the container ends its response ({@link ResponseLock})
+     * @param request  the servlet request of the resource method that got {@code sink}: the connection's first write
+     *                 waits for the end of its dispatch ({@link DispatchEnd}), and its writes stop when the container
+     *                 ends its response ({@link ResponseLock})
      * @throws ProblemException 400 for an over-long client id, 429 at the per-owner connection cap; both before
      *                          anything is written
      */
@@ -45,8 +46,10 @@ public class Followers {
         if (tab.length() > MAX_CLIENT_ID) {
             throw ProblemException.badRequest("clientId is longer than " + MAX_CLIENT_ID + " characters");
         }
-        guard.open(owner, new SseConnection(stream, from, tab, SseEvents.EDGE, new JaxRsEventSink(sink, sse, request),
-                executors.writers()));
+        SseConnection connection = new SseConnection(stream, from, tab, SseEvents.EDGE,
+                new JaxRsEventSink(sink, sse, request), executors.writers(), true);
+        guard.open(owner, connection);
+        DispatchEnd.after(request, connection::release);
     }
 
     /**

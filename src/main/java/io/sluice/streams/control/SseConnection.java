@@ -18,6 +18,11 @@ import java.util.logging.Logger;
  *
  * <p>It closes itself after the terminal event, when a write fails (the client is gone: that is not a stop, the
  * stream goes on), or when the {@link ConnectionGuard} replaces or reaps it.
+ *
+ * <p>A connection made {@code held} touches its sink only after {@link #release()}: neither a write nor the close of
+ * the sink happens before, though it follows its stream and may be closed meanwhile (the close of the sink then happens
+ * at the release). {@link Followers} holds a JAX-RS connection until the request's dispatch has ended
+ * ({@link DispatchEnd}).
  */
 public final class SseConnection extends Pump implements GuardedConnection {
 
@@ -34,6 +39,7 @@ public final class SseConnection extends Pump implements GuardedConnection {
     private volatile boolean pingDue;
     private volatile boolean abandoned;
     private volatile long writeStartedNanos;
+    private volatile boolean held;
     // touched by pump() only, which never runs concurrently with itself
     private EventLog.Logged<StreamEntry> first;
     private long cursor;
@@ -47,7 +53,17 @@ public final class SseConnection extends Pump implements GuardedConnection {
      */
     public SseConnection(Stream stream, Stream.Resumption from, String clientId, SseEdge edge, EventSink sink,
                          Executor writers) {
+        this(stream, from, clientId, edge, sink, writers, false);
+    }
+
+    /**
+     * @param held whether the sink waits for {@link #release()} before its first write or its close
+     * @see #SseConnection(Stream, Stream.Resumption, String, SseEdge, EventSink, Executor)
+     */
+    public SseConnection(Stream stream, Stream.Resumption from, String clientId, SseEdge edge, EventSink sink,
+                         Executor writers, boolean held) {
         super(writers);
+        this.held = held;
         this.stream = stream;
         this.clientId = clientId;
         this.edge = edge;
@@ -111,10 +127,29 @@ public final class SseConnection extends Pump implements GuardedConnection {
         close();
     }
 
+    /**
+     * Lets a held connection use its sink: it writes what its stream has, or closes the sink when the connection was
+     * closed meanwhile. Idempotent; nothing for a connection that was never held.
+     */
+    public void release() {
+        if (!held) {
+            return;
+        }
+        held = false;
+        if (isClosed()) {
+            closeSink(); // closed() left it while held; a second close of the sink is harmless
+        } else {
+            wake();
+        }
+    }
+
     @Override
     protected void closed() {
         stream.unfollow(this);
         onClose.run();
+        if (held) {
+            return; // release() closes the sink
+        }
         if (abandoned) {
             writers.execute(this::closeSink);
         } else {
@@ -132,6 +167,9 @@ public final class SseConnection extends Pump implements GuardedConnection {
 
     @Override
     protected void pump() {
+        if (held) {
+            return; // release() wakes it
+        }
         EventLog.Logged<StreamEntry> head = first;
         if (head != null) {
             if (!writeAll(edge.render(stream, head))) {

@@ -91,6 +91,40 @@ class ConnectionGuardTest {
     }
 
     @Test
+    void aHeldConnectionTouchesItsSinkOnlyOnceReleased() throws Exception {
+        FakeSink sink = new FakeSink();
+        SseConnection held = new SseConnection(stream, Stream.Resumption.after(0), "tab-1", SseEvents.EDGE,
+                new JaxRsEventSink(sink, new FakeSse(), null), work, true);
+        guard.open("anon:a", held);
+        Thread.sleep(500); // two heartbeats and the stream's first event are due meanwhile
+        assertTrue(sink.sent.isEmpty(), "nothing is written before the release: " + sink.sent);
+        assertEquals(1, stream.followerCount(), "it follows its stream meanwhile");
+        held.release();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (sink.sent.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertFalse(sink.sent.isEmpty(), "the release lets it write what its stream has");
+        assertFalse(sink.isClosed());
+    }
+
+    @Test
+    void aHeldConnectionReplacedMeanwhileClosesItsSinkAtTheRelease() throws Exception {
+        FakeSink first = new FakeSink();
+        SseConnection held = new SseConnection(stream, Stream.Resumption.after(0), "tab-1", SseEvents.EDGE,
+                new JaxRsEventSink(first, new FakeSse(), null), work, true);
+        guard.open("anon:a", held);
+        guard.open("anon:a", connection("tab-1", new FakeSink()));
+        assertTrue(held.isClosed(), "the replaced connection is closed at once");
+        assertEquals(1, guard.connectionCount("anon:a"));
+        assertFalse(first.isClosed(), "but its sink waits for the release");
+        held.release();
+        assertTrue(first.closed.await(2, TimeUnit.SECONDS), "the release closes the sink");
+        assertTrue(first.sent.isEmpty(), "without writing to it: " + first.sent);
+        held.release(); // idempotent
+    }
+
+    @Test
     void aSecondConnectionWithTheSameClientIdReplacesTheFirst() throws Exception {
         FakeSink first = new FakeSink();
         FakeSink second = new FakeSink();
