@@ -19,8 +19,9 @@ import java.util.logging.Logger;
  * of an SSE connection waits for the end of the dispatch ({@link #after}); the headers still leave at once, with
  * Jersey's flush.
  *
- * <p>{@link #open} and {@link #close} bracket the dispatch (the {@code /api} filter); a request without that bracket,
- * or whose dispatch already ended, runs the task at once.
+ * <p>{@link #open} and {@link #close} bracket the dispatch (the {@code /api} filter); {@link #of} finds it from the
+ * resource method, and {@link #after} runs a task at its end, or at once for a request without that bracket or whose
+ * dispatch already ended.
  */
 public final class DispatchEnd {
 
@@ -59,12 +60,18 @@ public final class DispatchEnd {
     }
 
     /**
-     * Runs {@code task} when the request's dispatch ends, or now when no dispatch of {@code request} is in progress
-     * ({@code request} is {@code null}, unbracketed, or already past its end).
+     * The dispatch of {@code request} in progress, or {@code null} ({@code request} is {@code null} or unbracketed).
+     * Read it on the request thread before anything may close a sink there: RESTEasy forgets the request's context
+     * data on that thread when a sink is closed on it (as when the guard replaces another connection of the same tab),
+     * and the request proxy then throws.
      */
-    public static void after(ServletRequest request, Runnable task) {
-        Object value = request == null ? null : request.getAttribute(ATTRIBUTE);
-        if (!(value instanceof DispatchEnd end) || !end.add(task)) {
+    public static DispatchEnd of(ServletRequest request) {
+        return request != null && request.getAttribute(ATTRIBUTE) instanceof DispatchEnd end ? end : null;
+    }
+
+    /** Runs {@code task} when {@code dispatch} ends, or now when it is {@code null} or already ended. */
+    public static void after(DispatchEnd dispatch, Runnable task) {
+        if (dispatch == null || !dispatch.add(task)) {
             task.run();
         }
     }

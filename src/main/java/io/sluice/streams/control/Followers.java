@@ -46,10 +46,11 @@ public class Followers {
         if (tab.length() > MAX_CLIENT_ID) {
             throw ProblemException.badRequest("clientId is longer than " + MAX_CLIENT_ID + " characters");
         }
+        DispatchEnd dispatch = DispatchEnd.of(request); // before guard.open, which may close another sink here
         SseConnection connection = new SseConnection(stream, from, tab, SseEvents.EDGE,
                 new JaxRsEventSink(sink, sse, request), executors.writers(), true);
         guard.open(owner, connection);
-        DispatchEnd.after(request, connection::release);
+        DispatchEnd.after(dispatch, connection::release);
     }
 
     /**

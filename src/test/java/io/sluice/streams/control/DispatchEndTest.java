@@ -29,8 +29,8 @@ class DispatchEndTest {
     @Test
     void withoutADispatchInProgressATaskRunsAtOnce() {
         List<String> ran = new ArrayList<>();
-        DispatchEnd.after(null, () -> ran.add("no request"));
-        DispatchEnd.after(request(), () -> ran.add("unbracketed"));
+        DispatchEnd.after(DispatchEnd.of(null), () -> ran.add("no request"));
+        DispatchEnd.after(DispatchEnd.of(request()), () -> ran.add("unbracketed"));
         assertEquals(List.of("no request", "unbracketed"), ran);
     }
 
@@ -39,17 +39,18 @@ class DispatchEndTest {
         ServletRequest request = request();
         List<String> ran = new ArrayList<>();
         DispatchEnd.open(request);
-        DispatchEnd.after(request, () -> ran.add("first"));
-        DispatchEnd.after(request, () -> {
+        DispatchEnd dispatch = DispatchEnd.of(request);
+        DispatchEnd.after(dispatch, () -> ran.add("first"));
+        DispatchEnd.after(dispatch, () -> {
             throw new IllegalStateException("a failing task");
         });
-        DispatchEnd.after(request, () -> ran.add("third"));
+        DispatchEnd.after(DispatchEnd.of(request), () -> ran.add("third"));
         assertEquals(List.of(), ran, "nothing runs before the end of the dispatch");
         DispatchEnd.close(request);
         assertEquals(List.of("first", "third"), ran);
-        assertNull(request.getAttribute(DispatchEnd.ATTRIBUTE), "the bracket is gone");
-        DispatchEnd.after(request, () -> ran.add("after the end"));
-        assertEquals(List.of("first", "third", "after the end"), ran);
+        assertNull(DispatchEnd.of(request), "the bracket is gone");
+        DispatchEnd.after(dispatch, () -> ran.add("after the end"));
+        assertEquals(List.of("first", "third", "after the end"), ran, "a task for an ended dispatch runs at once");
         DispatchEnd.close(request); // a second end does nothing
         assertEquals(3, ran.size());
     }
