@@ -25,6 +25,12 @@ import java.util.logging.Logger;
  * close under this lock or the container itself (after {@code onError} or {@code onTimeout}) calls, and Tomcat calls it
  * holding a monitor that a writer inside {@code complete()} needs. Where the container had not started the asynchronous
  * response when the sink was made ({@link #watch} returns {@code false}), the lock still orders writes and close.
+ *
+ * <p>One exception to the wait: a container that calls {@code onError} on an I/O thread of its non-blocking transport
+ * (WildFly's Undertow, on XNIO) is not made to wait, since a writer blocked in a write may itself wait for that thread:
+ * each client that reset its connection then held an I/O thread for {@value #END_WAIT_MS} ms, and with tabs cut again
+ * and again the server stood still (issue 14, seen in {@code StreamsIT} on WildFly). The response is marked ended at
+ * once there; Undertow makes a new exchange per request, so the write in progress cannot reach another one.
  */
 public final class ResponseLock implements AsyncListener {
 
@@ -148,14 +154,29 @@ public final class ResponseLock implements AsyncListener {
         // the response is never dispatched again
     }
 
+    /**
+     * Whether the calling thread is an I/O thread of XNIO (WildFly's Undertow), which must never block: its class
+     * extends {@code org.xnio.XnioIoThread}. Compared by name, as Sluice does not depend on XNIO.
+     */
+    static boolean onIoThread() {
+        for (Class<?> type = Thread.currentThread().getClass(); type != null; type = type.getSuperclass()) {
+            if (type.getName().equals("org.xnio.XnioIoThread")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The container is ending the response: waits for a write in progress, so that none outlives the response. */
     private void endAfterWrite() {
-        boolean locked = false;
+        boolean locked = lock.tryLock();
         try {
-            locked = lock.tryLock(END_WAIT_MS, TimeUnit.MILLISECONDS);
-            if (!locked) {
-                LOG.warning(() -> "a write was still in the response " + END_WAIT_MS
-                        + " ms after the container began to end it");
+            if (!locked && !onIoThread()) {
+                locked = lock.tryLock(END_WAIT_MS, TimeUnit.MILLISECONDS);
+                if (!locked) {
+                    LOG.warning(() -> "a write was still in the response " + END_WAIT_MS
+                            + " ms after the container began to end it");
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
