@@ -200,7 +200,11 @@ class StreamsIT extends BlackBoxTest {
             over.set(true);
             threads.shutdown();
             assertTrue(threads.awaitTermination(30, TimeUnit.SECONDS), "the cut tabs stopped");
-            send(other, "POST", "api/streams/" + live + "/stop", null, null);
+            try {
+                send(other, "POST", "api/streams/" + live + "/stop", null, null);
+            } catch (IOException e) {
+                // cleanup only (the stream ends by itself after 20 s): never hide what the test found
+            }
         }
     }
 
