@@ -155,10 +155,8 @@ class StreamsIT extends BlackBoxTest {
                     while (!over.get()) {
                         try (Socket tab = new Socket(base.getHost(), port())) {
                             tab.setSoTimeout(5000);
-                            tab.getOutputStream().write(("GET " + livePath + " HTTP/1.1\r\nHost: " + base.getHost()
-                                    + "\r\nAccept: text/event-stream\r\nCookie: " + otherCookie
-                                    + "\r\nX-Sluice-Client-Id: cut-" + UUID.randomUUID() + "\r\n\r\n")
-                                    .getBytes(StandardCharsets.US_ASCII));
+                            tab.getOutputStream().write(eventsRequest(livePath + "?clientId=cut-" + UUID.randomUUID(),
+                                    otherCookie));
                             tab.getInputStream().read(new byte[512]); // the headers, perhaps an event (or a 429)
                             tab.setSoLinger(true, 0); // then a reset, as when a tab dies
                         } catch (IOException e) {
@@ -590,11 +588,9 @@ class StreamsIT extends BlackBoxTest {
             stalled.setReceiveBufferSize(4096);
             stalled.connect(new InetSocketAddress(base.getHost(), port()), 5000);
             stalled.setSoTimeout(10_000);
-            String path = base.getPath() + "api/streams/" + id + "/events?clientId=stalled";
-            String request = "GET " + path + " HTTP/1.1\r\nHost: " + base.getHost() + ":" + port()
-                    + "\r\nAccept: text/event-stream\r\nCookie: " + user.cookieHeader() + "\r\n\r\n";
             OutputStream out = stalled.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.US_ASCII));
+            out.write(eventsRequest(base.getPath() + "api/streams/" + id + "/events?clientId=stalled",
+                    user.cookieHeader()));
             out.flush();
             InputStream in = stalled.getInputStream();
             String head = readHead(in);
@@ -898,6 +894,13 @@ class StreamsIT extends BlackBoxTest {
             assertFalse(all.isEmpty(), "the user has an identity cookie");
             return all.stream().map(c -> c.getName() + "=" + c.getValue()).collect(Collectors.joining("; "));
         }
+    }
+
+    /** A raw HTTP/1.1 request that follows a stream over SSE: {@code pathAndQuery} with the user's cookie. */
+    private byte[] eventsRequest(String pathAndQuery, String cookie) {
+        return ("GET " + pathAndQuery + " HTTP/1.1\r\nHost: " + base.getHost() + ":" + port()
+                + "\r\nAccept: text/event-stream\r\nCookie: " + cookie + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
     }
 
     private URI uri(String path) {

@@ -86,15 +86,18 @@ class ConnectionGuardTest {
     }
 
     private SseConnection connection(String clientId, FakeSink sink) {
+        return connection(clientId, sink, false);
+    }
+
+    private SseConnection connection(String clientId, FakeSink sink, boolean held) {
         return new SseConnection(stream, Stream.Resumption.after(0), clientId, SseEvents.EDGE,
-                new JaxRsEventSink(sink, new FakeSse(), null), work);
+                new JaxRsEventSink(sink, new FakeSse(), null), work, held);
     }
 
     @Test
     void aHeldConnectionTouchesItsSinkOnlyOnceReleased() throws Exception {
         FakeSink sink = new FakeSink();
-        SseConnection held = new SseConnection(stream, Stream.Resumption.after(0), "tab-1", SseEvents.EDGE,
-                new JaxRsEventSink(sink, new FakeSse(), null), work, true);
+        SseConnection held = connection("tab-1", sink, true);
         guard.open("anon:a", held);
         Thread.sleep(500); // two heartbeats and the stream's first event are due meanwhile
         assertTrue(sink.sent.isEmpty(), "nothing is written before the release: " + sink.sent);
@@ -111,8 +114,7 @@ class ConnectionGuardTest {
     @Test
     void aHeldConnectionReplacedMeanwhileClosesItsSinkAtTheRelease() throws Exception {
         FakeSink first = new FakeSink();
-        SseConnection held = new SseConnection(stream, Stream.Resumption.after(0), "tab-1", SseEvents.EDGE,
-                new JaxRsEventSink(first, new FakeSse(), null), work, true);
+        SseConnection held = connection("tab-1", first, true);
         guard.open("anon:a", held);
         guard.open("anon:a", connection("tab-1", new FakeSink()));
         assertTrue(held.isClosed(), "the replaced connection is closed at once");
