@@ -40,6 +40,10 @@ public class MetricsServlet extends HttpServlet {
     @Inject
     Providers providers;
 
+    /**
+     * Publishes the gauges of this node, read at scrape time, and registers at zero the series of every stream type on
+     * every route ({@link StreamMetrics#routesKnown}).
+     */
     @Override
     public void init() {
         metrics.gauge("sluice.streams.active", "Streams running on this node", hub::runningCount);
