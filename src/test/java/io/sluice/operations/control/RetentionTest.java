@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.sluice.platform.control.ManagedExecutors;
+import io.sluice.platform.control.SluiceConfig;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -14,15 +16,20 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -33,8 +40,9 @@ import org.postgresql.ds.PGSimpleDataSource;
 /**
  * The retention job (API.md section 13, {@code SLUICE_RETENTION_DAYS}) on the real migrations in H2, with a clock the
  * test sets: what goes (old conversations with their messages, stream records and runs; old records without a
- * conversation) and what stays, the cutoff moving with the clock, bounded batches, {@code 0} keeping everything, a
- * conversation locked by a request skipped rather than waited for, and two runs at once deleting each row once. The
+ * conversation) and what stays, the cutoff moving with the clock, bounded batches, {@code 0} keeping everything, the
+ * schedule (the timer hands the run to the database pool, one task per batch, no overlapping runs), a conversation
+ * locked by a request skipped rather than waited for, and two runs at once deleting each row once. The
  * concurrency check also runs on PostgreSQL, in a schema of its own, where {@code SLUICE_DB_URL} names one (skipped
  * with a message otherwise).
  */
@@ -166,6 +174,108 @@ class RetentionTest {
         }
         assertEquals(1, new RetentionSweep(ds, NOW.minus(Duration.ofDays(30)), 10).all().conversations(),
                 "the next run deletes it");
+    }
+
+    @Test
+    void theTimerOnlyHandsTheRunToTheDatabasePoolOneBatchPerTask() throws Exception {
+        DataSource ds = h2();
+        try (Connection c = ds.getConnection()) {
+            for (int i = 0; i < 5; i++) {
+                conversation(c, "c" + i, daysAgo(40), 1);
+            }
+        }
+        List<Object[]> scheduled = new ArrayList<>();
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1) {
+            @Override
+            public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period,
+                                                          TimeUnit unit) {
+                scheduled.add(new Object[] {command, initialDelay, period, unit});
+                return super.schedule(() -> { }, 1, TimeUnit.DAYS); // run by the test instead
+            }
+        };
+        ArrayDeque<Runnable> queued = new ArrayDeque<>();
+        ExecutorService database = new AbstractExecutorService() {
+            @Override
+            public void execute(Runnable task) {
+                queued.add(task);
+            }
+
+            @Override
+            public void shutdown() {
+            }
+
+            @Override
+            public List<Runnable> shutdownNow() {
+                return List.of();
+            }
+
+            @Override
+            public boolean isShutdown() {
+                return false;
+            }
+
+            @Override
+            public boolean isTerminated() {
+                return false;
+            }
+
+            @Override
+            public boolean awaitTermination(long timeout, TimeUnit unit) {
+                return true;
+            }
+        };
+        Retention job = new Retention(ds, Clock.fixed(NOW, ZoneOffset.UTC), -1, 2);
+        job.config = new SluiceConfig() {
+            @Override
+            public int retentionDays() {
+                return 30;
+            }
+        };
+        job.executors = new ManagedExecutors() {
+            @Override
+            public ScheduledExecutorService timers() {
+                return timers;
+            }
+
+            @Override
+            public ExecutorService database() {
+                return database;
+            }
+        };
+        try {
+            job.onStart(null);
+            assertEquals(1, scheduled.size());
+            assertEquals(List.of(60L, 86_400L, TimeUnit.SECONDS), List.of(scheduled.get(0)).subList(1, 4),
+                    "a minute after start-up, then every 24 h");
+            Runnable due = (Runnable) scheduled.get(0)[0];
+
+            due.run(); // on the timer thread: no database work, one task queued
+            assertEquals(1, queued.size());
+            try (Connection c = ds.getConnection()) {
+                assertEquals(5, count(c, "SELECT COUNT(*) FROM conversations"), "nothing deleted on the timer thread");
+            }
+            due.run(); // the next period while this run goes on: skipped
+            assertEquals(1, queued.size());
+
+            int tasks = 0;
+            List<Long> left = new ArrayList<>();
+            while (!queued.isEmpty()) {
+                queued.poll().run(); // one batch, which queues the next
+                tasks++;
+                try (Connection c = ds.getConnection()) {
+                    left.add(count(c, "SELECT COUNT(*) FROM conversations"));
+                }
+            }
+            // conversations 2 + 2 + 1, then an empty batch per phase (conversations, streams, runs)
+            assertEquals(List.of(3L, 1L, 0L, 0L, 0L, 0L), left);
+            assertEquals(6, tasks);
+
+            due.run(); // the run is over: the next one starts
+            assertEquals(1, queued.size());
+        } finally {
+            job.stop();
+            timers.shutdownNow();
+        }
     }
 
     @Test
