@@ -31,7 +31,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Operations (API.md sections 11 and 12) against the deployed WAR: health, Prometheus metrics (parsed by promtool),
+ * Operations (API.md sections 11 and 12) against the deployed WAR: health, Prometheus metrics (parsed by promtool; the
+ * JVM's {@code jvm_*} figures; known label values at zero before anything counted them),
  * the OpenAPI document, and the edge rules checked with raw requests (the browser side is in {@code BrowserIT}):
  * foreign origins and host names refused, CORS preflights answered for listed origins only, security headers, and
  * the {@code Secure} cookie behind a TLS-terminating proxy on HTTP and WebSocket handshakes alike.
@@ -118,6 +119,32 @@ class OperationsIT extends BlackBoxTest {
         assumeTrue(Promtool.path() != null, Promtool.MISSING);
         Promtool.Result lint = Promtool.run(new File("."), metrics.body(), "check", "metrics");
         assertEquals(0, lint.exitCode(), lint.output());
+    }
+
+    @Test
+    void theJvmFiguresAndTheKnownLabelValuesAreThereFromTheStart() throws Exception {
+        String text = scrape();
+        for (String series : List.of("jvm_memory_used_bytes{area=\"heap\",", "jvm_memory_max_bytes{area=\"heap\",",
+                "jvm_memory_committed_bytes{area=\"nonheap\",", "jvm_threads_live_threads ",
+                "jvm_gc_memory_allocated_bytes_total ", "jvm_classes_loaded_classes ", "process_uptime_seconds ")) {
+            assertTrue(text.contains("\n" + series), series + " in\n" + text);
+        }
+        assertTrue(sample(text, "jvm_threads_live_threads") > 0, text);
+        // nothing in this suite resumes over WebSocket, stops a system-prompt stream or loses a node: yet each series
+        // is there, at zero, for rate() and the alert rules
+        assertZero(text, "sluice_stream_resumes_total{transport=\"websocket\"}");
+        assertZero(text, "sluice_upstream_errors_total{code=\"NODE_LOST\"}");
+        assertZero(text, "sluice_stream_stops_total{reason=\"server_shutdown\"}");
+        assertZero(text, "sluice_streams_started_total{route=\"default\",type=\"system_prompt\"}");
+        assertZero(text, "sluice_streams_total{code=\"none\",route=\"default\",status=\"completed\","
+                + "type=\"system_prompt\"}");
+        assertZero(text, "sluice_streams_started_total{route=\"simulated\",type=\"agent\"}");
+    }
+
+    /** Asserts that the scrape has the sample line {@code series} at 0. */
+    private static void assertZero(String text, String series) {
+        assertTrue(Pattern.compile("(?m)^" + Pattern.quote(series) + " 0(\\.0)?$").matcher(text).find(),
+                series + " 0 in\n" + text);
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.sluice.operations.boundary;
 
 import io.sluice.agents.control.AgentRuns;
 import io.sluice.operations.control.StreamMetrics;
+import io.sluice.providers.control.Providers;
 import io.sluice.streams.control.ConnectionGuard;
 import io.sluice.streams.control.StreamHub;
 import jakarta.inject.Inject;
@@ -36,7 +37,13 @@ public class MetricsServlet extends HttpServlet {
     ConnectionGuard guard;
     @Inject
     AgentRuns agentRuns;
+    @Inject
+    Providers providers;
 
+    /**
+     * Publishes the gauges of this node, read at scrape time, and registers at zero the series of every stream type on
+     * every route ({@link StreamMetrics#routesKnown}).
+     */
     @Override
     public void init() {
         metrics.gauge("sluice.streams.active", "Streams running on this node", hub::runningCount);
@@ -44,6 +51,8 @@ public class MetricsServlet extends HttpServlet {
         metrics.gauge("sluice.connections.active", "Live connections on this node, SSE and WebSocket",
                 guard::connectionCount);
         metrics.gauge("sluice.agent.runs.active", "Multi-agent runs running on this node", agentRuns::runningCount);
+        // known label values at zero from the start: every stream type on every route
+        metrics.routesKnown(providers.routeLabels());
     }
 
     @Override

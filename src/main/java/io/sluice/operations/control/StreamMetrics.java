@@ -5,20 +5,36 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmInfoMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.HistogramSnapshot;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.GenerationListener;
 import io.sluice.providers.control.UpstreamException;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamStatus;
 import io.sluice.streams.control.StreamType;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.json.JsonObject;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -27,6 +43,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Every metric of Sluice, recorded through one object (API.md section 11), in Micrometer's Prometheus registry, which
@@ -56,6 +74,26 @@ import java.util.function.Supplier;
  * Histogram buckets include each alarm threshold of the seeds (first token 0.5 s and 1 s, chunk interval 0.2 s,
  * recovery 3 s), so {@code server-config/prometheus/sluice-alerts.yml} compares exact bucket counts.
  *
+ * <p>Known label values are exported at zero from the start (Prometheus' guidance: a series that appears with its
+ * first count hides that count from {@code rate()} and the alert rules). The constructor registers every closed
+ * set that needs nothing else: {@code sluice_stream_resumes_total} by transport ({@code sse}, {@code websocket}),
+ * {@code sluice_stream_stops_total} by reason (the four known ones and {@code other}),
+ * {@code sluice_upstream_errors_total} by every {@link FailureCode}, and the unlabelled counters;
+ * {@link #routesKnown} adds, for every stream type and model route, {@code sluice_streams_started_total} and the
+ * {@code completed} series of {@code sluice_streams_total}, the two sides of the success rate. Error and stop series
+ * of {@code sluice_streams_total} are made at their first count: their codes times types times routes would
+ * multiply that metric's series seventeen-fold. Histograms are made by a stream's first delta (each is about 17
+ * series per type and route).
+ *
+ * <p>The JVM's figures ({@link #bindJvm}) come from Micrometer's JVM binders under Prometheus' usual names:
+ * {@code jvm_memory_used_bytes}, {@code jvm_memory_committed_bytes}, {@code jvm_memory_max_bytes} (by {@code area}
+ * and pool {@code id}; {@code -1} for a pool without a maximum), {@code jvm_buffer_*}, {@code jvm_gc_pause_seconds},
+ * {@code jvm_gc_memory_allocated_bytes_total}, {@code jvm_gc_live_data_size_bytes}, {@code jvm_threads_live_threads},
+ * {@code jvm_threads_states_threads}, {@code jvm_classes_loaded_classes}, {@code jvm_info}, {@code process_cpu_usage},
+ * {@code system_cpu_usage}, {@code system_load_average_1m}, {@code process_uptime_seconds},
+ * {@code process_start_time_seconds}, {@code process_files_open_files} and {@code process_files_max_files}. Two names
+ * of Micrometer's that {@code promtool check metrics} refuses are left out ({@link #LEFT_OUT}).
+ *
  * <p>Cost: a histogram record is a few hundred nanoseconds (the README's "Operations" section has the measurement);
  * per delta the hot path records one interval. Label values come from closed sets (types, codes, routes, the
  * known stop reasons), so the number of series is bounded. Thread-safe.
@@ -74,6 +112,15 @@ public class StreamMetrics {
 
     /** Stop reasons that get their own label value; any other reason a client sends counts as {@code other}. */
     static final Set<String> STOP_REASONS = Set.of("user", "unload", "client_disconnected", "server_shutdown");
+    /** The label value of every other stop reason. */
+    static final String OTHER_STOP_REASON = "other";
+    /** The transports a client resumes over: SSE ({@code Last-Event-ID} or offset) and the WebSocket resume frame. */
+    static final List<String> TRANSPORTS = List.of("sse", "websocket");
+
+    /** Meters of the JVM binders left out: {@code system_cpu_count} and {@code process_cpu_time_ns_total}. */
+    static final Set<String> LEFT_OUT = Set.of("system.cpu.count", "process.cpu.time");
+
+    private static final Logger LOG = Logger.getLogger(StreamMetrics.class.getName());
 
     private static final Duration[] FIRST_TOKEN_BUCKETS = seconds(0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30);
     private static final Duration[] INTERVAL_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5);
@@ -83,14 +130,91 @@ public class StreamMetrics {
     private final PrometheusMeterRegistry registry;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    /** The JVM binders bound by {@link #bindJvm}; closed by {@link #close}. */
+    private final List<MeterBinder> jvm = new ArrayList<>();
 
     public StreamMetrics() {
         this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     }
 
-    /** For tests: records into {@code registry}. */
+    /** For tests: records into {@code registry}; the known label values are registered at zero. */
     public StreamMetrics(PrometheusMeterRegistry registry) {
         this.registry = registry;
+        // ProcessorMetrics' two names that promtool's lint refuses ("_count" on a gauge, the abbreviated unit "ns");
+        // process_cpu_usage and system_cpu_usage say the same, as fractions of the machine
+        registry.config().meterFilter(MeterFilter.deny(id -> LEFT_OUT.contains(id.getName())));
+        for (String transport : TRANSPORTS) {
+            resumes(transport);
+        }
+        for (String reason : STOP_REASONS) {
+            stops(reason);
+        }
+        stops(OTHER_STOP_REASON);
+        for (FailureCode code : FailureCode.values()) {
+            upstreamErrors(code.name());
+        }
+        unloadAborts();
+        reaped();
+        replaced();
+    }
+
+    // --- the JVM
+
+    /**
+     * Binds Micrometer's JVM binders (memory, buffer pools, GC, threads, classes, JVM info, CPU, uptime, open files)
+     * to this registry: their {@code jvm_*}, {@code process_*} and {@code system_*} series appear in {@link #scrape()}.
+     * Called once when the bean is made; {@link #close} undoes it. They read the platform MXBeans of
+     * {@code java.lang.management} (no MBean server, no JMX permission), and {@code com.sun.management} where the
+     * server lets the application see it (WildFly does through the WAR's manifest, which asks for
+     * {@code jdk.management}); a figure whose class is missing is left out, as Micrometer does, never an error.
+     */
+    @PostConstruct
+    public synchronized void bindJvm() {
+        if (!jvm.isEmpty()) {
+            return;
+        }
+        jvm.addAll(List.of(new JvmMemoryMetrics(), new JvmGcMetrics(), new JvmThreadMetrics(),
+                new ClassLoaderMetrics(), new JvmInfoMetrics(), new ProcessorMetrics(), new UptimeMetrics(),
+                new FileDescriptorMetrics()));
+        for (MeterBinder binder : jvm) {
+            binder.bindTo(registry);
+        }
+    }
+
+    /**
+     * Closes the binders that hold resources ({@link JvmGcMetrics} listens to the garbage collectors' notifications:
+     * left registered, it would keep the undeployed application's class loader), at undeploy.
+     */
+    @PreDestroy
+    public synchronized void close() {
+        for (MeterBinder binder : jvm) {
+            if (binder instanceof AutoCloseable closeable) {
+                try {
+                    closeable.close();
+                } catch (Exception e) {
+                    LOG.log(Level.WARNING, "closing " + binder.getClass().getSimpleName() + " failed", e);
+                }
+            }
+        }
+        jvm.clear();
+    }
+
+    /**
+     * Registers, at zero, the series of every stream type on every model route (Prometheus' guidance on known label
+     * values): {@code sluice_streams_started_total{type,route}} and
+     * {@code sluice_streams_total{type,status="completed",code="none",route}}. Called at start-up with the route labels
+     * ({@code Providers.routeLabels()}); a label already registered is left as it is.
+     *
+     * @param routes the closed set of route labels (API.md section 10: route names, or the one upstream's, and
+     *               {@code simulated})
+     */
+    public void routesKnown(Collection<String> routes) {
+        for (String route : routes) {
+            for (StreamType type : StreamType.values()) {
+                started(type.wire(), route);
+                ended(type.wire(), StreamStatus.COMPLETED.wire(), "none", route);
+            }
+        }
     }
 
     // --- gauges
@@ -115,7 +239,7 @@ public class StreamMetrics {
      */
     public Probe streamStarted(StreamType type, String route) {
         String t = type.wire();
-        counter("sluice.streams.started", "Streams created", "type", t, "route", route).increment();
+        started(t, route).increment();
         return new Probe(t, route,
                 timer("sluice.stream.first.token", "Time from a stream's creation to its first delta", FIRST_TOKEN_BUCKETS,
                         true, "type", t, "route", route),
@@ -194,15 +318,13 @@ public class StreamMetrics {
                 case STOPPED -> stopReason(end.reason());
                 default -> "none";
             };
-            counter("sluice.streams", "Streams ended, by type, status, error code or stop reason, and route",
-                    "type", type, "status", status, "code", code, "route", route).increment();
+            StreamMetrics.this.ended(type, status, code, route).increment();
             timer("sluice.stream.duration", "Duration of ended streams", DURATION_BUCKETS, false,
                     "type", type, "status", status).record(durationMs, TimeUnit.MILLISECONDS);
             if (end.status() == StreamStatus.STOPPED) {
-                counter("sluice.stream.stops", "Streams stopped, by reason", "reason", code).increment();
+                stops(code).increment();
             } else if (end.status() == StreamStatus.ERROR) {
-                counter("sluice.upstream.errors", "Streams that ended in an error, by error code", "code", code)
-                        .increment();
+                upstreamErrors(code).increment();
             }
         }
     }
@@ -214,8 +336,7 @@ public class StreamMetrics {
      * @param transport {@code sse} or {@code websocket}
      */
     public void resumed(String transport) {
-        counter("sluice.stream.resumes", "Reconnects to a stream (Last-Event-ID, offset or resume frame)",
-                "transport", transport).increment();
+        resumes(transport).increment();
     }
 
     /**
@@ -261,18 +382,17 @@ public class StreamMetrics {
 
     /** A beacon asked to abort a stream on page unload (hook: {@code POST /api/chat/abort} with reason unload). */
     public void unloadAbortRequested() {
-        counter("sluice.stream.unload.aborts", "Beacon aborts on page unload (a reload within the grace cancels them)")
-                .increment();
+        unloadAborts().increment();
     }
 
     /** The connection guard forgot a connection that stopped reading or answering pings (a zombie). */
     public void zombieReaped() {
-        counter("sluice.connections.reaped", "Connections reaped: stalled writes or unanswered pings").increment();
+        reaped().increment();
     }
 
     /** A second connection of the same tab to the same target replaced the first (no duplicate). */
     public void duplicateReplaced() {
-        counter("sluice.connections.replaced", "Connections replaced by a newer one of the same tab").increment();
+        replaced().increment();
     }
 
     // --- reading
@@ -284,18 +404,19 @@ public class StreamMetrics {
 
     /**
      * What the dashboard shows (extension of {@code GET /api/metrics}): recent percentiles, over about the last
-     * minute, and cumulative counts.
+     * minute, and cumulative counts (statuses and codes that counted something; the series registered at zero are
+     * left out).
      */
     public Summary summary() {
         Map<String, Double> endedByStatus = new TreeMap<>();
         Map<String, Double> errorsByCode = new TreeMap<>();
         for (Meter meter : registry.find("sluice.streams").meters()) {
-            if (meter instanceof Counter c) {
+            if (meter instanceof Counter c && c.count() > 0) {
                 endedByStatus.merge(c.getId().getTag("status"), c.count(), Double::sum);
             }
         }
         for (Meter meter : registry.find("sluice.upstream.errors").meters()) {
-            if (meter instanceof Counter c) {
+            if (meter instanceof Counter c && c.count() > 0) { // the codes registered at zero are not news here
                 errorsByCode.merge(c.getId().getTag("code"), c.count(), Double::sum);
             }
         }
@@ -336,6 +457,41 @@ public class StreamMetrics {
 
     // --- meters, looked up once per label set
 
+    private Counter started(String type, String route) {
+        return counter("sluice.streams.started", "Streams created", "type", type, "route", route);
+    }
+
+    private Counter ended(String type, String status, String code, String route) {
+        return counter("sluice.streams", "Streams ended, by type, status, error code or stop reason, and route",
+                "type", type, "status", status, "code", code, "route", route);
+    }
+
+    private Counter stops(String reason) {
+        return counter("sluice.stream.stops", "Streams stopped, by reason", "reason", reason);
+    }
+
+    private Counter upstreamErrors(String code) {
+        return counter("sluice.upstream.errors", "Streams that ended in an error, by error code", "code", code);
+    }
+
+    private Counter resumes(String transport) {
+        return counter("sluice.stream.resumes", "Reconnects to a stream (Last-Event-ID, offset or resume frame)",
+                "transport", transport);
+    }
+
+    private Counter unloadAborts() {
+        return counter("sluice.stream.unload.aborts",
+                "Beacon aborts on page unload (a reload within the grace cancels them)");
+    }
+
+    private Counter reaped() {
+        return counter("sluice.connections.reaped", "Connections reaped: stalled writes or unanswered pings");
+    }
+
+    private Counter replaced() {
+        return counter("sluice.connections.replaced", "Connections replaced by a newer one of the same tab");
+    }
+
     private Counter counter(String name, String description, String... tags) {
         return counters.computeIfAbsent(key(name, tags),
                 k -> Counter.builder(name).description(description).tags(Tags.of(tags)).register(registry));
@@ -358,7 +514,7 @@ public class StreamMetrics {
     }
 
     static String stopReason(String reason) {
-        return reason != null && STOP_REASONS.contains(reason) ? reason : "other";
+        return reason != null && STOP_REASONS.contains(reason) ? reason : OTHER_STOP_REASON;
     }
 
     private static Duration[] seconds(double... values) {

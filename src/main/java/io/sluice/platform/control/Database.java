@@ -115,16 +115,23 @@ public class Database {
     static int[] closeOrphans(Connection c, Instant now, boolean cluster) throws SQLException {
         String unowned = cluster ? " AND node_id IS NULL" : "";
         // the answers first: a chat stream's reserved answer that was never saved shows as interrupted, empty
-        try (PreparedStatement answers = c.prepareStatement("INSERT INTO messages (id, conversation_id, seq, role, "
-                + "content, status, end_reason, model, stream_id, parent_id, active, created_at, updated_at) "
-                + "SELECT s.message_id, s.conversation_id, s.answer_seq, 'assistant', '', 'partial', '" + CRASHED
-                + "', s.model, s.id, s.parent_id, TRUE, s.created_at, ? FROM streams s "
+        String lostAnswers = "FROM streams s "
                 + "WHERE s.ended_at IS NULL AND s.type = 'chat' AND s.message_id IS NOT NULL "
                 + "AND s.answer_seq IS NOT NULL AND s.conversation_id IS NOT NULL "
                 + "AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = s.conversation_id) "
                 + "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.message_id "
                 + "OR (m.conversation_id = s.conversation_id AND m.seq = s.answer_seq))"
-                + (cluster ? " AND s.node_id IS NULL" : ""))) {
+                + (cluster ? " AND s.node_id IS NULL" : "");
+        // a new message touches its conversation, as every save does (retention counts from updated_at)
+        try (PreparedStatement touched = c.prepareStatement("UPDATE conversations SET updated_at = ? "
+                + "WHERE updated_at < ? AND id IN (SELECT s.conversation_id " + lostAnswers + ")");
+             PreparedStatement answers = c.prepareStatement("INSERT INTO messages (id, conversation_id, seq, role, "
+                + "content, status, end_reason, model, stream_id, parent_id, active, created_at, updated_at) "
+                + "SELECT s.message_id, s.conversation_id, s.answer_seq, 'assistant', '', 'partial', '" + CRASHED
+                + "', s.model, s.id, s.parent_id, TRUE, s.created_at, ? " + lostAnswers)) {
+            touched.setTimestamp(1, Timestamp.from(now));
+            touched.setTimestamp(2, Timestamp.from(now));
+            touched.executeUpdate();
             answers.setTimestamp(1, Timestamp.from(now));
             answers.executeUpdate();
         }

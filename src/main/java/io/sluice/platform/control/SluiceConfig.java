@@ -225,6 +225,22 @@ public class SluiceConfig {
         return config.getOptionalValue("sluice.cors.origins", String.class).orElse("");
     }
 
+    /**
+     * {@code SLUICE_RETENTION_DAYS}: conversations untouched for this many days are deleted with their messages,
+     * stream records and agent runs, by the daily retention job (API.md section 13; seed 001: clean up data older than
+     * 30 days); default 30, {@code 0} keeps everything forever.
+     *
+     * @throws IllegalArgumentException when the value is negative
+     */
+    public int retentionDays() {
+        int days = config.getOptionalValue("sluice.retention.days", Integer.class).orElse(30);
+        if (days < 0) {
+            throw new IllegalArgumentException("sluice.retention.days must be 0 (keep forever) or a number of days, was "
+                    + days);
+        }
+        return days;
+    }
+
     /** {@code SLUICE_ALLOWED_HOSTS}: comma-separated names a request's {@code Host} may carry; empty allows any. */
     public String allowedHosts() {
         return config.getOptionalValue("sluice.allowed.hosts", String.class).orElse("");

@@ -242,6 +242,14 @@ public class Providers {
         return single == null || singleProvider != simulated;
     }
 
+    /**
+     * Every label a stream's route can carry in the metrics ({@link Route#label()}): the configured routes' names, or
+     * the one upstream's route, and {@code simulated}; a closed set, fixed at start-up.
+     */
+    public List<String> routeLabels() {
+        return List.copyOf(stats.keySet());
+    }
+
     /** The counts of every route (and of the simulated model), by name, as JSON: see {@link RouteStats#toJson()}. */
     public JsonObject stats() {
         JsonObjectBuilder json = JSON.createObjectBuilder();

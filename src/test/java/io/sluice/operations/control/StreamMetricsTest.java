@@ -1,6 +1,7 @@
 package io.sluice.operations.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -15,9 +16,15 @@ import jakarta.json.JsonObject;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The recording side of the metrics: what each hook counts, under which names and labels. */
+/**
+ * The recording side of the metrics: what each hook counts, under which names and labels; the known label values at
+ * zero on a fresh registry; the JVM's figures under Prometheus' usual {@code jvm_*} names; a scrape that passes
+ * {@code promtool check metrics}.
+ */
 class StreamMetricsTest {
 
     private final StreamMetrics metrics = new StreamMetrics();
@@ -101,14 +108,110 @@ class StreamMetricsTest {
     }
 
     @Test
+    void knownLabelValuesAreExportedAtZeroFromTheStart() {
+        StreamMetrics fresh = new StreamMetrics();
+        String text = fresh.scrape();
+        for (String transport : List.of("sse", "websocket")) {
+            assertSample(text, "sluice_stream_resumes_total{transport=\"" + transport + "\"}", 0);
+        }
+        for (String reason : List.of("user", "unload", "client_disconnected", "server_shutdown", "other")) {
+            assertSample(text, "sluice_stream_stops_total{reason=\"" + reason + "\"}", 0);
+        }
+        for (FailureCode code : FailureCode.values()) {
+            assertSample(text, "sluice_upstream_errors_total{code=\"" + code.name() + "\"}", 0);
+        }
+        assertSample(text, "sluice_stream_unload_aborts_total", 0);
+        assertSample(text, "sluice_connections_reaped_total", 0);
+        assertSample(text, "sluice_connections_replaced_total", 0);
+        assertFalse(text.contains("sluice_streams_started_total{"), "no route is known yet");
+
+        fresh.routesKnown(List.of("openai", "simulated"));
+        fresh.resumed("sse");
+        text = fresh.scrape();
+        for (String route : List.of("openai", "simulated")) {
+            for (StreamType type : StreamType.values()) {
+                String labels = "route=\"" + route + "\",type=\"" + type.wire() + "\"";
+                assertSample(text, "sluice_streams_started_total{" + labels + "}", 0);
+                assertSample(text, "sluice_streams_total{code=\"none\"," + labels.replace(",type", ",status=\"completed\",type")
+                        + "}", 0);
+            }
+        }
+        assertSample(text, "sluice_stream_resumes_total{transport=\"sse\"}", 1);
+        assertSample(text, "sluice_stream_resumes_total{transport=\"websocket\"}", 0);
+        assertEquals(2 * StreamType.values().length, count(text, "sluice_streams_total{"),
+                "only the completed series of each type and route: errors and stops appear at their first count");
+        StreamMetrics.Summary summary = fresh.summary();
+        assertTrue(summary.endedByStatus().isEmpty() && summary.errorsByCode().isEmpty(),
+                "the dashboard shows what was counted, not the zeros");
+
+        fresh.streamStarted(StreamType.CHAT, "openai").ended(new Stream.End(StreamStatus.COMPLETED,
+                MessageStatus.COMPLETED, null, "stop", null, "m", null), 10);
+        text = fresh.scrape();
+        assertSample(text, "sluice_streams_started_total{route=\"openai\",type=\"chat\"}", 1);
+        assertSample(text, "sluice_streams_total{code=\"none\",route=\"openai\",status=\"completed\",type=\"chat\"}", 1);
+    }
+
+    @Test
+    void theJvmFiguresHaveTheirUsualPrometheusNames() throws Exception {
+        StreamMetrics bound = new StreamMetrics();
+        bound.bindJvm();
+        try {
+            String text = bound.scrape();
+            for (String name : List.of("jvm_memory_used_bytes", "jvm_memory_committed_bytes", "jvm_memory_max_bytes",
+                    "jvm_buffer_memory_used_bytes", "jvm_gc_memory_allocated_bytes_total", "jvm_gc_live_data_size_bytes",
+                    "jvm_threads_live_threads", "jvm_threads_daemon_threads", "jvm_threads_peak_threads",
+                    "jvm_threads_states_threads", "jvm_classes_loaded_classes", "jvm_info", "process_cpu_usage",
+                    "system_cpu_usage", "process_uptime_seconds", "process_start_time_seconds",
+                    "process_files_open_files", "process_files_max_files")) {
+                assertTrue(text.contains("\n" + name + "{") || text.contains("\n" + name + " "), name + " in\n" + text);
+            }
+            assertTrue(text.contains("jvm_memory_used_bytes{area=\"heap\","), text);
+            assertFalse(text.contains("system_cpu_count") || text.contains("process_cpu_time_ns"),
+                    "the names promtool's lint refuses are left out");
+            assertTrue(text.contains("jvm_memory_max_bytes{area=\"heap\","), text);
+            // the GC pause timer is made by the first collection the JVM reports
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            System.gc();
+            while (!bound.scrape().contains("jvm_gc_pause_seconds_count{") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(bound.scrape().contains("jvm_gc_pause_seconds_count{"), bound.scrape());
+            bound.bindJvm(); // once: a second call binds nothing twice
+            assertEquals(1, count(bound.scrape(), "jvm_threads_live_threads "));
+        } finally {
+            bound.close();
+            bound.close(); // and closing twice is harmless
+        }
+    }
+
+    @Test
     void theScrapePassesPromtoolsLint() throws Exception {
         assumeTrue(Promtool.path() != null, Promtool.MISSING);
+        metrics.bindJvm();
+        metrics.routesKnown(List.of("openai", "simulated"));
         StreamMetrics.Probe probe = metrics.streamStarted(StreamType.CHAT, "openai");
         probe.listening(new Recorder()).onDelta("x", null);
         probe.ended(new Stream.End(StreamStatus.COMPLETED, MessageStatus.COMPLETED, null, "stop", null, "m", null), 5);
         metrics.resumed("sse");
         metrics.gauge("sluice.streams.active", "Streams running on this node", () -> 0);
-        Promtool.Result r = Promtool.run(new File("."), metrics.scrape(), "check", "metrics");
-        assertEquals(0, r.exitCode(), r.output());
+        System.gc(); // so that the scrape likely has jvm_gc_pause_seconds too
+        try {
+            Promtool.Result r = Promtool.run(new File("."), metrics.scrape(), "check", "metrics");
+            assertEquals(0, r.exitCode(), r.output());
+        } finally {
+            metrics.close();
+        }
+    }
+
+    /** Asserts that one sample line of {@code text} is {@code series} with {@code value}. */
+    private static void assertSample(String text, String series, double value) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(text);
+        assertTrue(m.find(), series + " in\n" + text);
+        assertEquals(value, Double.parseDouble(m.group(1)), series);
+    }
+
+    /** The sample lines of {@code text} that start with {@code prefix}. */
+    private static long count(String text, String prefix) {
+        return text.lines().filter(l -> l.startsWith(prefix)).count();
     }
 }
