@@ -176,8 +176,9 @@ public class ChatResource {
     @Path("resume")
     @Consumes({MediaType.APPLICATION_JSON, MediaType.TEXT_PLAIN})
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    public void resume(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(ref = "Resume"))) InputStream body, @QueryParam("clientId") String clientId,
+    public void resume(@RequestBody(content = {
+            @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Resume")),
+            @Content(mediaType = MediaType.TEXT_PLAIN, schema = @Schema(ref = "Resume"))}) InputStream body, @QueryParam("clientId") String clientId,
                        @HeaderParam("X-Sluice-Client-Id") String clientIdHeader, @Context SseEventSink sink,
                        @Context Sse sse) {
         Resume input = bodies.read(body, Resume.class);
@@ -219,7 +220,11 @@ public class ChatResource {
     @POST
     @Path("abort")
     @Consumes({MediaType.TEXT_PLAIN, MediaType.APPLICATION_JSON, MediaType.APPLICATION_FORM_URLENCODED})
-    public Response abort(InputStream body, @HeaderParam("Content-Type") String contentType) {
+    public Response abort(@RequestBody(content = {
+            @Content(mediaType = MediaType.TEXT_PLAIN, schema = @Schema(ref = "Abort")),
+            @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Abort")),
+            @Content(mediaType = MediaType.APPLICATION_FORM_URLENCODED, schema = @Schema(ref = "Abort"))})
+                          InputStream body, @HeaderParam("Content-Type") String contentType) {
         String[] fields = abortFields(body, contentType);
         StreamTarget target = StreamTarget.of(fields[0], fields[1]);
         String reason = target.abortReason(fields[2]);
