@@ -647,7 +647,7 @@ function conversationRow(c, title, when, live, topic) {
   open.append(titleEl);
   if (topic.text) {
     const topicEl = h('span', 'conv-topic', topic.text);
-    if (topic.streaming) topicEl.classList.add('title-streaming');
+    if (topic.streaming) topicEl.classList.add('topic-streaming');
     open.append(topicEl);
   }
   const sub = h('span', 'conv-time', when ? (dayGroup(when) === 'Earlier' ? fmtDate : fmtTime).format(when) : '');

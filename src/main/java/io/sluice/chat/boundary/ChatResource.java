@@ -156,7 +156,8 @@ public class ChatResource {
      * of a delta; concatenated, the deltas sent equal the content from {@code offset} on. The body names the stream
      * ({@code streamId}) or, as seed 001's client does, its conversation ({@code conversationId}: its running chat
      * stream, else its latest one; API.md section 13). Read as JSON whatever its content type says ({@code text/plain}
-     * included: seed 001's {@code fetch} sends the JSON text without a content type).
+     * included: seed 001's {@code fetch} sets no content type for its JSON text, so a browser sends it as
+     * {@code text/plain;charset=UTF-8}).
      *
      * @throws ProblemException 400 without either id or with an offset outside the content, 404 for unknown or
      *                          foreign ids and for a conversation without a chat stream, 410 for a stream that left
@@ -178,7 +179,8 @@ public class ChatResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     public void resume(@RequestBody(content = {
             @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Resume")),
-            @Content(mediaType = MediaType.TEXT_PLAIN, schema = @Schema(ref = "Resume"))}) InputStream body, @QueryParam("clientId") String clientId,
+            @Content(mediaType = MediaType.TEXT_PLAIN, schema = @Schema(ref = "Resume"))}) InputStream body,
+                       @QueryParam("clientId") String clientId,
                        @HeaderParam("X-Sluice-Client-Id") String clientIdHeader, @Context SseEventSink sink,
                        @Context Sse sse) {
         Resume input = bodies.read(body, Resume.class);
