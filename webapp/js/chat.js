@@ -9,7 +9,7 @@ import * as store from './store.js';
 import { MarkdownView, copyText } from './markdown.js';
 import { ModelPicker } from './models.js';
 import { settings, isSimulatedModel, modelLabel, serverInfo } from './settings.js';
-import { cleanTitle } from './titles.js';
+import { cleanTitle, cleanTopic } from './titles.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -554,6 +554,24 @@ function titleStreams() {
   return byConversation;
 }
 
+/** Topic streams (started by the server after a conversation's title) by conversation id, as titleStreams(). */
+function topicStreams() {
+  const byConversation = new Map();
+  for (const s of store.all()) {
+    if (s.type === 'topic_title' && s.conversationId && !s.meta.topicApplied) byConversation.set(s.conversationId, s);
+  }
+  return byConversation;
+}
+
+/** The topic a conversation shows now: its streaming topic (cleaned as the server will clean it), else its own. */
+function shownTopic(c, topics) {
+  const t = topics.get(c.id);
+  if (t && (store.isRunning(t) || t.status === 'completed') && t.content.length) {
+    return { text: cleanTopic(t.content.toString()) || c.topic || '', streaming: store.isRunning(t) };
+  }
+  return { text: c.topic || '', streaming: false };
+}
+
 function runningChats() {
   return store.all().filter((s) => s.type === 'chat' && store.isRunning(s));
 }
@@ -580,6 +598,7 @@ function dayGroup(date) {
 
 export function renderSidebar() {
   const titles = titleStreams();
+  const topics = topicStreams();
   const live = new Set(runningChats().map((s) => s.conversationId));
   const focusedId = document.activeElement && document.activeElement.closest('.conv')?.dataset.conversationId;
   const query = els.search.value.trim().toLowerCase();
@@ -588,9 +607,10 @@ export function renderSidebar() {
   for (const c of state.conversations) {
     if (state.deleting.has(c.id)) continue;
     const title = shownTitle(c, titles);
-    if (query && !title.text.toLowerCase().includes(query)) continue;
+    const topic = shownTopic(c, topics);
+    if (query && !`${title.text}\n${topic.text}`.toLowerCase().includes(query)) continue;
     const when = toDate(c.updatedAt || c.createdAt);
-    groups.get(dayGroup(when)).push(conversationRow(c, title, when, live.has(c.id)));
+    groups.get(dayGroup(when)).push(conversationRow(c, title, when, live.has(c.id), topic));
     shown++;
   }
   const sections = [];
@@ -614,7 +634,7 @@ export function renderSidebar() {
   if (focusedId) els.list.querySelector(`[data-conversation-id="${CSS.escape(focusedId)}"] .conv-open`)?.focus();
 }
 
-function conversationRow(c, title, when, live) {
+function conversationRow(c, title, when, live, topic) {
   const li = h('li', 'conv');
   li.dataset.conversationId = c.id;
   const open = h('button', 'conv-open');
@@ -625,6 +645,11 @@ function conversationRow(c, title, when, live) {
     titleEl.setAttribute('aria-busy', 'true');
   }
   open.append(titleEl);
+  if (topic.text) {
+    const topicEl = h('span', 'conv-topic', topic.text);
+    if (topic.streaming) topicEl.classList.add('topic-streaming');
+    open.append(topicEl);
+  }
   const sub = h('span', 'conv-time', when ? (dayGroup(when) === 'Earlier' ? fmtDate : fmtTime).format(when) : '');
   if (live) {
     open.classList.add('has-live');
@@ -733,6 +758,9 @@ export async function refreshConversations() {
     for (const s of store.all()) {
       if (s.type === 'conversation_title' && !store.isRunning(s)) {
         s.meta.titleApplied = true;
+        store.forget(s);
+      } else if (s.type === 'topic_title' && s.conversationId && !store.isRunning(s)) {
+        s.meta.topicApplied = true;
         store.forget(s);
       }
     }
@@ -1039,11 +1067,13 @@ function continueAnswer(bubble, messageId) {
 function onStreams(batch) {
   let sidebar = false;
   for (const s of batch) {
-    if (s.type === 'conversation_title') {
+    if (s.type === 'conversation_title' || (s.type === 'topic_title' && s.conversationId)) {
       sidebar = true;
       if (!store.isRunning(s) && !s.meta.refreshed) {
         s.meta.refreshed = true;
         refreshConversations();
+        // a saved title starts the conversation's topic stream (seed 003's chain): find it and follow it
+        if (s.type === 'conversation_title') store.discover().then(() => renderSidebar());
       }
       continue;
     }

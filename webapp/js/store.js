@@ -34,11 +34,14 @@ const STALL_AFTER = 9;
 /** Without a known heartbeat, silence after which a connection is deemed dead. */
 const DEFAULT_SILENCE_MS = 45000;
 /**
- * Running streams that `discover()` follows again: chats and conversation titles. Agent streams are the agents
+ * Running streams that `discover()` follows again: chats and conversation titles (and, below, conversation topics).
+ * Agent streams are the agents
  * view's (over the WebSocket); a prompt rewrite or a system prompt started before a reload has lost the box it
  * was writing into, so it is left to end on the server (its resume grace).
  */
 const DISCOVERED_TYPES = new Set(['chat', 'conversation_title']);
+/** A topic_title stream that the server started for a conversation (after its title) is followed too. */
+const discovered = (item) => DISCOVERED_TYPES.has(item.type) || (item.type === 'topic_title' && item.conversationId);
 /** Seconds a poll of the fallback waits for news. */
 const POLL_WAIT_S = 20;
 
@@ -486,7 +489,7 @@ export async function discover() {
   tabStreams.retain(running);
   const found = [];
   for (const item of list) {
-    if (streams.has(item.id) || !DISCOVERED_TYPES.has(item.type)) continue;
+    if (streams.has(item.id) || !discovered(item)) continue;
     const s = newState({
       id: item.id, type: item.type, relatedId: item.relatedId, conversationId: item.conversationId,
       model: item.model, messageId: item.messageId, status: 'connecting', discovered: true,

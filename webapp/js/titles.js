@@ -4,6 +4,8 @@
 
 /** Most UTF-16 code units of a title, ellipsis included (TaskPrompts.TITLE_MAX). */
 export const TITLE_MAX = 60;
+/** Most UTF-16 code units of a conversation's topic, ellipsis included (TaskPrompts.TOPIC_MAX). */
+export const TOPIC_MAX = 40;
 
 const QUOTES = '"\'\u201C\u201D\u201E\u201F\u2018\u2019\u201A\u201B\u00AB\u00BB\u2039\u203A\u300C\u300D\u300E\u300F';
 const SINGLE_QUOTES = '\'\u2018\u2019\u201A\u201B';
@@ -59,4 +61,11 @@ export function cleanTitle(raw) {
     if (title) return cap(title, TITLE_MAX);
   }
   return '';
+}
+
+/** A conversation's topic from a topic_title stream's (partial) output: `TaskPrompts.cleanTopic`'s rules. */
+export function cleanTopic(raw) {
+  let topic = cleanTitle(raw);
+  if (/^topic\s*[:\uFF1A]\s*/iu.test(topic)) topic = cleanTitle(topic.replace(/^topic\s*[:\uFF1A]\s*/iu, ''));
+  return cap(topic, TOPIC_MAX);
 }

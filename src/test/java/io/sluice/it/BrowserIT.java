@@ -386,6 +386,14 @@ class BrowserIT extends BlackBoxTest {
         String saved = conversation(titled).getString("title");
         assertTrue(saved.startsWith("w0 w1 w2 "), saved);
         assertThat(title).hasText(saved);
+        // Then its topic streams in under the title (seed 003's chain; the same model again), and stays once saved.
+        Locator topicStreaming = page.locator("li[data-conversation-id='" + titled + "'] .conv-topic.topic-streaming");
+        topicStreaming.waitFor();
+        assertTrue(topicStreaming.innerText().startsWith("w0"), topicStreaming.innerText());
+        assertThat(topicStreaming).hasCount(0, new LocatorAssertions.HasCountOptions().setTimeout(END_MS));
+        String topic = conversation(titled).getString("topic");
+        assertTrue(topic.startsWith("w0 w1 w2 ") && topic.length() <= 40 && topic.endsWith("\u2026"), topic);
+        assertThat(page.locator("li[data-conversation-id='" + titled + "'] .conv-topic")).hasText(topic);
         awaitEnd(other, "completed");
         assertEquals(FakeUpstream.pacedText(120).strip(), text(other));
     }

@@ -30,7 +30,8 @@ import java.util.concurrent.TimeoutException;
  * finish reason instead of {@code stop}), {@code reason:N:MS} streams N reasoning chunks {@code "r<i> "} then N
  * content chunks, one every MS ms, {@code say:MS:TEXT} streams the URL-encoded TEXT cut into chunks at each
  * {@code |} (a literal bar is {@code %7C}), one every MS ms, {@code flood} streams 20 MB (reasoning, then content) as
- * fast as it can after a 1 s pause, then a slow 15 s tail, and ends normally. Each request is recorded under the
+ * fast as it can after a 1 s pause, then a slow 15 s tail, and ends normally; a request with no {@code model} gets
+ * {@link #NO_MODEL}. Each request is recorded under the
  * value of its last message, so that tests running one after another can find their own, and in
  * {@link #calls()}, in order.
  */
@@ -60,6 +61,11 @@ final class FakeUpstream implements AutoCloseable {
             }
         }
     }
+
+    /** The scenario of a request that names no model, as the seeds' bodies do ({@code {"prompt"}}). */
+    static final String NO_MODEL = "paced:8:25";
+    /** The text of {@link #NO_MODEL}. */
+    static final String NO_MODEL_TEXT = pacedText(8);
 
     static final Path SAMPLES = Path.of("src/test/resources/upstream-samples");
     static final Path FIXTURES = Path.of(System.getProperty("sluice.fixtures", "../shared/fixtures/upstream"));
@@ -125,6 +131,9 @@ final class FakeUpstream implements AutoCloseable {
         all.add(call);
         call(marker).complete(call);
         String model = body.getString("model", "");
+        if (model.isEmpty()) {
+            model = NO_MODEL; // a request that names no model (the tests set no SLUICE_UPSTREAM_MODEL): seed bodies
+        }
         try {
             if (model.startsWith("sample:")) {
                 replay(exchange, call, Files.readAllLines(SAMPLES.resolve(model.substring(7) + ".jsonl")), "\r\n");

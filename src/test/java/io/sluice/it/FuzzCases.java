@@ -26,7 +26,7 @@ final class FuzzCases {
             "api/streams", "api/streams/{id}", "api/streams/{id}/events", "api/streams/{id}/stop",
             "api/conversations", "api/conversations/{id}", "api/conversations/{id}/messages", "api/agents/roster",
             "api/agents/runs", "api/agents/runs/{id}", "api/info", "api/models", "api/metrics", "api/generate",
-            "v1/chat/completions", "v1/models", "metrics", "health/live", "health/ready", "openapi");
+            "api/v1/ai/generate", "v1/chat/completions", "v1/models", "metrics", "health/live", "health/ready", "openapi");
     private static final List<String> METHODS = List.of("GET", "POST", "POST", "POST", "PUT", "DELETE", "PATCH",
             "OPTIONS", "HEAD");
     private static final List<String> TYPES = List.of("application/json", "application/json", "application/json",
@@ -37,7 +37,8 @@ final class FuzzCases {
             "offset", "after", "lastEventId", "clientId", "parentId", "task", "agents", "max_tokens", "temperature",
             "role", "content", "n", "tools", "stream_options");
     private static final List<String> TYPE_NAMES = List.of("chat", "conversation_title", "topic_title",
-            "prompt_optimization", "system_prompt", "agent", "nope", "");
+            "prompt_optimization", "system_prompt", "agent", "nope", "", "conversation_title_generation",
+            "topic_title_generation", "chat_generation");
 
     private final Random random;
 
@@ -48,7 +49,8 @@ final class FuzzCases {
     Request request() {
         String path = PATHS.get(random.nextInt(PATHS.size())).replace("{id}", id());
         if (random.nextInt(3) == 0) {
-            path += "?" + pick("after", "wait", "status", "lastEventId", "clientId", "offset", "q") + "=" + scalar();
+            path += "?" + pick("after", "wait", "status", "lastEventId", "clientId", "offset", "q", "stream") + "="
+                    + scalar();
         }
         String method = METHODS.get(random.nextInt(METHODS.size()));
         boolean hasBody = !method.equals("GET") && !method.equals("HEAD") && random.nextInt(6) != 0;
@@ -74,7 +76,7 @@ final class FuzzCases {
     private byte[] body(String type) {
         String text;
         if (type != null && type.startsWith("application/x-www-form-urlencoded")) {
-            text = pick("streamId", "reason", "x", "%ZZ", "") + "=" + pick("%ZZ", "%", "%E", "%C3%28", "abc", id(),
+            text = pick("streamId", "conversationId", "reason", "x", "%ZZ", "") + "=" + pick("%ZZ", "%", "%E", "%C3%28", "abc", id(),
                     "unload") + (random.nextBoolean() ? "&reason=" + pick("%", "user", "unload", "%FF") : "");
         } else {
             text = switch (random.nextInt(5)) {

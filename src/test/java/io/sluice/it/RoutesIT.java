@@ -459,6 +459,43 @@ class RoutesIT {
         assertEquals(400, send(http, "POST", "api/generate", "{\"prompt\":\"x\",\"model\":\"nope\"}").statusCode());
     }
 
+    /**
+     * API.md section 13: seed 004's {@code POST /api/v1/ai/generate} needs a known bearer key where keys are set, as
+     * {@code /v1} does, and the key's user owns the generation.
+     */
+    @Test
+    void seedGenerateNeedsAKnownBearerKeyWhereKeysAreSetAndTheKeysUserOwnsIt() throws Exception {
+        String refused = "no key " + UUID.randomUUID();
+        for (Map<String, String> headers : List.of(Map.<String, String>of(), Map.of("Authorization", "Bearer nope"),
+                Map.of("Authorization", "Basic " + ALICE))) {
+            HttpResponse<String> r = post("api/v1/ai/generate?stream=true", "{\"prompt\":\"" + refused + "\"}",
+                    headers);
+            assertEquals(401, r.statusCode(), headers + ": " + r.body());
+            assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"),
+                    r.headers().toString());
+            assertEquals("Bearer", r.headers().firstValue("WWW-Authenticate").orElse(null));
+            assertEquals("urn:sluice:problem:unauthorized", SseClient.json(r.body()).getString("type"));
+        }
+        String marker = "with key " + UUID.randomUUID();
+        SseClient sse = SseClient.post(user(), uri("api/v1/ai/generate?stream=true"),
+                "{\"prompt\":\"" + marker + "\",\"model\":\"fast\"}", Map.of("Authorization", "Bearer " + BOB));
+        assertEquals(200, sse.status, sse.errorBody);
+        List<SseClient.Event> events = sse.untilTerminal(30);
+        assertEquals("w0 w1 w2 ", SseClient.deltas(events));
+        assertEquals("done", SseClient.last(events).name());
+        String streamId = events.get(0).data().getString("streamId");
+        assertEquals(200, get("api/streams/" + streamId, Map.of("Authorization", "Bearer " + BOB)).statusCode(),
+                "bob's key owns it");
+        assertEquals(404, get("api/streams/" + streamId, Map.of("Authorization", "Bearer " + ALICE)).statusCode());
+        assertNotNull(fast.call(marker).get(10, TimeUnit.SECONDS));
+        assertEquals(200, post("api/v1/ai/generate", "{\"prompt\":\"json " + UUID.randomUUID() + "\",\"model\":"
+                + "\"fast\"}", Map.of("Authorization", "Bearer " + ALICE)).statusCode(), "the JSON answer");
+        Thread.sleep(200);
+        assertEquals(List.of(), fast.callsWith(refused), "a refused request reaches no upstream");
+        assertEquals(List.of(), instruct.callsWith(refused));
+        assertEquals(List.of(), main.callsWith(refused));
+    }
+
     @Test
     void aGenerationPastTheDurationLimitEndsWithStreamTimeoutAndItsTextSavedAsPartial() throws Exception {
         HttpClient http = user();

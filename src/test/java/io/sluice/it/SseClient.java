@@ -83,7 +83,8 @@ final class SseClient implements HttpResponse.BodySubscriber<Void> {
         return open(http, b.build());
     }
 
-    private static SseClient open(HttpClient http, HttpRequest request) throws Exception {
+    /** Sends {@code request} as it is (its own headers and body) and returns once the response headers arrived. */
+    static SseClient open(HttpClient http, HttpRequest request) throws Exception {
         CompletableFuture<SseClient> client = new CompletableFuture<>();
         http.sendAsync(request, info -> {
             if (info.statusCode() != 200) {

@@ -9,6 +9,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.chat.control.Chats;
+import io.sluice.chat.control.ConversationStreams;
+import io.sluice.chat.control.StreamTarget;
 import io.sluice.chat.control.Revisions;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.identity.control.Owners;
@@ -19,7 +21,6 @@ import io.sluice.platform.control.JsonInput;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Stream;
-import io.sluice.streams.control.StreamHub;
 import jakarta.inject.Inject;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
@@ -48,8 +49,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * {@code /api/chat} (API.md sections 2 and 3): start a chat turn, or regenerate or continue an answer, and follow
  * its stream ({@code POST /api/chat/stream}), resume a stream from a character offset ({@code POST /api/chat/resume}),
- * and the {@code navigator.sendBeacon} abort of page unload ({@code POST /api/chat/abort}). Bad requests
- * are refused with {@code application/problem+json} before anything is saved or streamed.
+ * and the {@code navigator.sendBeacon} abort of page unload ({@code POST /api/chat/abort}). Resume and abort also take
+ * seed 001's shapes, which name the conversation instead of the stream (API.md section 13; {@link StreamTarget}, found
+ * by {@link ConversationStreams}). Bad requests are refused with {@code application/problem+json} before anything is
+ * saved or streamed.
  */
 @Path("chat")
 public class ChatResource {
@@ -64,7 +67,7 @@ public class ChatResource {
     @Inject
     Revisions revisions;
     @Inject
-    StreamHub hub;
+    ConversationStreams targets;
     @Inject
     Followers followers;
     @Inject
@@ -89,8 +92,15 @@ public class ChatResource {
                            String parentId, String continueFrom) {
     }
 
-    /** Body of {@code POST /api/chat/resume}: the offset counts UTF-16 code units of the content. */
-    public record Resume(String streamId, Integer offset) {
+    /**
+     * Body of {@code POST /api/chat/resume}: the offset counts UTF-16 code units of the content.
+     *
+     * @param streamId       the stream to follow (API.md section 3)
+     * @param conversationId instead of {@code streamId}, the conversation whose running chat stream, or else latest
+     *                       one, to follow (section 13, seed 001); ignored when {@code streamId} is given
+     * @param offset         where to start, 0 (the default) to the content's length
+     */
+    public record Resume(String streamId, String conversationId, Integer offset) {
     }
 
     /** Creates a chat stream and follows it: SSE from its first event ({@code stream}). */
@@ -143,9 +153,18 @@ public class ChatResource {
 
     /**
      * Follows a stream from a character offset of its content: the first {@code message} may carry the rest
-     * of a delta; concatenated, the deltas sent equal the content from {@code offset} on.
+     * of a delta; concatenated, the deltas sent equal the content from {@code offset} on. The body names the stream
+     * ({@code streamId}) or, as seed 001's client does, its conversation ({@code conversationId}: its running chat
+     * stream, else its latest one; API.md section 13). Read as JSON whatever its content type says ({@code text/plain}
+     * included: seed 001's {@code fetch} sets no content type for its JSON text, so a browser sends it as
+     * {@code text/plain;charset=UTF-8}).
+     *
+     * @throws ProblemException 400 without either id or with an offset outside the content, 404 for unknown or
+     *                          foreign ids and for a conversation without a chat stream, 410 for a stream that left
+     *                          memory, 413, 429
      */
-    @Operation(summary = "Follow a stream from a character offset of its content (UTF-16 code units)")
+    @Operation(summary = "Follow a stream from a character offset of its content (UTF-16 code units); "
+            + "by streamId, or by conversationId (its running chat stream, else its latest one: API.md section 13)")
     @Tag(name = "Chat")
     @APIResponse(responseCode = "200", ref = "EventStream")
     @APIResponse(responseCode = "400", ref = "BadRequest")
@@ -156,19 +175,19 @@ public class ChatResource {
     @APIResponse(responseCode = "429", ref = "TooMany")
     @POST
     @Path("resume")
-    @Consumes(MediaType.APPLICATION_JSON)
+    @Consumes({MediaType.APPLICATION_JSON, MediaType.TEXT_PLAIN})
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    public void resume(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(ref = "Resume"))) InputStream body, @QueryParam("clientId") String clientId,
+    public void resume(@RequestBody(content = {
+            @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Resume")),
+            @Content(mediaType = MediaType.TEXT_PLAIN, schema = @Schema(ref = "Resume"))}) InputStream body,
+                       @QueryParam("clientId") String clientId,
                        @HeaderParam("X-Sluice-Client-Id") String clientIdHeader, @Context SseEventSink sink,
                        @Context Sse sse) {
         Resume input = bodies.read(body, Resume.class);
-        if (input.streamId() == null || input.streamId().isBlank()) {
-            throw ProblemException.badRequest("streamId is required");
-        }
+        StreamTarget target = StreamTarget.of(input.streamId(), input.conversationId());
         int offset = input.offset() == null ? 0 : input.offset();
         String owner = Owners.of(request);
-        Stream stream = hub.require(owner, input.streamId());
+        Stream stream = targets.toResume(owner, target);
         Stream.Resumption from;
         try {
             from = stream.resumeAt(offset);
@@ -182,9 +201,17 @@ public class ChatResource {
     /**
      * The beacon abort of page unload: body {@code {"streamId","reason"}} as {@code text/plain} (JSON text),
      * {@code application/json} or form fields; answers 204. {@code reason: "unload"} aborts after the unload
-     * grace unless a connection of the owner re-attaches (a reload); any other reason aborts at once.
+     * grace unless a connection of the owner re-attaches (a reload); any other reason aborts at once; without a
+     * reason the stream stops at once ({@code user}). Seed 001's beacon {@code {"conversationId"}} (API.md section 13)
+     * aborts each running chat stream of the conversation, with reason {@code unload} when it gives none (204 also
+     * when none runs). A body with both ids is read by its {@code streamId} ({@link StreamTarget}).
+     *
+     * @throws ProblemException 400 for a body without either id, a bad encoding or a reason over 64 characters; 404
+     *                          for unknown or foreign ids; 410 for a stream that left memory; 413 over 4 KiB
      */
-    @Operation(summary = "Abort a stream (navigator.sendBeacon on page unload; reason unload waits for a reload)")
+    @Operation(summary = "Abort a stream (navigator.sendBeacon on page unload; reason unload waits for a reload); "
+            + "by streamId, or by conversationId (its running chat streams; reason unload by default: API.md "
+            + "section 13)")
     @Tag(name = "Chat")
     @APIResponse(responseCode = "204", description = "No Content")
     @APIResponse(responseCode = "400", ref = "BadRequest")
@@ -195,28 +222,27 @@ public class ChatResource {
     @POST
     @Path("abort")
     @Consumes({MediaType.TEXT_PLAIN, MediaType.APPLICATION_JSON, MediaType.APPLICATION_FORM_URLENCODED})
-    public Response abort(InputStream body, @HeaderParam("Content-Type") String contentType) {
+    public Response abort(@RequestBody(content = {
+            @Content(mediaType = MediaType.TEXT_PLAIN, schema = @Schema(ref = "Abort")),
+            @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Abort")),
+            @Content(mediaType = MediaType.APPLICATION_FORM_URLENCODED, schema = @Schema(ref = "Abort"))})
+                          InputStream body, @HeaderParam("Content-Type") String contentType) {
         String[] fields = abortFields(body, contentType);
-        String streamId = fields[0];
-        String reason = fields[1] == null || fields[1].isBlank() ? "user" : fields[1].strip();
-        if (streamId == null || streamId.isBlank()) {
-            throw ProblemException.badRequest("streamId is required");
-        }
-        if (reason.length() > 64) {
-            throw ProblemException.badRequest("reason is longer than 64 characters");
-        }
+        StreamTarget target = StreamTarget.of(fields[0], fields[1]);
+        String reason = target.abortReason(fields[2]);
         String owner = Owners.of(request);
-        Stream stream = hub.require(owner, streamId.strip());
-        if ("unload".equals(reason)) {
-            metrics.unloadAbortRequested(); // metrics: unload abort
-            stream.abortOnUnload(config.unloadGraceMillis());
-        } else {
-            stream.stop(reason, MessageStatus.STOPPED);
+        for (Stream stream : targets.toAbort(owner, target)) {
+            if (StreamTarget.UNLOAD.equals(reason)) {
+                metrics.unloadAbortRequested(); // metrics: unload abort
+                stream.abortOnUnload(config.unloadGraceMillis());
+            } else {
+                stream.stop(reason, MessageStatus.STOPPED);
+            }
         }
         return Response.noContent().build();
     }
 
-    /** {@code [streamId, reason]} from any of the three encodings a beacon can send. */
+    /** {@code [streamId, conversationId, reason]} from any of the three encodings a beacon can send. */
     private static String[] abortFields(InputStream body, String contentType) {
         String text;
         try {
@@ -230,18 +256,22 @@ public class ChatResource {
         }
         if (contentType != null && contentType.toLowerCase().startsWith(MediaType.APPLICATION_FORM_URLENCODED)) {
             String streamId = null;
+            String conversationId = null;
             String reason = null;
             for (String pair : text.split("&")) {
                 int eq = pair.indexOf('=');
                 String key = formDecode(eq < 0 ? pair : pair.substring(0, eq));
                 String value = eq < 0 ? "" : formDecode(pair.substring(eq + 1));
-                if (key.equals("streamId")) {
-                    streamId = value;
-                } else if (key.equals("reason")) {
-                    reason = value;
+                switch (key) {
+                    case "streamId" -> streamId = value;
+                    case "conversationId" -> conversationId = value;
+                    case "reason" -> reason = value;
+                    default -> {
+                        // other fields are ignored, as in JSON bodies
+                    }
                 }
             }
-            return new String[] {streamId, reason};
+            return new String[] {streamId, conversationId, reason};
         }
         String problem = JsonInput.problem(text);
         if (problem != null) {
@@ -250,12 +280,14 @@ public class ChatResource {
         try (var reader = JSON.createReader(new StringReader(text))) {
             JsonValue value = reader.readValue();
             if (value instanceof JsonObject object) {
-                return new String[] {string(object.get("streamId")), string(object.get("reason"))};
+                return new String[] {string(object.get("streamId")), string(object.get("conversationId")),
+                        string(object.get("reason"))};
             }
         } catch (JsonException e) {
             // answered below
         }
-        throw ProblemException.badRequest("the body must be {\"streamId\",\"reason\"} as JSON or form fields");
+        throw ProblemException.badRequest("the body must be {\"streamId\",\"reason\"} (or {\"conversationId\"}) as "
+                + "JSON or form fields");
     }
 
     /** One form-encoded name or value; a bad percent-escape ({@code %ZZ}, a trailing {@code %}) is a 400. */

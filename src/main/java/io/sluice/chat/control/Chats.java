@@ -40,7 +40,9 @@ import java.util.logging.Logger;
  * Starts the streams of API.md section 3 with what each type needs: chat turns (whose answer is saved as a message
  * when the stream ends, and whose first completed answer in a conversation starts a {@code conversation_title}
  * stream) and the typed tasks ({@code topic_title}, {@code prompt_optimization}, {@code system_prompt},
- * {@code conversation_title}).
+ * {@code conversation_title}). A generated title that is saved starts the conversation's {@code topic_title} stream,
+ * whose result is saved as the conversation's topic (seed 003's chain, API.md section 13; off with
+ * {@code SLUICE_TOPIC_TITLES=false}).
  */
 @ApplicationScoped
 public class Chats {
@@ -59,6 +61,8 @@ public class Chats {
     Transactions transactions;
     @Inject
     Event<AnswerSaved> answerSaved;
+    @Inject
+    Event<TitleSaved> titleSaved;
     @Inject
     SluiceConfig config;
 
@@ -156,33 +160,37 @@ public class Chats {
     public Stream startTask(String owner, StreamType type, String relatedId, String input, String name, String model) {
         Route route = providers.resolve(model, type);
         String effective = route.upstreamModel();
+        String[] exchange = type == StreamType.CONVERSATION_TITLE ? conversations.firstExchange(owner, relatedId)
+                : null;
         CompletionRequest request = switch (type) {
             case TOPIC_TITLE -> TaskPrompts.topicTitle(effective, input);
             case PROMPT_OPTIMIZATION -> TaskPrompts.promptOptimization(effective, input);
             case SYSTEM_PROMPT -> TaskPrompts.systemPrompt(effective, name, input);
-            case CONVERSATION_TITLE -> {
-                String[] exchange = conversations.firstExchange(owner, relatedId);
-                yield TaskPrompts.conversationTitle(effective, exchange[0], exchange[1]);
-            }
+            case CONVERSATION_TITLE -> TaskPrompts.conversationTitle(effective, exchange[0], exchange[1]);
             case CHAT -> throw new IllegalArgumentException("chat streams start with startChat");
             case AGENT -> throw new IllegalArgumentException("agent streams start in a multi-agent run");
             case COMPLETION, GENERATE -> throw new IllegalArgumentException(type.wire() + " streams start at their "
                     + "own endpoints");
         };
-        return startTask(owner, type, relatedId, request, route);
+        // a client's topic_title (or other typed) stream writes nothing; a conversation_title stream saves the title
+        return type == StreamType.CONVERSATION_TITLE
+                ? startTask(owner, type, relatedId, relatedId, request, route,
+                        titleOutcome(owner, relatedId, exchange[0], model))
+                : startTask(owner, type, relatedId, null, request, route, StreamHub.Outcome.NONE);
     }
 
-    private Stream startTask(String owner, StreamType type, String relatedId, CompletionRequest request,
-                             Route route) {
+    private Stream startTask(String owner, StreamType type, String relatedId, String conversationId,
+                             CompletionRequest request, Route route, StreamHub.Outcome outcome) {
         JsonObject first = JSON.createObjectBuilder()
                 .add("relatedId", relatedId == null ? JsonValue.NULL : JSON.createValue(relatedId))
                 .build();
-        String conversationId = type == StreamType.CONVERSATION_TITLE ? relatedId : null;
-        StreamHub.Outcome outcome = type == StreamType.CONVERSATION_TITLE
-                ? (stream, end) -> saveTitle(owner, relatedId, stream, end)
-                : StreamHub.Outcome.NONE;
         return hub.start(owner, StreamSpec.of(Ids.newId(), type, relatedId, conversationId, route),
                 listener -> route.stream(request, listener), first, outcome);
+    }
+
+    /** Saves a {@code conversation_title} stream's title; {@code question} and {@code model} go on to the topic. */
+    private StreamHub.Outcome titleOutcome(String owner, String conversationId, String question, String model) {
+        return (stream, end) -> saveTitle(owner, conversationId, question, model, stream, end);
     }
 
     /**
@@ -195,8 +203,9 @@ public class Chats {
         }
         try {
             Route route = providers.forFollowUp(saved.model(), StreamType.CONVERSATION_TITLE);
-            startTask(saved.owner(), StreamType.CONVERSATION_TITLE, saved.conversationId(),
-                    TaskPrompts.conversationTitle(route.upstreamModel(), saved.question(), saved.answer()), route);
+            startTask(saved.owner(), StreamType.CONVERSATION_TITLE, saved.conversationId(), saved.conversationId(),
+                    TaskPrompts.conversationTitle(route.upstreamModel(), saved.question(), saved.answer()), route,
+                    titleOutcome(saved.owner(), saved.conversationId(), saved.question(), saved.model()));
         } catch (RuntimeException e) {
             LOG.log(Level.INFO, "no title stream for conversation " + saved.conversationId(), e);
         }
@@ -216,11 +225,57 @@ public class Chats {
         return answer.getId();
     }
 
-    private String saveTitle(String owner, String conversationId, Stream stream, Stream.End end) {
+    /**
+     * Starts the {@code topic_title} stream of a conversation whose generated title was saved (seed 003: the
+     * conversation title, then the topic title; API.md section 13), after the title's transaction committed, unless
+     * {@code SLUICE_TOPIC_TITLES=false}. Its {@code relatedId} is the conversation, its input
+     * {@link TaskPrompts#topicInput} (the title and the first user message), and its route the title's follow-up
+     * route; its cleaned output ({@link TaskPrompts#cleanTopic}) becomes the conversation's topic.
+     */
+    void topicAfterTitle(@Observes(during = TransactionPhase.AFTER_SUCCESS) TitleSaved saved) {
+        if (!config.topicTitles()) {
+            return;
+        }
+        try {
+            startTopic(saved);
+        } catch (RuntimeException e) {
+            LOG.log(Level.INFO, "no topic stream for conversation " + saved.conversationId(), e);
+        }
+    }
+
+    /**
+     * Starts a conversation's {@code topic_title} stream (see {@link #topicAfterTitle}).
+     *
+     * @throws ProblemException 429 or 503 at a cap
+     */
+    Stream startTopic(TitleSaved saved) {
+        Route route = providers.forFollowUp(saved.model(), StreamType.TOPIC_TITLE);
+        String owner = saved.owner();
+        String conversationId = saved.conversationId();
+        return startTask(owner, StreamType.TOPIC_TITLE, conversationId, conversationId,
+                TaskPrompts.topicTitle(route.upstreamModel(), TaskPrompts.topicInput(saved.title(), saved.question())),
+                route, (stream, end) -> saveTopic(owner, conversationId, stream, end));
+    }
+
+    /** Saves a generated title, in the group commit's transaction; a title that was set is announced. */
+    private String saveTitle(String owner, String conversationId, String question, String model, Stream stream,
+                             Stream.End end) {
         if (end.status() == StreamStatus.COMPLETED) {
             String title = TaskPrompts.cleanTitle(stream.content());
-            if (title != null) {
-                conversations.setTitle(owner, conversationId, title);
+            if (title != null && conversations.setTitle(owner, conversationId, title)) {
+                titleSaved.fire(new TitleSaved(owner, conversationId, title, question == null ? "" : question,
+                        model));
+            }
+        }
+        return null;
+    }
+
+    /** Saves a generated topic, in the group commit's transaction. */
+    private String saveTopic(String owner, String conversationId, Stream stream, Stream.End end) {
+        if (end.status() == StreamStatus.COMPLETED) {
+            String topic = TaskPrompts.cleanTopic(stream.content());
+            if (topic != null) {
+                conversations.setTopic(owner, conversationId, topic);
             }
         }
         return null;

@@ -186,14 +186,35 @@ public class ConversationStore {
      * Sets a conversation's title (from a {@code conversation_title} stream); does nothing when the
      * conversation was deleted meanwhile, belongs to someone else, or has a title the user chose (even one chosen
      * while the title streamed).
+     *
+     * @return whether the title was set
      */
-    public void setTitle(String owner, String conversationId, String title) {
+    public boolean setTitle(String owner, String conversationId, String title) {
         Conversation conversation = locked(em, conversationId);
         if (conversation != null && conversation.getOwner().equals(owner) && !conversation.isTitleByUser()) {
             conversation.setTitle(title.length() > Conversation.MAX_TITLE ? title.substring(0, Conversation.MAX_TITLE)
                     : title);
             conversation.touch(Instant.now());
+            return true;
         }
+        return false;
+    }
+
+    /**
+     * Sets a conversation's topic (from the {@code topic_title} stream that its generated title started; API.md
+     * section 13); does nothing when the conversation was deleted meanwhile or belongs to someone else. The
+     * conversation's {@code updatedAt} stays: a topic is not activity.
+     *
+     * @param topic already cleaned, at most {@link Conversation#MAX_TOPIC} UTF-16 code units (longer is cut)
+     * @return whether the topic was set
+     */
+    public boolean setTopic(String owner, String conversationId, String topic) {
+        Conversation conversation = locked(em, conversationId);
+        if (conversation == null || !conversation.getOwner().equals(owner)) {
+            return false;
+        }
+        conversation.setTopic(topic);
+        return true;
     }
 
     /** The first user message and the first answer of a conversation, for its title; empty strings if absent. */

@@ -9,7 +9,8 @@ import jakarta.persistence.Table;
 import java.time.Instant;
 
 /**
- * A conversation of one owner: its title, optional system prompt and model, and a counter that hands out
+ * A conversation of one owner: its title (and the topic generated after it), optional system prompt and model, and a
+ * counter that hands out
  * the positions ({@code seq}) of its messages, so that an answer sits right after the question it answers
  * even when several streams of one conversation end in another order.
  */
@@ -28,6 +29,8 @@ public class Conversation {
     public static final int MAX_SYSTEM_PROMPT = 32_000;
     /** Longest title in UTF-16 code units. */
     public static final int MAX_TITLE = 200;
+    /** Longest topic in UTF-16 code units (the column's size; generated topics are much shorter). */
+    public static final int MAX_TOPIC = 200;
 
     @Id
     private String id;
@@ -40,6 +43,8 @@ public class Conversation {
     private int nextSeq;
     @Column(name = "title_by_user")
     private boolean titleByUser;
+    /** The broader subject, from a {@code topic_title} stream after the generated title (API.md section 13). */
+    private String topic;
     @Column(name = "created_at")
     private Instant createdAt;
     @Column(name = "updated_at")
@@ -93,6 +98,16 @@ public class Conversation {
     public void setUserTitle(String title) {
         this.title = title;
         this.titleByUser = true;
+    }
+
+    /** The conversation's topic, generated after its title (seed 003's chain), or {@code null} before (or without). */
+    public String getTopic() {
+        return topic;
+    }
+
+    /** Sets the topic; one longer than {@value #MAX_TOPIC} UTF-16 code units is cut. */
+    public void setTopic(String topic) {
+        this.topic = topic == null || topic.length() <= MAX_TOPIC ? topic : topic.substring(0, MAX_TOPIC);
     }
 
     public String getSystemPrompt() {

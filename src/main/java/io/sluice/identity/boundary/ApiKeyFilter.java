@@ -25,8 +25,10 @@ import java.util.Optional;
  * request needs {@code Authorization: Bearer KEY} with a known key, which names its owner; without one it is answered
  * 401 in OpenAI's error shape ({@code invalid_api_key}), before anything runs. Under {@code /api} a bearer key is
  * optional: a known one makes its user the owner (so a script can follow or stop the streams it started at
- * {@code /v1}), an unknown one is a 401 problem; without one, the rules of section 6 apply. Without keys configured
- * this filter does nothing.
+ * {@code /v1}), an unknown one is a 401 problem; without one, the rules of section 6 apply, except on seed 004's
+ * {@code /api/v1/ai/generate} (section 13), which needs a key as {@code /v1} does: this filter marks the request
+ * ({@link Owners#API_KEYS_ATTRIBUTE}) and that path's own filter refuses it there. Without keys configured this filter
+ * does nothing.
  *
  * <p>The owner is left in the request attribute {@link Owners#API_KEY_ATTRIBUTE}, which {@link Owners#of} prefers to
  * the identity filter's, so the order of the two filters does not matter.
@@ -65,6 +67,7 @@ public class ApiKeyFilter extends HttpFilter {
             chain.doFilter(request, response);
             return;
         }
+        request.setAttribute(Owners.API_KEYS_ATTRIBUTE, Boolean.TRUE); // /api/v1/ai/generate then needs a key too
         boolean v1 = request.getServletPath().startsWith("/v1");
         String bearer = bearer(request.getHeader("Authorization"));
         Optional<String> owner = known.ownerOf(bearer);

@@ -185,10 +185,14 @@ public class IdentityFilter extends HttpFilter {
         chain.doFilter(forward, response);
     }
 
-    /** The requests that create a stream (API.md sections 2, 3, 8 and 9), counted by {@code SLUICE_STREAMS_PER_MINUTE}. */
+    /**
+     * The requests that create a stream (API.md sections 2, 3, 8, 9, and 13's generate alias), counted by
+     * {@code SLUICE_STREAMS_PER_MINUTE}.
+     */
     static boolean createsStream(String method, String path) {
         return method.equals("POST") && (path.equals("/api/chat/stream") || path.equals("/api/streams")
-                || path.startsWith("/api/generate") || path.startsWith("/v1/chat/completions")
+                || path.startsWith("/api/generate") || path.startsWith("/api/v1/ai/generate")
+                || path.startsWith("/v1/chat/completions")
                 || path.startsWith("/v1/completions"));
     }
 

@@ -21,6 +21,12 @@ public final class Owners {
 
     /** Request attribute under which {@code ApiKeyFilter} leaves the owner of a known bearer key (API.md section 8). */
     public static final String API_KEY_ATTRIBUTE = "io.sluice.owner.apiKey";
+    /**
+     * Request attribute that {@code ApiKeyFilter} sets to {@code Boolean.TRUE} when API keys are configured
+     * ({@code SLUICE_API_KEYS}, {@code SLUICE_API_KEYS_FILE}), for the paths under {@code /api} that then need one
+     * (API.md section 13: {@code /api/v1/ai/generate}).
+     */
+    public static final String API_KEYS_ATTRIBUTE = "io.sluice.apiKeys";
 
     /**
      * The owner key of a request that passed the identity filter; never {@code null}. A known API key's user comes

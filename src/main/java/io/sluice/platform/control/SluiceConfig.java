@@ -285,6 +285,16 @@ public class SluiceConfig {
                 .filter(s -> !s.isEmpty());
     }
 
+    /**
+     * {@code SLUICE_TOPIC_TITLES}: whether a conversation's generated title starts its {@code topic_title} stream, whose
+     * result is saved as the conversation's topic (seed 003's chain, API.md section 13); default {@code true}. MicroProfile
+     * Config's boolean: {@code true}, {@code 1}, {@code yes}, {@code y} or {@code on} (any case) are true, any other
+     * value false.
+     */
+    public boolean topicTitles() {
+        return config.getOptionalValue("sluice.topic.titles", Boolean.class).orElse(true);
+    }
+
     /** Whether users log in with OpenID Connect ({@code SLUICE_OIDC_ISSUER} and {@code SLUICE_OIDC_CLIENT_ID} set). */
     public boolean oidcEnabled() {
         return oidcIssuer().isPresent() && oidcClientId().isPresent();

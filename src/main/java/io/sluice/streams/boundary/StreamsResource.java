@@ -90,7 +90,9 @@ public class StreamsResource {
      * Body of {@code POST /api/streams}.
      *
      * @param type           {@code chat}, {@code conversation_title}, {@code topic_title},
-     *                       {@code prompt_optimization} or {@code system_prompt}
+     *                       {@code prompt_optimization} or {@code system_prompt}; or seed 003's aliases
+     *                       {@code conversation_title_generation} and {@code topic_title_generation}
+     *                       ({@link StreamType#named})
      * @param relatedId      what the stream is about (for {@code conversation_title}, the conversation)
      * @param conversationId for {@code chat}, the conversation (omitted: a new one)
      * @param message        for {@code chat}, the user's text
@@ -118,9 +120,11 @@ public class StreamsResource {
     public Response create(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(ref = "NewStream"))) InputStream body, @Context UriInfo uri) {
         NewStream input = bodies.read(body, NewStream.class);
-        StreamType type = StreamType.fromWire(input.type()).filter(StreamType::creatable)
+        // seed 003's conversation_title_generation and topic_title_generation are aliases (API.md section 13)
+        StreamType type = StreamType.named(input.type()).filter(StreamType::creatable)
                 .orElseThrow(() -> ProblemException.badRequest("type must be one of chat, conversation_title, "
-                        + "topic_title, prompt_optimization, system_prompt (agent streams start over /ws/agents, "
+                        + "topic_title, prompt_optimization, system_prompt (or conversation_title_generation, "
+                        + "topic_title_generation; agent streams start over /ws/agents, "
                         + "completion streams at /v1/chat/completions, generate streams at /api/generate)"));
         String owner = Owners.of(request);
         String model = JsonBodies.optional(input.model(), "model", Conversation.MAX_MODEL);

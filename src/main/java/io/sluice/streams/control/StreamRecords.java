@@ -7,6 +7,7 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -56,6 +57,30 @@ public class StreamRecords {
         if (record != null) {
             record.ended(status.wire(), endReason, messageId, content, endedAt);
         }
+    }
+
+    /**
+     * The chat streams of an owner's conversation, newest first (API.md section 13: resume and abort by
+     * {@code conversationId}); a conversation of someone else, or an unknown one, has none. The records are what every
+     * node of a cluster shares; the streams themselves are then found with {@link StreamHub#find} or
+     * {@link StreamHub#require}.
+     *
+     * @param running only those still running (their record has no end yet)
+     * @param max     most ids returned
+     * @return the stream ids, newest first
+     */
+    public List<String> chatStreams(String owner, String conversationId, boolean running, int max) {
+        if (owner == null || conversationId == null) {
+            return List.of();
+        }
+        return em.createQuery("SELECT s.id FROM StreamRecord s WHERE s.conversationId = :c AND s.owner = :o"
+                        + " AND s.type = :t" + (running ? " AND s.endedAt IS NULL" : "")
+                        + " ORDER BY s.createdAt DESC, s.id DESC", String.class)
+                .setParameter("c", conversationId)
+                .setParameter("o", owner)
+                .setParameter("t", StreamType.CHAT.wire())
+                .setMaxResults(max)
+                .getResultList();
     }
 
     /** The record of an owner's stream; empty for unknown ids and other owners' streams. */

@@ -58,6 +58,26 @@ public enum StreamType {
     }
 
     /**
+     * The type a client names in {@code POST /api/streams}: a {@link #wire()} name, or one of the seeds' own names
+     * that API.md section 13 accepts as aliases ({@code conversation_title_generation} for
+     * {@link #CONVERSATION_TITLE}, {@code topic_title_generation} for {@link #TOPIC_TITLE}, seed 003's
+     * {@code StreamType}). The stream then has the canonical type, which every answer names.
+     *
+     * @param s the name, matched exactly (lower case), or {@code null}
+     * @return the type, or empty when {@code s} is {@code null} or names no type
+     */
+    public static Optional<StreamType> named(String s) {
+        if (s != null && s.endsWith(SEED_SUFFIX)) {
+            Optional<StreamType> seed = fromWire(s.substring(0, s.length() - SEED_SUFFIX.length()));
+            return seed.filter(type -> type == CONVERSATION_TITLE || type == TOPIC_TITLE);
+        }
+        return fromWire(s);
+    }
+
+    /** What seed 003's names of the title types add to the wire name: {@code topic_title_generation}. */
+    private static final String SEED_SUFFIX = "_generation";
+
+    /**
      * The type with this JSON value.
      *
      * @param s the value, matched exactly (lower case, as {@link #wire()} writes it), or {@code null}

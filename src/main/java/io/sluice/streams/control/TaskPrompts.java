@@ -29,6 +29,8 @@ public final class TaskPrompts {
     public static final int INPUT_MAX = 8000;
     /** Most UTF-16 code units of a cleaned title, ellipsis included (about what a sidebar row shows). */
     public static final int TITLE_MAX = 60;
+    /** Most UTF-16 code units of a cleaned topic, ellipsis included (a small label under the title). */
+    public static final int TOPIC_MAX = 40;
 
     private static final String ELLIPSIS = "\u2026";
 
@@ -107,6 +109,8 @@ public final class TaskPrompts {
     private static final Pattern BULLET = Pattern.compile("^[-+\u2022]\\s+");
     private static final Pattern LABEL = Pattern.compile(
             "(?iU)^(?:(?:conversation|chat|topic|suggested|short)\\s+)?title\\s*[:\uFF1A]\\s*");
+    /** A {@code Topic:} label, which {@link #cleanTopic} strips besides the title labels. */
+    private static final Pattern TOPIC_LABEL = Pattern.compile("(?iU)^topic\\s*[:\uFF1A]\\s*");
     private static final Pattern TRAILING = Pattern.compile("(?U)[\\s.\u3002\uFF0E,;:]+$");
     private static final String QUOTES = "\"'\u201C\u201D\u201E\u201F\u2018\u2019\u201A\u201B\u00AB\u00BB"
             + "\u2039\u203A\u300C\u300D\u300E\u300F";
@@ -140,6 +144,38 @@ public final class TaskPrompts {
      */
     public static CompletionRequest topicTitle(String model, String input) {
         return request(model, TOPIC_TITLE_SYSTEM, clip(input, INPUT_MAX), StreamType.TOPIC_TITLE);
+    }
+
+    /**
+     * The {@code input} of the {@code topic_title} stream that a conversation's generated title starts (seed 003's
+     * chain: the conversation title, then the topic title; API.md section 13): the title, a blank line, then the
+     * conversation's first user message, which gives the topic more to go on than a few words. {@link #topicTitle}
+     * shortens it to {@value #INPUT_MAX} chars.
+     *
+     * @param title    the conversation's generated title ({@code null} counts as empty)
+     * @param question its first user message ({@code null} or blank: the title alone)
+     * @return the input text
+     */
+    public static String topicInput(String title, String question) {
+        String t = title == null ? "" : title.strip();
+        String q = clip(question, EXCHANGE_MAX);
+        return q.isEmpty() ? t : t.isEmpty() ? q : t + "\n\n" + q;
+    }
+
+    /**
+     * A conversation's topic from a {@code topic_title} stream's output: the rules of {@link #cleanTitle}, and a leading
+     * {@code Topic:} label stripped too, cut at
+     * {@value #TOPIC_MAX} UTF-16 code units (never inside a surrogate pair; the cut ends with {@code …}).
+     *
+     * @param raw the model's output, or {@code null}
+     * @return the topic, or {@code null} when nothing is left
+     */
+    public static String cleanTopic(String raw) {
+        String title = cleanTitle(raw);
+        if (title != null && TOPIC_LABEL.matcher(title).lookingAt()) {
+            title = cleanTitle(TOPIC_LABEL.matcher(title).replaceFirst(""));
+        }
+        return title == null ? null : cap(title, TOPIC_MAX);
     }
 
     /**

@@ -30,6 +30,53 @@ class TaskPromptsTest {
     }
 
     @Test
+    void seedTypeNamesAreAliasesOfTheTitleTypesOnly() {
+        // API.md section 13: seed 003's StreamType names
+        assertEquals(Optional.of(StreamType.CONVERSATION_TITLE), StreamType.named("conversation_title_generation"));
+        assertEquals(Optional.of(StreamType.TOPIC_TITLE), StreamType.named("topic_title_generation"));
+        for (StreamType type : StreamType.values()) {
+            assertEquals(Optional.of(type), StreamType.named(type.wire()), "the wire names stay");
+        }
+        for (String other : List.of("chat_generation", "prompt_optimization_generation", "system_prompt_generation",
+                "generate_generation", "_generation", "generation", "CONVERSATION_TITLE_GENERATION",
+                "topic_title_generation ", "topic_title_generation_generation", "title_generation")) {
+            assertEquals(Optional.empty(), StreamType.named(other), other);
+        }
+        assertEquals(Optional.empty(), StreamType.named(null));
+    }
+
+    @Test
+    void theTopicOfAConversationIsNamedFromItsTitleAndFirstQuestion() {
+        assertEquals("Rivers and Valleys\n\nHow do rivers shape valleys?",
+                TaskPrompts.topicInput(" Rivers and Valleys ", "How do rivers shape valleys?\n"));
+        assertEquals("Rivers and Valleys", TaskPrompts.topicInput("Rivers and Valleys", "  "));
+        assertEquals("Rivers and Valleys", TaskPrompts.topicInput("Rivers and Valleys", null));
+        assertEquals("How?", TaskPrompts.topicInput(null, "How?"));
+        String longQuestion = "q".repeat(TaskPrompts.EXCHANGE_MAX + 50);
+        String input = TaskPrompts.topicInput("T", longQuestion);
+        assertEquals(2 + 1 + TaskPrompts.EXCHANGE_MAX, input.length(), "the question is shortened like a title's");
+        assertTrue(input.endsWith("\u2026"));
+        CompletionRequest request = TaskPrompts.topicTitle("m", TaskPrompts.topicInput("Title", "Question"));
+        assertEquals("topic_title", request.task());
+        assertEquals("Title\n\nQuestion", request.lastUserMessage());
+    }
+
+    @Test
+    void cleanTopicIsACleanTitleOfAtMostFortyCodeUnits() {
+        assertEquals("Geology", TaskPrompts.cleanTopic("**Topic:** \"Geology.\"\nmore"));
+        assertEquals("Rivers and Valleys", TaskPrompts.cleanTopic("<think>rivers?</think>\n# Rivers and Valleys"));
+        assertNull(TaskPrompts.cleanTopic("  \n**  **"));
+        assertNull(TaskPrompts.cleanTopic(null));
+        String forty = "a".repeat(TaskPrompts.TOPIC_MAX);
+        assertEquals(forty, TaskPrompts.cleanTopic(forty), "exactly the limit stays");
+        assertEquals("word ".repeat(8).strip() + "\u2026", TaskPrompts.cleanTopic("word ".repeat(30)),
+                "cut at 40 code units, the ellipsis included");
+        assertEquals("x".repeat(TaskPrompts.TOPIC_MAX - 2) + "\u2026",
+                TaskPrompts.cleanTopic("x".repeat(TaskPrompts.TOPIC_MAX - 2) + "\uD83D\uDE00 tail"),
+                "never half a surrogate pair");
+    }
+
+    @Test
     void everyRequestCarriesItsTaskASystemPromptAndTheInput() {
         List<CompletionRequest> requests = List.of(
                 TaskPrompts.conversationTitle("m", "How do I tune the JVM garbage collector?", "Use G1 and ..."),
