@@ -25,6 +25,7 @@ public record MessageView(String id, String role, String content, String reasoni
      * @param code  the {@code error} event's code ({@code UPSTREAM_ERROR}, ...)
      * @param error its message
      */
+    @JsonbNillable // Yasson writes a null property of a class type by that class's customization, not the owner's
     public record Failure(String code, String error) {
     }
 

@@ -43,10 +43,10 @@ import java.util.zip.GZIPOutputStream;
  */
 public final class RawCapture {
 
-    /** Size of the first segment, in bytes: a short answer's chunks fit in it. */
-    static final int FIRST_SEGMENT = 1024;
-    /** Largest segment, in bytes. */
-    static final int MAX_SEGMENT = 16 * 1024;
+    /** Size of the first segment, in bytes: a few chunks of a short answer fit in it. */
+    static final int FIRST_SEGMENT = 512;
+    /** Largest segment, in bytes: what a record may hold allocated beyond what it uses. */
+    static final int MAX_SEGMENT = 4 * 1024;
     /** What each chunk kept counts beyond its UTF-8 bytes: the separator and the arrival time. */
     static final int LINE_OVERHEAD = 5;
 
