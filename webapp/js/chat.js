@@ -246,6 +246,13 @@ class AnswerBubble {
       this.actions.append(h('span', 'cutoff-note', 'Cut off at the length limit'),
         button('Continue', 'button small-button continue', () => continueAnswer(this, e.messageId)));
     }
+    if (e.messageId) {
+      // the answer's menu: "Show raw" (the upstream request and response, for debugging)
+      const more = button('⋯', 'link-button answer-menu', (ev) => openMenu(ev.currentTarget, [['Show raw', () => {
+        showRaw((this.stream && this.stream.conversationId) || state.currentId, e.messageId, more);
+      }]]), { 'aria-label': 'More actions for this answer', 'aria-haspopup': 'menu', 'aria-expanded': 'false' });
+      this.actions.append(more);
+    }
     this.errorBox.replaceChildren();
     this.errorBox.hidden = !e.error;
     if (e.error) {
@@ -290,7 +297,8 @@ class AnswerBubble {
     this.meta.textContent = parts.join(' · ');
     this.end = {
       text: msg.content || '', messageId: msg.id, status: msg.status, finishReason: msg.finishReason,
-      error: msg.status === 'error' ? { code: msg.endReason, details: null, message: null } : null,
+      error: msg.status === 'error'
+        ? { code: msg.endReason, details: null, message: msg.error ? msg.error.error : null } : null,
     };
     this.renderEnd();
   }
@@ -680,6 +688,11 @@ function closeRowMenu(focusBack = false) {
 }
 
 function openRowMenu(c, anchor) {
+  openMenu(anchor, [['Rename', () => renameConversation(c)], ['Delete', () => deleteConversation(c)]]);
+}
+
+/** Opens a menu of `[label, action]` items after `anchor` (a button with aria-haspopup), or closes it if open. */
+function openMenu(anchor, items) {
   const again = rowMenu && rowMenu.anchor === anchor;
   closeRowMenu();
   if (again) return;
@@ -690,7 +703,7 @@ function openRowMenu(c, anchor) {
     b.setAttribute('role', 'menuitem');
     return b;
   };
-  el.append(item('Rename', () => renameConversation(c)), item('Delete', () => deleteConversation(c)));
+  el.append(...items.map(([label, action]) => item(label, action)));
   el.addEventListener('keydown', (e) => {
     const items = [...el.querySelectorAll('[role=menuitem]')];
     const i = items.indexOf(document.activeElement);
@@ -709,6 +722,72 @@ function openRowMenu(c, anchor) {
 document.addEventListener('click', (e) => {
   if (rowMenu && !rowMenu.el.contains(e.target) && e.target !== rowMenu.anchor) closeRowMenu();
 });
+
+/* ---------- the raw record of an answer (API.md section 13), for debugging ---------- */
+
+let rawDialog = null;
+
+function rawDialogParts() {
+  if (rawDialog) return rawDialog;
+  const dialog = h('dialog', 'dialog raw-dialog');
+  dialog.setAttribute('aria-labelledby', 'raw-heading');
+  const heading = h('h2', null, 'Raw upstream exchange');
+  heading.id = 'raw-heading';
+  const body = h('div', 'raw-body');
+  const actions = h('div', 'dialog-actions');
+  const close = button('Close', 'button raw-close', () => dialog.close());
+  actions.append(close);
+  dialog.append(heading, body, actions);
+  // Esc closes a modal dialog by itself; focus goes back to the answer's menu button
+  dialog.addEventListener('close', () => {
+    body.replaceChildren();
+    if (rawDialog.returnTo && rawDialog.returnTo.isConnected) rawDialog.returnTo.focus();
+  });
+  document.body.append(dialog);
+  rawDialog = { dialog, body, close, returnTo: null };
+  return rawDialog;
+}
+
+function rawJson(value) {
+  return h('pre', 'raw-json', typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+}
+
+/** Shows the request sent upstream for an answer and the response's chunks, each with its arrival time. */
+async function showRaw(conversationId, messageId, returnTo) {
+  const parts = rawDialogParts();
+  parts.returnTo = returnTo;
+  parts.body.replaceChildren(h('p', 'muted small', 'Loading…'));
+  if (!parts.dialog.open) parts.dialog.showModal();
+  parts.close.focus();
+  let raw;
+  try {
+    raw = await api(`conversations/${enc(conversationId)}/messages/${enc(messageId)}/raw`);
+  } catch (err) {
+    parts.body.replaceChildren(h('p', 'error-text', `The raw record could not be loaded: ${err.message}`));
+    return;
+  }
+  if (!parts.dialog.open) return;
+  const nodes = [h('h3', null, 'Request'), rawJson(raw.request), h('h3', null, 'Response')];
+  const r = raw.response;
+  if (!r) {
+    nodes.push(h('p', 'muted small', 'No response was kept for this answer.'));
+  } else {
+    const facts = [`${r.chunks.length} chunk${r.chunks.length === 1 ? '' : 's'}`,
+      `status ${r.status ?? '–'}`, r.doneAt != null ? `[DONE] at ${r.doneAt} ms` : 'no [DONE]',
+      `truncated: ${r.truncated ? 'yes (past SLUICE_RAW_MAX_BYTES)' : 'no'}`];
+    const summary = h('p', 'raw-summary small', facts.join(' · '));
+    summary.dataset.truncated = String(r.truncated);
+    nodes.push(summary);
+    const list = h('ol', 'raw-chunks');
+    r.chunks.forEach((chunk, i) => {
+      const li = h('li', 'raw-chunk');
+      li.append(h('span', 'raw-at small muted', `${r.receivedAt[i]} ms`), rawJson(chunk));
+      list.append(li);
+    });
+    nodes.push(list);
+  }
+  parts.body.replaceChildren(...nodes);
+}
 
 function renameConversation(c) {
   els.renameTitle.value = titleOf(c);

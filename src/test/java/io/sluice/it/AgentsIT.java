@@ -90,6 +90,11 @@ class AgentsIT extends BlackBoxTest {
                 assertEquals(paced(20), m.getString("content"));
                 assertEquals("completed", m.getString("status"));
             }
+            // an agent's message has its raw record too (API.md section 13): the writer's request and its chunks
+            JsonObject raw = user.getObject("api/conversations/" + conversationId + "/messages/"
+                    + messages.getJsonObject(4).getString("id") + "/raw");
+            assertEquals(call.body, raw.getJsonObject("request"));
+            assertEquals(21, raw.getJsonObject("response").getJsonArray("chunks").size(), "20 pieces and the finish");
             assertRowsInPostgresql(started.getString("runId"), conversationId, "completed", 4);
         }
     }
@@ -518,6 +523,13 @@ class AgentsIT extends BlackBoxTest {
 
         WsClient socket(String clientId) throws Exception {
             return WsClient.open(http, URI.create(base.toString()), cookieHeader(), clientId);
+        }
+
+        JsonObject getObject(String path) throws Exception {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base.toString()).resolve(path))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            return Json.createReader(new java.io.StringReader(r.body())).readObject();
         }
 
         JsonArray getArray(String path) throws Exception {

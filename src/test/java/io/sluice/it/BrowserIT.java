@@ -163,6 +163,24 @@ class BrowserIT extends BlackBoxTest {
         assertEquals("completed", saved.getString("status"));
         // the user's turn shows once, as sent
         assertEquals(List.of(marker), page.locator(".msg.user .msg-body").allInnerTexts());
+
+        // "Show raw" on the answer's menu (issue 19), by keyboard: the request sent upstream and each chunk, with its
+        // arrival time; Esc closes the dialog and gives the focus back to the menu button
+        Locator more = answer.locator(".answer-menu");
+        more.focus();
+        page.keyboard().press("Enter");
+        assertThat(page.locator(".row-menu [role=menuitem]")).hasText("Show raw");
+        assertThat(page.locator(".row-menu [role=menuitem]")).isFocused();
+        page.keyboard().press("Enter");
+        Locator raw = page.locator(".raw-dialog");
+        assertThat(raw.locator(".raw-chunk")).hasCount(81); // 80 pieces and the finish chunk; [DONE] is none
+        assertThat(raw.locator(".raw-json").first()).containsText(marker);
+        assertThat(raw.locator(".raw-chunk").first().locator(".raw-at")).containsText(" ms");
+        assertThat(raw.locator(".raw-summary")).hasAttribute("data-truncated", "false");
+        assertThat(raw.locator(".raw-close")).isFocused();
+        page.keyboard().press("Escape");
+        assertThat(raw).isHidden();
+        assertThat(more).isFocused();
     }
 
     @Test

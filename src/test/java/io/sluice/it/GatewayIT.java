@@ -131,19 +131,88 @@ class GatewayIT extends BlackBoxTest {
         assertEquals(reasoning.isEmpty() ? JsonValue.NULL : Json.createValue(reasoning), saved.get("reasoning"));
         assertEquals("completed", saved.getString("status"));
         assertEquals(expected.getString("finish_reason"), saved.getString("finishReason"));
+        assertEquals(JsonValue.NULL, saved.get("error"), "no error");
         assertRowInPostgresql(saved.getString("id"), "completed");
+
+        // the raw record (API.md section 13, issue 19): the recording's data lines, in order, exactly as received
+        String name = expectedFile.getFileName().toString();
+        Path recording = expectedFile.resolveSibling(name.substring(0, name.length() - ".expected.json".length())
+                + ".jsonl");
+        List<String> lines = Files.readAllLines(recording).stream().filter(l -> !l.isBlank()).toList();
+        HttpResponse<String> rawAnswer = send(http, "GET", rawPath(conversationId, saved.getString("id")), null, null);
+        assertEquals(200, rawAnswer.statusCode(), rawAnswer.body());
+        assertTrue(rawAnswer.body().contains("\"chunks\":[" + String.join(",", lines) + "]"),
+                "the chunks are the recording's data lines, byte for byte, in order");
+        JsonObject raw = SseClient.json(rawAnswer.body());
+        assertEquals(call.body, raw.getJsonObject("request"), "the request is the body the upstream received");
+        JsonObject response = raw.getJsonObject("response");
+        JsonArray chunks = response.getJsonArray("chunks");
+        assertEquals(lines.size(), chunks.size(), "one chunk per data line; [DONE] is none");
+        for (int i = 0; i < lines.size(); i++) {
+            assertEquals(SseClient.json(lines.get(i)), chunks.get(i), "chunk " + i);
+        }
+        JsonArray receivedAt = response.getJsonArray("receivedAt");
+        assertEquals(lines.size(), receivedAt.size());
+        for (int i = 1; i < receivedAt.size(); i++) {
+            assertTrue(receivedAt.getInt(i) >= receivedAt.getInt(i - 1), "arrival times never decrease");
+        }
+        assertFalse(response.getBoolean("truncated"));
+        assertEquals(200, response.getInt("status"));
+        assertTrue(response.getInt("doneAt") >= receivedAt.getInt(receivedAt.size() - 1), "[DONE] came last");
+    }
+
+    // --- the raw record (API.md section 13)
+
+    @Test
+    void theRawRecordIsItsOwnersAndOnlyAnswersHaveOne() throws Exception {
+        HttpClient http = user();
+        String question = "Raw " + UUID.randomUUID();
+        List<SseClient.Event> events = SseClient.post(http, uri("api/chat/stream"), chat(question, "simulated", null))
+                .untilTerminal(60);
+        String conversationId = events.get(0).data().getString("conversationId");
+        String userId = events.get(0).data().getString("userMessageId");
+        String answerId = SseClient.last(events).data().getString("messageId");
+
+        HttpResponse<String> own = send(http, "GET", rawPath(conversationId, answerId), null, null);
+        assertEquals(200, own.statusCode(), own.body());
+        assertTrue(own.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        JsonObject raw = SseClient.json(own.body());
+        JsonArray sent = raw.getJsonObject("request").getJsonArray("messages");
+        assertEquals(question, sent.getJsonObject(sent.size() - 1).getString("content"));
+        assertTrue(raw.getJsonObject("request").getBoolean("stream"));
+        // the simulated model has no upstream: the body it would have been sent, and a response with no chunk
+        JsonObject response = raw.getJsonObject("response");
+        assertEquals(0, response.getJsonArray("chunks").size());
+        assertEquals(0, response.getJsonArray("receivedAt").size());
+        assertFalse(response.getBoolean("truncated"));
+        assertEquals(JsonValue.NULL, response.get("status"));
+        assertEquals(JsonValue.NULL, response.get("doneAt"));
+
+        String other = SseClient.json(send(http, "POST", "api/conversations", "application/json", "{}").body())
+                .getString("id");
+        assertProblem(send(user(), "GET", rawPath(conversationId, answerId), null, null), 404); // someone else
+        assertProblem(send(http, "GET", rawPath(conversationId, userId), null, null), 404);     // a user message
+        assertProblem(send(http, "GET", rawPath(conversationId, UUID.randomUUID().toString()), null, null), 404);
+        assertProblem(send(http, "GET", rawPath(UUID.randomUUID().toString(), answerId), null, null), 404);
+        assertProblem(send(http, "GET", rawPath(other, answerId), null, null), 404);          // another conversation
+    }
+
+    private static String rawPath(String conversationId, String messageId) {
+        return "api/conversations/" + conversationId + "/messages/" + messageId + "/raw";
     }
 
     // --- upstream failures
 
     @Test
     void upstreamServerErrorEndsInErrorEvent() throws Exception {
-        assertUpstreamFailure("fail:500", "UPSTREAM_ERROR", "");
+        JsonObject response = assertUpstreamFailure("fail:500", "UPSTREAM_ERROR", "").raw().getJsonObject("response");
+        assertEquals(500, response.getInt("status"), "the raw record has the upstream's status");
+        assertEquals(0, response.getJsonArray("chunks").size(), "an error body is no event");
     }
 
     @Test
     void upstreamRateLimitKeepsRetryAfter() throws Exception {
-        JsonObject error = assertUpstreamFailure("fail:429", "RATE_LIMITED", "");
+        JsonObject error = assertUpstreamFailure("fail:429", "RATE_LIMITED", "").error();
         assertEquals(7, error.getJsonObject("details").getInt("retryAfterSeconds"));
         assertEquals(429, error.getJsonObject("details").getInt("upstreamStatus"));
     }
@@ -163,21 +232,38 @@ class GatewayIT extends BlackBoxTest {
 
     @Test
     void upstreamCutMidStreamKeepsTheTextSoFar() throws Exception {
-        assertUpstreamFailure("cut", "UPSTREAM_ERROR", "Half an answer");
+        JsonObject response = assertUpstreamFailure("cut", "UPSTREAM_ERROR", "Half an answer").raw()
+                .getJsonObject("response");
+        assertEquals(2, response.getJsonArray("chunks").size(), "both chunks before the cut");
+        assertEquals(JsonValue.NULL, response.get("doneAt"), "no [DONE] came");
     }
 
     @Test
     void malformedChunkIsAProtocolError() throws Exception {
         String marker = "malformed " + UUID.randomUUID();
-        assertUpstreamFailure("malformed", "UPSTREAM_PROTOCOL", "Fine so far.", marker);
+        JsonArray chunks = assertUpstreamFailure("malformed", "UPSTREAM_PROTOCOL", "Fine so far.", marker).raw()
+                .getJsonObject("response").getJsonArray("chunks");
         upstream.call(marker).get(5, TimeUnit.SECONDS).closedByClient.get(5, TimeUnit.SECONDS);
+        // the line that broke the stream is kept, as a JSON string of its text, for whoever debugs it
+        assertEquals(2, chunks.size());
+        assertEquals("Fine so far.", chunks.getJsonObject(0).getJsonArray("choices").getJsonObject(0)
+                .getJsonObject("delta").getString("content"));
+        assertEquals("{\"choices\":[{\"delta\":{\"content\":\"oops\"", chunks.getString(1));
     }
 
-    private JsonObject assertUpstreamFailure(String model, String code, String textSoFar) throws Exception {
+    /** A failed answer: its stream's {@code error} event's data, and its raw record. */
+    private record Failed(JsonObject error, JsonObject raw) {
+    }
+
+    private Failed assertUpstreamFailure(String model, String code, String textSoFar) throws Exception {
         return assertUpstreamFailure(model, code, textSoFar, model + " " + UUID.randomUUID());
     }
 
-    private JsonObject assertUpstreamFailure(String model, String code, String textSoFar, String marker)
+    /**
+     * Streams a turn that fails with {@code code}, and checks the event and the saved answer: its status, text so far,
+     * and {@code error} (the code and the event's message; API.md section 13).
+     */
+    private Failed assertUpstreamFailure(String model, String code, String textSoFar, String marker)
             throws Exception {
         HttpClient http = user();
         SseClient sse = SseClient.post(http, uri("api/chat/stream"), chat(marker, model, null));
@@ -196,7 +282,14 @@ class GatewayIT extends BlackBoxTest {
         assertEquals("error", saved.getString("status"));
         assertEquals(textSoFar, saved.getString("content"));
         assertEquals(code, saved.getString("endReason"));
-        return error.data();
+        JsonObject failure = saved.getJsonObject("error");
+        assertEquals(code, failure.getString("code"));
+        assertEquals(error.data().getString("error"), failure.getString("error"), "the error event's message");
+        assertEquals(2, failure.size(), "{code, error}");
+
+        HttpResponse<String> raw = send(http, "GET", rawPath(conversationId, saved.getString("id")), null, null);
+        assertEquals(200, raw.statusCode(), raw.body());
+        return new Failed(error.data(), SseClient.json(raw.body()));
     }
 
     // --- a client that leaves
@@ -363,6 +456,10 @@ class GatewayIT extends BlackBoxTest {
         assertEquals(FakeUpstream.pacedText(3) + FakeUpstream.pacedText(2), saved.getString("content"));
         assertEquals("stop", saved.getString("finishReason"));
         assertEquals("completed", saved.getString("status"));
+        // the joined answer's raw record is the continuation's: its request (with the answer so far) and response
+        JsonObject raw = SseClient.json(send(http, "GET", rawPath(conversationId, answerId), null, null).body());
+        assertEquals(upstream.callsWith(question).get(1).body, raw.getJsonObject("request"));
+        assertEquals(3, raw.getJsonObject("response").getJsonArray("chunks").size(), "two pieces and the finish");
 
         String userId = cut.get(0).data().getString("userMessageId");
         assertProblem(send(http, "POST", "api/chat/stream", "application/json", Json.createObjectBuilder()

@@ -646,6 +646,7 @@ class StreamsIT extends BlackBoxTest {
             JsonObject state = state(user, id);
             assertEquals("completed", state.getString("status"));
             assertEquals(FakeUpstream.fastContent(), state.getString("content"));
+            assertRawRecordTruncatedAtTheDefaultBound(user, state);
             assertTrue(awaitConnections(user, n -> n <= baseline, 10) <= baseline, "every connection is gone");
 
             // the stalled reader's response was ended by the server, before the stream's end
@@ -657,6 +658,37 @@ class StreamsIT extends BlackBoxTest {
             assertFalse(rest.sawDone(), "the stalled reader was cut off, yet it received done (" + rest.bytes()
                     + " bytes): it was not forgotten, only served late");
         }
+    }
+
+    /**
+     * The 20 MB answer's raw record (API.md section 13) holds the first upstream chunks up to the deployed server's
+     * {@code SLUICE_RAW_MAX_BYTES} (its default, 1 MiB: each chunk counts its UTF-8 bytes plus 5), exactly as sent, and
+     * says it was truncated; the {@code [DONE]} that came after still has its time.
+     */
+    private void assertRawRecordTruncatedAtTheDefaultBound(User user, JsonObject state) throws Exception {
+        JsonObject response = getJson(user, "api/conversations/" + state.getString("conversationId") + "/messages/"
+                + state.getString("messageId") + "/raw").getJsonObject("response");
+        long bound = 1024 * 1024;
+        List<String> expected = new ArrayList<>();
+        long counted = 0;
+        for (int i = 0; i < FakeUpstream.FAST_CHUNKS; i++) {
+            String event = FakeUpstream.reasoningChunk(FakeUpstream.fastPiece('r', i));
+            String data = event.substring("data: ".length(), event.length() - 2);
+            counted += data.getBytes(StandardCharsets.UTF_8).length + 5;
+            if (counted > bound) {
+                break;
+            }
+            expected.add(data);
+        }
+        JsonArray chunks = response.getJsonArray("chunks");
+        assertEquals(expected.size(), chunks.size(), "the chunks that fit in 1 MiB");
+        for (int i = 0; i < expected.size(); i++) {
+            assertEquals(SseClient.json(expected.get(i)), chunks.getJsonObject(i), "chunk " + i);
+        }
+        assertEquals(chunks.size(), response.getJsonArray("receivedAt").size());
+        assertTrue(response.getBoolean("truncated"));
+        assertEquals(200, response.getInt("status"));
+        assertTrue(response.getInt("doneAt") >= response.getJsonArray("receivedAt").getInt(chunks.size() - 1));
     }
 
     /** What a stalled reader finds once it reads again. */

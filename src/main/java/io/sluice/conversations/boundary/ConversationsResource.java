@@ -2,6 +2,7 @@ package io.sluice.conversations.boundary;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import io.sluice.conversations.control.ConversationStore;
@@ -92,7 +93,10 @@ public class ConversationsResource {
         return ConversationView.of(store.get(Owners.of(request), id));
     }
 
-    /** The conversation's messages in order (API.md section 4 message shape, plus extensions). */
+    /**
+     * The conversation's messages in order (API.md section 4 message shape, plus extensions; a failed answer's
+     * {@code error}, API.md section 13).
+     */
     @Operation(summary = "The messages of a conversation, oldest first")
     @Tag(name = "Conversations")
     @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json"))
@@ -101,6 +105,22 @@ public class ConversationsResource {
     @Path("{id}/messages")
     public List<MessageView> messages(@PathParam("id") String id) {
         return store.messages(Owners.of(request), id).stream().map(MessageView::of).toList();
+    }
+
+    /**
+     * The raw record of an answer (API.md section 13; README, "Extensions to API.md"): the JSON body sent upstream and
+     * the upstream's response as received ({@link RawView}). 404 for unknown or foreign ids, a message of another
+     * conversation, and a message without a raw record (a user message, an answer written without its stream).
+     */
+    @Operation(summary = "The raw upstream request and response of an answer, for debugging")
+    @Tag(name = "Conversations")
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json",
+            schema = @Schema(ref = "RawRecord")))
+    @APIResponse(responseCode = "404", ref = "NotFound")
+    @GET
+    @Path("{id}/messages/{messageId}/raw")
+    public String raw(@PathParam("id") String id, @PathParam("messageId") String messageId) {
+        return RawView.of(store.withRawRecord(Owners.of(request), id, messageId));
     }
 
     /**

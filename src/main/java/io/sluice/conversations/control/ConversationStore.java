@@ -117,6 +117,24 @@ public class ConversationStore {
     }
 
     /**
+     * A message of the owner's conversation that has a raw record (API.md section 13): an answer whose upstream request
+     * was kept (chat answers and agents' messages).
+     *
+     * @throws ProblemException 404 when the conversation or the message is unknown, someone else's, not of that
+     *                          conversation, or has no raw record (a user message; an answer written without its
+     *                          stream: a lost node's, or one a crash interrupted)
+     */
+    public Message withRawRecord(String owner, String conversationId, String messageId) {
+        get(owner, conversationId);
+        Message message = messageId == null ? null : em.find(Message.class, messageId);
+        if (message == null || !message.getConversationId().equals(conversationId)
+                || message.getUpstreamRequest() == null) {
+            throw ProblemException.notFound("raw record");
+        }
+        return message;
+    }
+
+    /**
      * Deletes a conversation and its messages.
      *
      * @throws ProblemException 404 as {@link #get}

@@ -36,6 +36,8 @@ public class Message {
     public static final String LATEST_ACTIVE_BY_CONVERSATION = "Message.latestActiveByConversation";
     /** The chat answers (versions) of one user message ({@code :parent}). */
     public static final String VERSIONS = "Message.versions";
+    /** Longest error message kept, in UTF-16 code units ({@code messages.error_message}). */
+    public static final int MAX_ERROR_MESSAGE = 1000;
 
     @Id
     private String id;
@@ -69,6 +71,10 @@ public class Message {
     private Long durationMs;
     @Column(name = "upstream_request")
     private String upstreamRequest;
+    @Column(name = "raw_response")
+    private byte[] rawResponse;
+    @Column(name = "error_message")
+    private String errorMessage;
     @Column(name = "created_at")
     private Instant createdAt;
     @Column(name = "updated_at")
@@ -232,9 +238,41 @@ public class Message {
     }
 
     /**
+     * The raw record of the upstream response (API.md section 13), gzipped JSON as {@code RawCapture} encodes it, or
+     * {@code null} where none was kept ({@code SLUICE_RAW_MAX_BYTES=0}, user messages, answers saved before it existed).
+     */
+    public byte[] getRawResponse() {
+        return rawResponse;
+    }
+
+    public void setRawResponse(byte[] rawResponse) {
+        this.rawResponse = rawResponse;
+    }
+
+    /**
+     * The message of the {@code error} event its stream ended with (its code is {@link #getEndReason()}), or
+     * {@code null} when the stream did not end in {@code error}.
+     */
+    public String getErrorMessage() {
+        return errorMessage;
+    }
+
+    /** Sets the error's message, cut to {@value #MAX_ERROR_MESSAGE} UTF-16 code units (its column's size). */
+    public void setErrorMessage(String errorMessage) {
+        String m = errorMessage;
+        if (m != null && m.length() > MAX_ERROR_MESSAGE) {
+            int cut = Character.isHighSurrogate(m.charAt(MAX_ERROR_MESSAGE - 1)) ? MAX_ERROR_MESSAGE - 1
+                    : MAX_ERROR_MESSAGE;
+            m = m.substring(0, cut);
+        }
+        this.errorMessage = m;
+    }
+
+    /**
      * Joins a continuation to this answer (Continue): its text and reasoning are appended, and how the answer
-     * ended, its model, stream and upstream request become the continuation's. Token counts and the duration add
-     * up, when both are known; the time to first token stays the first generation's.
+     * ended (with its error), its model, stream and raw record (the upstream request, which carries the answer so far,
+     * and the response) become the continuation's. Token counts and the duration add up, when both are known; the time
+     * to first token stays the first generation's.
      *
      * @param continuation the continuation's own message, as {@code Answers.of} builds it (not persisted)
      */
@@ -249,6 +287,8 @@ public class Message {
         model = continuation.model;
         streamId = continuation.streamId;
         upstreamRequest = continuation.upstreamRequest;
+        rawResponse = continuation.rawResponse;
+        errorMessage = continuation.errorMessage;
         promptTokens = sum(promptTokens, continuation.promptTokens);
         completionTokens = sum(completionTokens, continuation.completionTokens);
         totalTokens = sum(totalTokens, continuation.totalTokens);

@@ -21,6 +21,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.GenerationListener;
+import io.sluice.providers.control.RawCapture;
 import io.sluice.providers.control.UpstreamException;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamStatus;
@@ -287,6 +288,11 @@ public class StreamMetrics {
                 @Override
                 public void onFailure(UpstreamException failure) {
                     target.onFailure(failure);
+                }
+
+                @Override
+                public RawCapture rawCapture() {
+                    return target.rawCapture();
                 }
             };
         }

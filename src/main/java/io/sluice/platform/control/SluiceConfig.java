@@ -118,6 +118,26 @@ public class SluiceConfig {
     }
 
     /**
+     * The bound of an answer's raw record of the upstream response ({@code SLUICE_RAW_MAX_BYTES}, API.md section 13), in
+     * bytes: each data line kept counts its UTF-8 bytes plus 5 (see {@code RawCapture}); 0 keeps none; default 1 MiB.
+     *
+     * @throws IllegalArgumentException when the value is negative or not an integer
+     */
+    public int rawMaxBytes() {
+        String key = "sluice.raw.max.bytes";
+        Integer known = positives.get(key);
+        if (known != null) {
+            return known;
+        }
+        int value = config.getOptionalValue(key, Integer.class).orElse(1024 * 1024);
+        if (value < 0) {
+            throw new IllegalArgumentException(key + " must be 0 or a positive integer, was " + value);
+        }
+        positives.put(key, value);
+        return value;
+    }
+
+    /**
      * The longest a generation may run ({@code SLUICE_STREAM_MAX_SECONDS}), in ms; past it the stream ends with
      * {@code STREAM_TIMEOUT}; default 600 s.
      */

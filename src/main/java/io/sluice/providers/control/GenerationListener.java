@@ -29,4 +29,16 @@ public interface GenerationListener {
 
     /** The generation failed; the text delivered so far stands. */
     void onFailure(UpstreamException failure);
+
+    /**
+     * Where the provider keeps the raw record of this generation's upstream response (seed 002's {@code raw_response},
+     * API.md section 13): each event's data with its arrival time, bounded by {@code SLUICE_RAW_MAX_BYTES}. Asked once,
+     * when the upstream request is sent; a provider with no upstream (the simulated model) never asks. A listener that
+     * wraps another must pass this on.
+     *
+     * @return the record to fill, or {@code null} (the default) to keep none
+     */
+    default RawCapture rawCapture() {
+        return null;
+    }
 }

@@ -53,6 +53,11 @@ public final class RouteStats {
                 failures.get(failure.code()).increment();
                 listener.onFailure(failure);
             }
+
+            @Override
+            public RawCapture rawCapture() {
+                return listener.rawCapture();
+            }
         };
     }
 

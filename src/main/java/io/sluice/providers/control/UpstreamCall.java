@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * One streamed {@code POST /chat/completions} exchange, as a reactive body subscriber of the JDK HTTP
  * client: bytes are pushed to it as they arrive, so no thread waits for the upstream. It parses them as an
  * event stream (WHATWG HTML rules, {@link EventStreamParser}), each event's data as a
- * {@code chat.completion.chunk} ({@link ChatChunks}), and tells its {@link GenerationListener}.
+ * {@code chat.completion.chunk} ({@link ChatChunks}), and tells its {@link GenerationListener}. The listener's
+ * {@link RawCapture}, if it keeps one, gets each event's data as received, the status and the {@code [DONE]}.
  *
  * <p>Failures map to the API.md codes: 401/403 {@code UPSTREAM_AUTH}, 429 {@code RATE_LIMITED} (keeping
  * {@code Retry-After}), other non-2xx {@code UPSTREAM_ERROR}, no byte within the timeout
@@ -56,6 +57,8 @@ final class UpstreamCall implements Generation, HttpResponse.BodyHandler<Void>, 
     private final CompletableFuture<Void> body = new CompletableFuture<>();
     private final AtomicBoolean ended = new AtomicBoolean();
     private final EventStreamParser parser;
+    /** The listener's raw record of the response, or {@code null}; filled only by the serialized callbacks. */
+    private final RawCapture raw;
 
     private volatile Flow.Subscription subscription;
     private volatile Future<?> exchange;
@@ -76,6 +79,10 @@ final class UpstreamCall implements Generation, HttpResponse.BodyHandler<Void>, 
         this.scheduler = scheduler;
         this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         this.parser = new EventStreamParser((id, type, data) -> onEvent(data), MAX_LINE_BYTES, MAX_DATA_CHARS);
+        this.raw = listener.rawCapture();
+        if (raw != null) {
+            raw.sent(System.nanoTime()); // made just before the request is sent (OpenAiProvider.stream)
+        }
     }
 
     /** Arms the idle timer and remembers the exchange, so that cancel works before headers arrive too. */
@@ -98,6 +105,9 @@ final class UpstreamCall implements Generation, HttpResponse.BodyHandler<Void>, 
     public HttpResponse.BodySubscriber<Void> apply(HttpResponse.ResponseInfo info) {
         status = info.statusCode();
         lastByteNanos = System.nanoTime();
+        if (raw != null) {
+            raw.status(status);
+        }
         if (status < 200 || status > 299) {
             retryAfter = info.headers().firstValue("Retry-After").orElse(null);
             errorBody = new byte[MAX_ERROR_BODY];
@@ -197,13 +207,27 @@ final class UpstreamCall implements Generation, HttpResponse.BodyHandler<Void>, 
             return;
         }
         if ("[DONE]".equals(data.strip())) {
+            if (raw != null) {
+                raw.done(lastByteNanos);
+            }
             if (ended.compareAndSet(false, true)) {
                 listener.onComplete(finishReason, usage, model);
                 release();
             }
             return;
         }
-        ChatChunk chunk = ChatChunks.parse(data);
+        ChatChunk chunk;
+        try {
+            chunk = ChatChunks.parse(data);
+        } catch (UpstreamException notAChunk) {
+            if (raw != null) {
+                raw.chunk(data, false, lastByteNanos); // kept as a JSON string, for whoever debugs the failure
+            }
+            throw notAChunk;
+        }
+        if (raw != null) {
+            raw.chunk(data, true, lastByteNanos); // as received; arrival: when its bytes came (onNext)
+        }
         if (chunk.error() != null) {
             throw new UpstreamException(FailureCode.UPSTREAM_ERROR, "the upstream reported an error: "
                     + shorten(chunk.error()));

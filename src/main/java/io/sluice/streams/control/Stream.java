@@ -4,6 +4,7 @@ import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.Generation;
 import io.sluice.providers.control.GenerationListener;
+import io.sluice.providers.control.RawCapture;
 import io.sluice.providers.control.UpstreamException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -128,8 +129,16 @@ public final class Stream implements GenerationListener {
      *
      * @param maxMillis       the longest a generation may run, in ms ({@code SLUICE_STREAM_MAX_SECONDS}); 0 for no limit
      * @param saveRetryMillis how long a failed save is retried, in ms ({@code SLUICE_SAVE_RETRY_SECONDS})
+     * @param rawMaxBytes     the bound of the raw record of the upstream response kept for the saved answer, in bytes
+     *                        ({@code SLUICE_RAW_MAX_BYTES}, {@link RawCapture}); 0 keeps no record
      */
-    public record Settings(int flushMillis, int flushChars, int maxChars, long maxMillis, long saveRetryMillis) {
+    public record Settings(int flushMillis, int flushChars, int maxChars, long maxMillis, long saveRetryMillis,
+                           int rawMaxBytes) {
+
+        /** Settings without a raw record. */
+        public Settings(int flushMillis, int flushChars, int maxChars, long maxMillis, long saveRetryMillis) {
+            this(flushMillis, flushChars, maxChars, maxMillis, saveRetryMillis, 0);
+        }
 
         /** Settings with the default save retry, 30 s. */
         public Settings(int flushMillis, int flushChars, int maxChars, long maxMillis) {
@@ -177,6 +186,11 @@ public final class Stream implements GenerationListener {
     /** The generating node, for a mirror; {@code null} for a stream generated here. */
     private final Remote remote;
     private final Rendered[] rendered = new Rendered[RENDERED_SLOTS];
+    /**
+     * The raw record of the upstream response, for the saved answer; {@code null} when none is kept, and once the
+     * answer is saved (a retained stream does not hold it).
+     */
+    private volatile RawCapture raw;
 
     private StreamStatus status = StreamStatus.CONNECTING;
     private boolean ending;
@@ -242,6 +256,7 @@ public final class Stream implements GenerationListener {
         this.saver = saver;
         this.coalescer = new DeltaCoalescer(settings.flushChars(),
                 TimeUnit.MILLISECONDS.toNanos(settings.flushMillis()));
+        this.raw = remote == null && settings.rawMaxBytes() > 0 ? new RawCapture(settings.rawMaxBytes()) : null;
     }
 
     // --- lifecycle
@@ -555,7 +570,22 @@ public final class Stream implements GenerationListener {
         return createdAt;
     }
 
+    /**
+     * The raw record of the upstream response, gzipped ({@link RawCapture#encode()}), for the answer's save; the first
+     * call freezes it. {@code null} when this stream keeps none ({@code SLUICE_RAW_MAX_BYTES=0}, a type whose result is
+     * no message, a mirror) or after its answer was saved.
+     */
+    public byte[] rawResponse() {
+        RawCapture r = raw;
+        return r == null ? null : r.encode();
+    }
+
     // --- GenerationListener
+
+    @Override
+    public RawCapture rawCapture() {
+        return raw;
+    }
 
     @Override
     public void onDelta(String contentDelta, String reasoningDelta) {
@@ -715,6 +745,7 @@ public final class Stream implements GenerationListener {
         }
         saved.whenComplete((messageId, failure) -> {
             if (failure == null) {
+                raw = null; // saved with the answer; kept until then, for a retry (or a save after PERSISTENCE_FAILED)
                 terminate(messageId);
                 return;
             }

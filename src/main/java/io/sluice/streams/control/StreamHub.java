@@ -209,8 +209,10 @@ public class StreamHub {
                         Outcome outcome, boolean recorded) {
         slot.use();
         String owner = slot.owner();
+        // a raw record only where the result is a message that keeps it (chat answers, agents' messages)
+        int rawMaxBytes = spec.type() == StreamType.CHAT || spec.type() == StreamType.AGENT ? config.rawMaxBytes() : 0;
         Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
-                config.maxGenerationChars(), config.streamMaxMillis(), config.saveRetryMillis());
+                config.maxGenerationChars(), config.streamMaxMillis(), config.saveRetryMillis(), rawMaxBytes);
         Stream stream = new Stream(spec.id(), spec.type(), spec.relatedId(), owner, spec.conversationId(),
                 spec.model(), cluster.logFor(spec, owner, config.resumeGraceMillis()), executors.timers(), ticker,
                 settings,

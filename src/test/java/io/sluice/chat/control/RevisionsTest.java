@@ -1,5 +1,6 @@
 package io.sluice.chat.control;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -58,5 +59,22 @@ class RevisionsTest {
         assertEquals(37, answer.getTotalTokens());
         assertEquals(1300L, answer.getDurationMs());
         assertEquals(100L, answer.getTimeToFirstTokenMs());
+    }
+
+    @Test
+    void theJoinedAnswersRawRecordAndErrorAreTheContinuations() {
+        Message answer = new Message("a", "c", 2, "assistant", "Hello wor", MessageStatus.ERROR, Instant.EPOCH);
+        answer.setUpstreamRequest("{\"first\":true}");
+        answer.setRawResponse(new byte[] {1});
+        answer.setEndReason("UPSTREAM_ERROR");
+        answer.setErrorMessage("the upstream failed (HTTP 500)");
+        Message part = new Message("a", "c", 0, "assistant", "ld.", MessageStatus.COMPLETED, Instant.EPOCH);
+        part.setUpstreamRequest("{\"continuation\":true}");
+        part.setRawResponse(new byte[] {2});
+        answer.continueWith(part);
+        assertEquals("{\"continuation\":true}", answer.getUpstreamRequest());
+        assertArrayEquals(new byte[] {2}, answer.getRawResponse());
+        assertNull(answer.getErrorMessage(), "the continuation completed: no error any more");
+        assertNull(answer.getEndReason());
     }
 }

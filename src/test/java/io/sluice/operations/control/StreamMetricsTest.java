@@ -2,6 +2,7 @@ package io.sluice.operations.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -32,6 +33,12 @@ class StreamMetricsTest {
     /** A listener that only remembers what reached it. */
     private static final class Recorder implements GenerationListener {
         final List<String> calls = new ArrayList<>();
+        final io.sluice.providers.control.RawCapture raw = new io.sluice.providers.control.RawCapture(64);
+
+        @Override
+        public io.sluice.providers.control.RawCapture rawCapture() {
+            return raw;
+        }
 
         @Override
         public void onDelta(String content, String reasoning) {
@@ -59,6 +66,7 @@ class StreamMetricsTest {
         listener.onDelta("b", null);
         listener.onComplete("stop", null, "m");
         assertEquals(List.of("delta:a/null", "delta:null/r", "delta:b/null", "complete:stop/m"), target.calls);
+        assertSame(target.raw, listener.rawCapture(), "the raw record is the stream's");
         String text = metrics.scrape();
         assertTrue(text.contains("sluice_streams_started_total{route=\"openai\",type=\"chat\"} 1"), text);
         assertTrue(text.contains("sluice_stream_first_token_seconds_count{route=\"openai\",type=\"chat\"} 1"), text);

@@ -240,6 +240,72 @@ class OpenAiProviderTest {
         assertTrue(!recorder.outcome.isDone(), "no terminal call after cancel");
     }
 
+    // --- the raw record (API.md section 13)
+
+    @Test
+    void theRawRecordKeepsEachEventsDataAsReceivedInOrderWithItsArrivalTime() throws Exception {
+        String first = "{ \"choices\" : [{\"index\":0,\"delta\":{\"content\":\"Hel\"},\"finish_reason\":null}],"
+                + "\"x_extra\":1.50}";
+        script.set(exchange -> {
+            OutputStream out = sse(exchange);
+            send(out, ": a comment, not kept\n\ndata: " + first + "\n\n");
+            Thread.sleep(300);
+            // one event in two data lines (joined with LF), and CRLF line ends
+            send(out, "data: {\"choices\":[{\"index\":0,\r\ndata: \"delta\":{\"content\":\"lo\"},\"finish_reason\":\"stop\"}]}"
+                    + "\r\n\r\n");
+            send(out, "data: [DONE]\n\n");
+        });
+        Recorder recorder = new Recorder(1 << 20);
+        provider(Duration.ofSeconds(5)).stream(request(), recorder);
+        assertEquals("completed", recorder.outcome.get(5, TimeUnit.SECONDS));
+        String text = RawCapture.decode(recorder.raw.encode());
+        String second = "{\"choices\":[{\"index\":0,\n\"delta\":{\"content\":\"lo\"},\"finish_reason\":\"stop\"}]}";
+        assertTrue(text.startsWith("{\"chunks\":[" + first + "," + second + "],"), text);
+        JsonObject record = jakarta.json.Json.createReader(new java.io.StringReader(text)).readObject();
+        assertEquals(200, record.getInt("status"));
+        int at0 = record.getJsonArray("receivedAt").getInt(0);
+        int at1 = record.getJsonArray("receivedAt").getInt(1);
+        assertTrue(at1 - at0 >= 250, "arrival times follow the upstream's pause: " + at0 + ", " + at1);
+        assertTrue(record.getInt("doneAt") >= at1);
+        assertEquals(false, record.getBoolean("truncated"));
+    }
+
+    @Test
+    void theRawRecordOfAFailureKeepsTheBadLineTheInStreamErrorAndTheStatus() throws Exception {
+        script.set(exchange -> send(sse(exchange), chunk("fine", null) + "data: {oops\n\n"));
+        Recorder malformed = new Recorder(1 << 20);
+        provider(Duration.ofSeconds(5)).stream(request(), malformed);
+        assertEquals("failed", malformed.outcome.get(10, TimeUnit.SECONDS));
+        JsonObject record = decode(malformed.raw);
+        assertEquals(2, record.getJsonArray("chunks").size());
+        assertEquals("fine", record.getJsonArray("chunks").getJsonObject(0).getJsonArray("choices").getJsonObject(0)
+                .getJsonObject("delta").getString("content"));
+        assertEquals("{oops", record.getJsonArray("chunks").getString(1), "kept as a string");
+
+        script.set(exchange -> send(sse(exchange), "data: {\"error\":{\"message\":\"overloaded\"}}\n\n"));
+        Recorder inStream = new Recorder(1 << 20);
+        provider(Duration.ofSeconds(5)).stream(request(), inStream);
+        assertEquals("failed", inStream.outcome.get(10, TimeUnit.SECONDS));
+        assertEquals("overloaded", decode(inStream.raw).getJsonArray("chunks").getJsonObject(0)
+                .getJsonObject("error").getString("message"));
+
+        Recorder status = new Recorder(1 << 20);
+        script.set(exchange -> {
+            exchange.sendResponseHeaders(500, 2);
+            exchange.getResponseBody().write("{}".getBytes(StandardCharsets.UTF_8));
+        });
+        provider(Duration.ofSeconds(5)).stream(request(), status);
+        assertEquals("failed", status.outcome.get(10, TimeUnit.SECONDS));
+        JsonObject failed = decode(status.raw);
+        assertEquals(500, failed.getInt("status"));
+        assertEquals(0, failed.getJsonArray("chunks").size(), "an error body is no event");
+        assertEquals(jakarta.json.JsonValue.NULL, failed.get("doneAt"));
+    }
+
+    private static JsonObject decode(RawCapture raw) {
+        return jakarta.json.Json.createReader(new java.io.StringReader(RawCapture.decode(raw.encode()))).readObject();
+    }
+
     @Test
     void rejectsANonHttpBaseUrl() {
         assertInstanceOf(IllegalArgumentException.class, org.junit.jupiter.api.Assertions.assertThrows(
@@ -268,12 +334,28 @@ class OpenAiProviderTest {
 
     /** Records what the provider reports; terminal calls complete {@link #outcome}. */
     private static final class Recorder implements GenerationListener {
+        /** The raw record it keeps, or {@code null}. */
+        final RawCapture raw;
         final StringBuilder content = new StringBuilder();
         final CompletableFuture<String> outcome = new CompletableFuture<>();
         final CompletableFuture<Void> firstDelta = new CompletableFuture<>();
         volatile String finishReason;
         volatile JsonObject usage;
         volatile UpstreamException failure;
+
+        Recorder() {
+            this(-1);
+        }
+
+        /** @param rawMaxBytes the bound of its raw record, or -1 for none */
+        Recorder(int rawMaxBytes) {
+            raw = rawMaxBytes < 0 ? null : new RawCapture(rawMaxBytes);
+        }
+
+        @Override
+        public RawCapture rawCapture() {
+            return raw;
+        }
 
         @Override
         public synchronized void onDelta(String c, String reasoning) {

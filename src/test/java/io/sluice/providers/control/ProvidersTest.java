@@ -3,6 +3,7 @@ package io.sluice.providers.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -188,6 +189,26 @@ class ProvidersTest {
         };
         RouteStats stats = new RouteStats("test");
         GenerationListener counted = stats.watch(quiet);
+        assertNull(counted.rawCapture(), "the listener keeps none");
+        RawCapture raw = new RawCapture(64);
+        assertSame(raw, new RouteStats("other").watch(new GenerationListener() {
+            @Override
+            public void onDelta(String content, String reasoning) {
+            }
+
+            @Override
+            public void onComplete(String finishReason, jakarta.json.JsonObject usage, String model) {
+            }
+
+            @Override
+            public void onFailure(UpstreamException failure) {
+            }
+
+            @Override
+            public RawCapture rawCapture() {
+                return raw;
+            }
+        }).rawCapture(), "passed on");
         counted.onFailure(new UpstreamException(FailureCode.UPSTREAM_UNAVAILABLE, "refused"));
         assertEquals(1, stats.requests());
         assertEquals(1, stats.failures(FailureCode.UPSTREAM_UNAVAILABLE));

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.Generation;
+import io.sluice.providers.control.RawCapture;
 import io.sluice.providers.control.UpstreamException;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
@@ -52,6 +53,37 @@ class StreamTest {
         stream.start(Json.createObjectBuilder().add("streamId", "s-1").build(), () -> () -> cancelled.set(true),
                 terminated::countDown);
         return stream;
+    }
+
+    @Test
+    void theRawRecordGoesToTheSaveFrozenThereAndIsDroppedOnceSaved() throws Exception {
+        List<byte[]> saved = new ArrayList<>();
+        Stream stream = new Stream("s-r", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", new MemoryEventLog<>(60_000),
+                timers, ticker, new Stream.Settings(10_000, 1, 1 << 20, 0, 30_000, 4096), (s, end) -> {
+                    saved.add(s.rawResponse());
+                    return CompletableFuture.supplyAsync(() -> "msg-r", work);
+                });
+        stream.start(Json.createObjectBuilder().add("streamId", "s-r").build(), () -> () -> cancelled.set(true),
+                terminated::countDown);
+        RawCapture raw = stream.rawCapture();
+        raw.sent(System.nanoTime());
+        raw.chunk("{\"n\":1}", true, System.nanoTime());
+        stream.onDelta("partial", null);
+        stream.stop(Stream.End.USER, MessageStatus.STOPPED); // a stopped answer keeps its record too
+        raw.chunk("{\"n\":2}", true, System.nanoTime()); // the parser's thread, racing the stop: too late
+        assertTrue(terminated.await(5, TimeUnit.SECONDS));
+        JsonObject record = Json.createReader(new StringReader(RawCapture.decode(saved.get(0)))).readObject();
+        assertEquals(1, record.getJsonArray("chunks").size());
+        assertEquals(1, record.getJsonArray("chunks").getJsonObject(0).getInt("n"));
+        assertNull(stream.rawCapture(), "a retained stream holds no raw record");
+        assertNull(stream.rawResponse());
+    }
+
+    @Test
+    void withoutABoundAStreamKeepsNoRawRecord() {
+        Stream stream = stream(1, 60_000);
+        assertNull(stream.rawCapture());
+        assertNull(stream.rawResponse());
     }
 
     @Test
