@@ -2198,6 +2198,8 @@ public final class LoadBench {
         private final long t0 = System.nanoTime();
         private final long[] startTicks;
         private final long[] lastTicks;
+        /** The machine's busy and total jiffies (/proc/stat) at the start: to show what other processes took. */
+        private final long[] machineStart = machineTicks();
         private long lastAt = t0;
         private long lastMessages;
         private final Thread thread;
@@ -2311,6 +2313,24 @@ public final class LoadBench {
                 m.put("upstream", Map.of("cpuPct", cpuFigures(ss, Sample::upstreamCpu, startTicks[2],
                         cpuTicks(upstreamPid), wall)));
             }
+            long[] machineEnd = machineTicks();
+            if (machineStart != null && machineEnd != null && machineEnd[1] > machineStart[1]) {
+                // % of one core, like the processes' figures; "others" is what neither the server, the load client
+                // nor the upstream took (other processes of a shared machine)
+                double busy = (double) (machineEnd[0] - machineStart[0]) / (machineEnd[1] - machineStart[1])
+                        * Runtime.getRuntime().availableProcessors() * 100;
+                double ours = 0;
+                for (long[] t : new long[][] {{startTicks[0], cpuTicks(serverPid)}, {startTicks[1], cpuTicks(selfPid)},
+                        {startTicks[2], cpuTicks(upstreamPid)}}) {
+                    if (t[0] >= 0 && t[1] >= 0) {
+                        ours += (t[1] - t[0]) / 100.0 / wall * 100;
+                    }
+                }
+                Map<String, Object> machine = new LinkedHashMap<>();
+                machine.put("busyPct", round3(busy));
+                machine.put("othersPct", round3(Math.max(0, busy - ours)));
+                m.put("machine", machine);
+            }
             return m;
         }
 
@@ -2375,6 +2395,21 @@ public final class LoadBench {
             // the process is gone or unreadable
         }
         return values;
+    }
+
+    /** The machine's {@code [busy, total]} jiffies over every CPU ({@code /proc/stat}), or null. */
+    static long[] machineTicks() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long total = 0;
+            for (int i = 1; i < Math.min(f.length, 9); i++) {
+                total += Long.parseLong(f[i]);
+            }
+            long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+            return new long[] {total - idle, total};
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     static long countFds(long pid) {
@@ -2875,13 +2910,22 @@ public final class LoadBench {
         m.put("second", second);
         System.out.printf(Locale.ROOT, "%ncold: process start to ready %s; first round: first token p50 %s / p99 %s ms,"
                         + " longest gap p99 %s ms, duration p95 %s ms, %s failed; second round: first token p50 %s /"
-                        + " p99 %s ms, longest gap p99 %s ms, duration p95 %s ms, %s failed%n",
+                        + " p99 %s ms, longest gap p99 %s ms, duration p95 %s ms, %s failed; other processes' CPU %s %% / %s %%"
+                        + " of one core%n",
                 o.readyMs < 0 ? "unknown" : o.readyMs + " ms", f(p(first, "ttftMs", "p50")), f(p(first, "ttftMs", "p99")),
                 f(p(first, "gapMs", "p99")), f(p(first, "durationMs", "p95")), first.get("failed"),
                 f(p(second, "ttftMs", "p50")), f(p(second, "ttftMs", "p99")), f(p(second, "gapMs", "p99")),
-                f(p(second, "durationMs", "p95")), second.get("failed"));
+                f(p(second, "durationMs", "p95")), second.get("failed"), others(first), others(second));
         int failed = ((Number) first.get("failed")).intValue() + ((Number) second.get("failed")).intValue();
         return new Outcomes(m, failed == 0 ? 0 : 1);
+    }
+
+    /** The CPU other processes of the machine took during a round, % of one core, or "?". */
+    private static Object others(Map<String, Object> round) {
+        if (round.get("resources") instanceof Map<?, ?> r && r.get("machine") instanceof Map<?, ?> m) {
+            return m.get("othersPct") instanceof Number n ? Math.round(n.doubleValue()) : "?";
+        }
+        return "?";
     }
 
     /** Waits, at most {@code --settle-seconds}, until {@code GET /api/metrics} says no stream runs (CPU is not waited for). */
@@ -3340,6 +3384,10 @@ public final class LoadBench {
                         c.get("max") instanceof Number mx ? Math.round(mx.doubleValue()) : "-",
                         c.get("avg") instanceof Number av ? Math.round(av.doubleValue()) : "-"));
             }
+        }
+        if (res.get("machine") instanceof Map<?, ?> machine) {
+            r.append(String.format(Locale.ROOT, "  machine %s (other processes %s)", machine.get("busyPct"),
+                    machine.get("othersPct")));
         }
         r.append('\n');
         if (m.get("upstream") instanceof Map<?, ?> up) {
@@ -3956,7 +4004,9 @@ public final class LoadBench {
             }
             Map<String, Object> s = (Map<String, Object>) m;
             double ttft50 = num(s, "ttftMs", "p50");
-            return load1k(s).replace("; first token p99 ", "; first token p50 " + ms(ttft50) + ", p99 ");
+            double others = num(s, "resources", "machine", "othersPct");
+            return load1k(s).replace("; first token p99 ", "; first token p50 " + ms(ttft50) + ", p99 ")
+                    + (Double.isNaN(others) ? "" : " (other processes took " + Math.round(others) + " % of a core)");
         }
 
         /** Process start to {@code /health/ready} UP (and to the first answer of {@code /api/info}). */

@@ -22,7 +22,8 @@ usage: src/test/java/io/sluice/bench/bench.sh [options] [-- LoadBench options fo
   --results FILE     results JSON (default target/bench/results.json)
   -h, --help
 Environment: SLUICE_BENCH_JVM_OPTS (server JVM options), SLUICE_BENCH_MICRO_OPTS (more Payara Micro options),
-SLUICE_BENCH_JAVA (the server's java command, default java), SLUICE_BENCH_PG_URL (default
+SLUICE_BENCH_JAVA (the server's java command, default java), SLUICE_BENCH_WAR (the WAR to deploy, default
+target/sluice.war; with --no-build, to compare two builds), SLUICE_BENCH_PG_URL (default
 jdbc:postgresql://127.0.0.1:5432), SLUICE_BENCH_PG_USER (default postgres), SLUICE_BENCH_PG_DB (the database it creates
 and drops, default sluice_bench).
 Every other SLUICE_* variable is passed to the server as it is (SLUICE_DB_* are set per database).
@@ -148,7 +149,8 @@ if ((build)); then
   echo "building target/sluice.war (mvn -q -DskipTests package)"
   mvn -B -q -DskipTests package
 fi
-[[ -f target/sluice.war ]] || { echo "no target/sluice.war (run without --no-build)" >&2; exit 2; }
+war=$(readlink -f "${SLUICE_BENCH_WAR:-target/sluice.war}")
+[[ -f $war ]] || { echo "no WAR $war (run without --no-build)" >&2; exit 2; }
 mkdir -p "$bench_dir/classes"
 javac -nowarn -d "$bench_dir/classes" "$here/LoadBench.java"
 bench=(java -cp "$bench_dir/classes" io.sluice.bench.LoadBench)
@@ -221,7 +223,7 @@ read -ra extra_jvm <<<"${SLUICE_BENCH_JVM_OPTS:-}"
 read -ra extra_micro <<<"${SLUICE_BENCH_MICRO_OPTS:-}"
 jvm_opts+=("${extra_jvm[@]}")
 micro_opts+=("${extra_micro[@]}")
-echo "server: $server_java ${jvm_opts[*]:+${jvm_opts[*]} }-jar $jar --deploy target/sluice.war --contextroot / --nohazelcast --port $port ${micro_opts[*]}"
+echo "server: $server_java ${jvm_opts[*]:+${jvm_opts[*]} }-jar $jar --deploy $war --contextroot / --nohazelcast --port $port ${micro_opts[*]}"
 
 # ---------------------------------------------------------------- the fake upstream: one child JVM for every run
 "${bench[@]}" --upstream-only --upstream-port "$upstream_port" > "$logs/upstream.log" 2>&1 &
@@ -250,7 +252,7 @@ for db in ${dbs//,/ }; do
   env -C "$workdir" "${env_db[@]}" SLUICE_UPSTREAM_URL="http://127.0.0.1:$upstream_port/v1" \
       SLUICE_STREAMS_PER_MINUTE="${SLUICE_STREAMS_PER_MINUTE:-1000000}" \
       SLUICE_NEW_IDENTITIES_PER_MINUTE="${SLUICE_NEW_IDENTITIES_PER_MINUTE:-1000000}" \
-      "$server_java" "${jvm_opts[@]}" -jar "$jar" --deploy "$root/target/sluice.war" --contextroot / --nohazelcast \
+      "$server_java" "${jvm_opts[@]}" -jar "$jar" --deploy "$war" --contextroot / --nohazelcast \
       --port "$port" --rootdir "$workdir/payara" "${micro_opts[@]}" > "$log" 2>&1 &
   server_pid=$!
   # up: GET /api/info answers (the application is deployed); ready: GET /health/ready answers 200, as a load

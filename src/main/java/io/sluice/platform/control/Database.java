@@ -45,8 +45,13 @@ import org.flywaydb.core.Flyway;
 @TransactionManagement(TransactionManagementType.BEAN)
 public class Database {
 
-    /** Connections the pool keeps open when idle. */
-    public static final int MIN_POOL_SIZE = 1;
+    /**
+     * Connections the pool opens at start-up and keeps open when idle (issue 22): a burst of new streams on a node
+     * whose pool had shrunk to one connection waited for the pool to grow, one connection set-up at a time under the
+     * pool's lock (JFR, the first 1,000 streams of a fresh node). Eight cover the turns of a burst on two cores; the
+     * pool still grows to {@link #MAX_POOL_SIZE}.
+     */
+    public static final int MIN_POOL_SIZE = 8;
     /** Most connections of the pool. */
     public static final int MAX_POOL_SIZE = 32;
     /** Longest wait for a free connection of the pool, in ms. */

@@ -147,6 +147,9 @@ public class Warmup {
     private volatile WarmupTraffic traffic;
     private volatile WarmupUpstream upstream;
     private volatile Future<?> bound;
+    /** When the traffic ended and when the last streams had ended (ms since the start), for the log. */
+    private volatile long trafficMs;
+    private volatile long drainedMs;
 
     @PostConstruct
     void init() {
@@ -202,8 +205,15 @@ public class Warmup {
         RANDOM.nextBytes(secret);
         token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret).getBytes(StandardCharsets.US_ASCII);
         startedNanos = System.nanoTime();
-        URI base = URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + contextPath
-                + "/");
+        URI base;
+        try {
+            base = new URI("http", null, host, port, contextPath + "/", null, null); // brackets an IPv6 literal
+        } catch (java.net.URISyntaxException e) {
+            state.set(State.FAILED);
+            detail = "no URI for " + host + ":" + port + contextPath + ": " + e.getMessage();
+            LOG.warning(() -> "warm-up not started: " + detail);
+            return;
+        }
         detail = "port " + port + " from " + how;
         LOG.info(() -> "warming up through " + base + " (port from " + how + "): " + config.warmupStreams()
                 + " streams at most, at most " + config.warmupSeconds() + " s; /health/ready is DOWN meanwhile");
@@ -223,8 +233,14 @@ public class Warmup {
             executors.timers().schedule(this::timeUp, config.warmupSeconds(), TimeUnit.SECONDS);
             t.awaitApplication(Duration.ofSeconds(config.warmupSeconds()), executors.timers())
                     .thenCompose(ready -> t.run(LANES))
-                    .thenCompose(ran -> t.drain(DRAIN, executors.timers()))
-                    .thenCompose(drained -> jitSettled())
+                    .thenCompose(ran -> {
+                        trafficMs = elapsedMs();
+                        return t.drain(DRAIN, executors.timers());
+                    })
+                    .thenCompose(drained -> {
+                        drainedMs = elapsedMs();
+                        return jitSettled();
+                    })
                     .whenComplete((settled, error) -> finish(error));
         } catch (Exception e) {
             finish(e);
@@ -312,13 +328,19 @@ public class Warmup {
                 metrics.reset();
                 endedNanos = System.nanoTime();
             }
+            if (cause == null && t != null && t.failures() > t.streams()) {
+                cause = new IllegalStateException("most of its requests failed (" + t.failures() + " failed, "
+                        + t.streams() + " streams made); the first: " + t.firstFailure());
+            }
             if (cause != null) {
                 detail = cause.toString();
                 if (state.compareAndSet(State.RUNNING, State.FAILED)) {
                     LOG.log(Level.WARNING, "the warm-up failed; the node reports ready without it", cause);
                 }
             } else if (state.compareAndSet(State.RUNNING, State.DONE)) {
-                LOG.info(() -> "warmed up in " + elapsedMs() + " ms: " + (t == null ? 0 : t.streams()) + " streams, "
+                LOG.info(() -> "warmed up in " + elapsedMs() + " ms (traffic " + trafficMs + " ms, its last streams ended"
+                        + " at " + drainedMs + " ms, then the JIT compilers' backlog): " + (t == null ? 0 : t.streams())
+                        + " streams, "
                         + (t == null ? 0 : t.failures()) + " failed requests" + (t == null || t.firstFailure() == null
                         ? "" : " (first: " + t.firstFailure() + ")") + "; /health/ready is UP");
             }

@@ -99,6 +99,7 @@ public final class WarmupUpstream implements AutoCloseable {
         Selector selector = Selector.open();
         try {
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 256);
+            // getLoopbackAddress() is 127.0.0.1, or ::1 on a JVM that prefers IPv6
             server.configureBlocking(false);
             server.register(selector, SelectionKey.OP_ACCEPT);
         } catch (IOException | RuntimeException e) {
@@ -116,8 +117,13 @@ public final class WarmupUpstream implements AutoCloseable {
 
     /** The API base to configure as an upstream URL, e.g. {@code http://127.0.0.1:41234/v1}. */
     public URI baseUri() {
-        int port = ((InetSocketAddress) server.socket().getLocalSocketAddress()).getPort();
-        return URI.create("http://" + InetAddress.getLoopbackAddress().getHostAddress() + ":" + port + "/v1");
+        InetSocketAddress bound = (InetSocketAddress) server.socket().getLocalSocketAddress();
+        try {
+            // this constructor puts an IPv6 literal in brackets
+            return new URI("http", null, bound.getAddress().getHostAddress(), bound.getPort(), "/v1", null, null);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Requests received so far (every path). */
