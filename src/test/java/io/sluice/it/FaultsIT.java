@@ -52,7 +52,7 @@ class FaultsIT {
     private static final int SAVE_RETRY_SECONDS = 4;
 
     /** SLUICE_WARMUP_STREAMS of the servers started here: far more than SLUICE_STREAMS_PER_MINUTE lets one address make. */
-    private static final int WARMUP_STREAMS = 300;
+    private static final int WARMUP_STREAMS = 200;
 
     /** SLUICE_NEW_IDENTITIES_PER_MINUTE and SLUICE_STREAMS_PER_MINUTE of the servers started here. */
     private static final int IDENTITIES_PER_MINUTE = 5;
