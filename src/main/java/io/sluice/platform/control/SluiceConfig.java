@@ -287,9 +287,9 @@ public class SluiceConfig {
         return positive("sluice.warmup.seconds", 30);
     }
 
-    /** {@code SLUICE_WARMUP_STREAMS}: streams the warm-up makes; default 2,000. */
+    /** {@code SLUICE_WARMUP_STREAMS}: streams the warm-up makes; default 1,000. */
     public int warmupStreams() {
-        return positive("sluice.warmup.streams", 2000);
+        return positive("sluice.warmup.streams", 1000);
     }
 
     /**

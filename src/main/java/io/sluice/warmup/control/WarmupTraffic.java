@@ -224,7 +224,7 @@ final class WarmupTraffic {
 
         private CompletableFuture<Void> step(int kind, int i) {
             return switch (kind) {
-                case 12, 13 -> conversationId == null ? chat(null, QUICK, i) : chat(conversationId, QUICK, i);
+                case 12, 13 -> chat(conversationId, QUICK, i); // a second turn, once the lane has a conversation
                 case 14 -> cutAndResume(false, i);
                 case 15 -> cutAndResume(true, i);
                 case 16 -> poll(i);
