@@ -150,6 +150,8 @@ public class Warmup {
     /** When the traffic ended and when the last streams had ended (ms since the start), for the log. */
     private volatile long trafficMs;
     private volatile long drainedMs;
+    /** The counts of an ended warm-up, kept once its clients are dropped. */
+    private volatile Status ended;
 
     @PostConstruct
     void init() {
@@ -344,7 +346,17 @@ public class Warmup {
                         + (t == null ? 0 : t.failures()) + " failed requests" + (t == null || t.firstFailure() == null
                         ? "" : " (first: " + t.firstFailure() + ")") + "; /health/ready is UP");
             }
+            keepCountsAndDrop();
         });
+    }
+
+    /** Keeps the ended warm-up's counts and lets its HTTP client and upstream go (their threads end with them). */
+    private void keepCountsAndDrop() {
+        if (ended == null) {
+            ended = status();
+        }
+        traffic = null;
+        upstream = null;
     }
 
     private long elapsedMs() {
@@ -358,6 +370,10 @@ public class Warmup {
 
     /** What {@code /health/ready}'s {@code warmup} check reports. */
     public Status status() {
+        Status end = ended;
+        if (end != null) {
+            return new Status(state.get(), end.streams(), end.failures(), end.elapsedMs(), detail);
+        }
         WarmupTraffic t = traffic;
         String d = detail;
         if (t != null && t.firstFailure() != null && state.get() != State.FAILED) {
