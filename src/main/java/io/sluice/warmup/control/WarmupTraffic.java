@@ -16,16 +16,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The warm-up's requests (issue 22): {@code lanes} clients, each a dedicated owner of its own, that drive the node's
@@ -62,7 +61,7 @@ final class WarmupTraffic {
     private final List<String> owners = new ArrayList<>();
     private final AtomicLong streams = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
-    private final Map<String, String> firstFailure = new ConcurrentHashMap<>();
+    private final AtomicReference<String> firstFailure = new AtomicReference<>();
 
     /**
      * @param http   the client (HTTP/1.1, the executor of its callbacks)
@@ -93,7 +92,7 @@ final class WarmupTraffic {
 
     /** The first failure seen, as {@code kind: reason}, or {@code null}. */
     String firstFailure() {
-        return firstFailure.values().stream().findFirst().orElse(null);
+        return firstFailure.get();
     }
 
     /** The owner keys of the lanes made so far ({@code warmup:UUID}). */
@@ -217,7 +216,7 @@ final class WarmupTraffic {
                 failures.incrementAndGet();
                 Throwable cause = error instanceof CompletionException && error.getCause() != null
                         ? error.getCause() : error;
-                firstFailure.putIfAbsent("first", name + ": " + cause);
+                firstFailure.compareAndSet(null, name + ": " + cause);
                 return failuresInARow + 1;
             }).thenCompose(failed -> next(i + 1, failed));
         }
