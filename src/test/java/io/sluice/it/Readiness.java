@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Waits, once per deployed server, until its {@code GET /health/ready} answers 200, as a load balancer would before it
  * sends the server traffic (issue 22: the node warms itself up first, and its readiness is DOWN meanwhile). The
- * suites thus test a node in the state users meet. At most 120 s.
+ * suites thus test a node in the state users meet. At most 120 s. Health is at the server's root, whatever the
+ * application's context root (Payara serves it there for every application; RoutesIT deploys at {@code /sluice}).
  */
 final class Readiness {
 
@@ -28,7 +29,7 @@ final class Readiness {
      * @throws AssertionError when it is not ready within 120 s
      */
     static void await(URL base) throws Exception {
-        String root = base.toString().endsWith("/") ? base.toString() : base + "/";
+        String root = base.toURI().resolve("/").toString();
         if (READY.contains(root)) {
             return;
         }
