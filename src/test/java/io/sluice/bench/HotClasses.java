@@ -49,6 +49,10 @@ public final class HotClasses {
                 names.add(c.getName());
             }
         }
+        System.out.println("# The hot-class list of EagerClassLoading (issue 22): the named classes loaded between " + from
+                + " s and " + to + " s of " + Path.of(args[0]).getFileName() + ",");
+        System.out.println("# made by src/test/java/io/sluice/bench/HotClasses.java. One binary class name a line; a"
+                + " name not found is skipped.");
         names.forEach(System.out::println);
     }
 
