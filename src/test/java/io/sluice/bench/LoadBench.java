@@ -67,8 +67,9 @@ import java.util.regex.Pattern;
  *   <li>{@link NioClient}: the load client. Raw HTTP/1.1 over non-blocking sockets on {@code --loops} selector
  *       threads (no thread per stream), with chunked transfer decoding, and an {@link SseParser} that follows the
  *       WHATWG event-stream rules for {@code event}, {@code data}, {@code id} and blank-line dispatch.</li>
- *   <li>Scenarios ({@code --scenario}): {@code load}, {@code sequential}, {@code heap}, {@code relay} and
- *       {@code warmup}; {@code --warmup} runs the warm-up first. Each prints its figures and appends them to
+ *   <li>Scenarios ({@code --scenario}): {@code load}, {@code sequential}, {@code heap}, {@code relay},
+ *       {@code cold} (the load row twice on a node that has just become ready, issue 22) and {@code warmup};
+ *       {@code --warmup} runs the warm-up first. Each prints its figures and appends them to
  *       {@code --results} (JSON). {@code --report} prints the issue's Markdown table from that file and writes an SVG
  *       chart.</li>
  * </ul>
@@ -82,7 +83,7 @@ public final class LoadBench {
     static final String USAGE = """
             usage: java src/test/java/io/sluice/bench/LoadBench.java [options]
             scenario:
-              --scenario NAME         load (default) | sequential | heap | relay | warmup
+              --scenario NAME         load (default) | sequential | heap | relay | cold | warmup
               --warmup                run the warm-up before the scenario (bench.sh does)
               --report                print the table and write the chart from --results; no load
             target:
@@ -110,6 +111,9 @@ public final class LoadBench {
               --relay-clients K       clients, one stream each at a time (default 16)
               --relay-seconds S       how long the clients start new streams (default 20)
               --relay-chunks N        chunks per answer, no pause (default 2000)
+            cold (a node that has just become ready; no probe, no settle before its first round):
+              --ready-ms MS           process start to /health/ready UP, as the driver measured it (reported)
+              --deployed-ms MS        process start to the first answer of GET /api/info (reported)
             warm-up:
               --warmup-streams N      streams per warm-up round (default 1000)
               --warmup-rounds R       (default 5)
@@ -167,6 +171,8 @@ public final class LoadBench {
         int warmupStreams = 1000;
         int warmupRounds = 5;
         int warmupSequential = 50;
+        long readyMs = -1;
+        long deployedMs = -1;
         int upstreamPort = 18090;
         String upstream = "fork";
         long upstreamPid = -1;
@@ -222,8 +228,12 @@ public final class LoadBench {
             if (!List.of("fork", "inline", "none").contains(o.upstream)) {
                 throw new IllegalArgumentException("--upstream must be fork, inline or none");
             }
-            if (!List.of("load", "sequential", "heap", "relay", "warmup").contains(o.scenario)) {
-                throw new IllegalArgumentException("--scenario must be load, sequential, heap, relay or warmup");
+            if (!List.of("load", "sequential", "heap", "relay", "cold", "warmup").contains(o.scenario)) {
+                throw new IllegalArgumentException("--scenario must be load, sequential, heap, relay, cold or warmup");
+            }
+            if (o.scenario.equals("cold")) {
+                // the first round must meet the node as a load balancer would: no probe stream before it
+                o.probe = false;
             }
             if (o.model == null) {
                 o.model = o.simulated ? "simulated" : "bench";
@@ -258,6 +268,8 @@ public final class LoadBench {
                     case "--warmup-streams" -> warmupStreams = notNegative(a, value);
                     case "--warmup-rounds" -> warmupRounds = notNegative(a, value);
                     case "--warmup-sequential" -> warmupSequential = notNegative(a, value);
+                    case "--ready-ms" -> readyMs = Long.parseLong(value);
+                    case "--deployed-ms" -> deployedMs = Long.parseLong(value);
                     case "--upstream-port" -> upstreamPort = positive(a, value);
                     case "--upstream" -> upstream = value;
                     case "--upstream-pid" -> upstreamPid = Long.parseLong(value);
@@ -2186,6 +2198,8 @@ public final class LoadBench {
         private final long t0 = System.nanoTime();
         private final long[] startTicks;
         private final long[] lastTicks;
+        /** The machine's busy and total jiffies (/proc/stat) at the start: to show what other processes took. */
+        private final long[] machineStart = machineTicks();
         private long lastAt = t0;
         private long lastMessages;
         private final Thread thread;
@@ -2299,6 +2313,24 @@ public final class LoadBench {
                 m.put("upstream", Map.of("cpuPct", cpuFigures(ss, Sample::upstreamCpu, startTicks[2],
                         cpuTicks(upstreamPid), wall)));
             }
+            long[] machineEnd = machineTicks();
+            if (machineStart != null && machineEnd != null && machineEnd[1] > machineStart[1]) {
+                // % of one core, like the processes' figures; "others" is what neither the server, the load client
+                // nor the upstream took (other processes of a shared machine)
+                double busy = (double) (machineEnd[0] - machineStart[0]) / (machineEnd[1] - machineStart[1])
+                        * Runtime.getRuntime().availableProcessors() * 100;
+                double ours = 0;
+                for (long[] t : new long[][] {{startTicks[0], cpuTicks(serverPid)}, {startTicks[1], cpuTicks(selfPid)},
+                        {startTicks[2], cpuTicks(upstreamPid)}}) {
+                    if (t[0] >= 0 && t[1] >= 0) {
+                        ours += (t[1] - t[0]) / 100.0 / wall * 100;
+                    }
+                }
+                Map<String, Object> machine = new LinkedHashMap<>();
+                machine.put("busyPct", round3(busy));
+                machine.put("othersPct", round3(Math.max(0, busy - ours)));
+                m.put("machine", machine);
+            }
             return m;
         }
 
@@ -2363,6 +2395,21 @@ public final class LoadBench {
             // the process is gone or unreadable
         }
         return values;
+    }
+
+    /** The machine's {@code [busy, total]} jiffies over every CPU ({@code /proc/stat}), or null. */
+    static long[] machineTicks() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long total = 0;
+            for (int i = 1; i < Math.min(f.length, 9); i++) {
+                total += Long.parseLong(f[i]);
+            }
+            long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+            return new long[] {total - idle, total};
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     static long countFds(long pid) {
@@ -2595,6 +2642,7 @@ public final class LoadBench {
                 case "sequential" -> sequential();
                 case "heap" -> heap();
                 case "relay" -> relay();
+                case "cold" -> cold();
                 default -> null;
             };
             if (main != null) {
@@ -2833,6 +2881,64 @@ public final class LoadBench {
                 o.timeoutSeconds, o.quiet);
         printStreams(m);
         return new Outcomes(m, ((Number) m.get("failed")).intValue() == 0 ? 0 : 1);
+    }
+
+    /**
+     * {@code cold} (issue 22): the load row ({@code --streams}, ramp, shape) sent to a node that has just become ready,
+     * with no probe and no settling before it, then the same row again once no stream runs. Reports both rounds, and
+     * the driver's {@code --ready-ms} and {@code --deployed-ms} (process start to {@code /health/ready} UP, and to the
+     * first answer of {@code GET /api/info}).
+     */
+    private Outcomes cold() throws Exception {
+        Shape shape = shape(o.chunks, o.intervalMs);
+        System.out.printf(Locale.ROOT, "%ncold: %d streams over %.1f s on a node that has just become ready (process"
+                        + " start to ready %s ms), then again; against %s (model %s), upstream %s%s%n", o.streams,
+                o.rampSeconds, o.readyMs < 0 ? "unknown" : Long.toString(o.readyMs), o.base, o.model, upstreamLabel,
+                shape == null ? "" : ", " + shape);
+        Map<String, Object> first = streams("cold", "first round", o.streams, o.rampSeconds, shape, o.timeoutSeconds,
+                o.quiet);
+        printStreams(first);
+        awaitNoRunningStream();
+        Map<String, Object> second = streams("cold", "second round", o.streams, o.rampSeconds, shape,
+                o.timeoutSeconds, o.quiet);
+        printStreams(second);
+        Map<String, Object> m = header("cold", o.streams + " streams on a fresh node");
+        m.put("streams", o.streams);
+        m.put("readyMs", o.readyMs < 0 ? null : o.readyMs);
+        m.put("deployedMs", o.deployedMs < 0 ? null : o.deployedMs);
+        m.put("first", first);
+        m.put("second", second);
+        System.out.printf(Locale.ROOT, "%ncold: process start to ready %s; first round: first token p50 %s / p99 %s ms,"
+                        + " longest gap p99 %s ms, duration p95 %s ms, %s failed; second round: first token p50 %s /"
+                        + " p99 %s ms, longest gap p99 %s ms, duration p95 %s ms, %s failed; other processes' CPU %s %% / %s %%"
+                        + " of one core%n",
+                o.readyMs < 0 ? "unknown" : o.readyMs + " ms", f(p(first, "ttftMs", "p50")), f(p(first, "ttftMs", "p99")),
+                f(p(first, "gapMs", "p99")), f(p(first, "durationMs", "p95")), first.get("failed"),
+                f(p(second, "ttftMs", "p50")), f(p(second, "ttftMs", "p99")), f(p(second, "gapMs", "p99")),
+                f(p(second, "durationMs", "p95")), second.get("failed"), others(first), others(second));
+        int failed = ((Number) first.get("failed")).intValue() + ((Number) second.get("failed")).intValue();
+        return new Outcomes(m, failed == 0 ? 0 : 1);
+    }
+
+    /** The CPU other processes of the machine took during a round, % of one core, or "?". */
+    private static Object others(Map<String, Object> round) {
+        if (round.get("resources") instanceof Map<?, ?> r && r.get("machine") instanceof Map<?, ?> m) {
+            return m.get("othersPct") instanceof Number n ? Math.round(n.doubleValue()) : "?";
+        }
+        return "?";
+    }
+
+    /** Waits, at most {@code --settle-seconds}, until {@code GET /api/metrics} says no stream runs (CPU is not waited for). */
+    private void awaitNoRunningStream() throws InterruptedException {
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.SECONDS.toNanos(o.settleSeconds);
+        long running;
+        do {
+            Thread.sleep(500);
+            running = runningStreams();
+        } while (running > 0 && System.nanoTime() < deadline);
+        System.out.printf(Locale.ROOT, "between the rounds: %.1f s until no stream ran (running now %s)%n",
+                (System.nanoTime() - start) / 1e9, running < 0 ? "unknown" : Long.toString(running));
     }
 
     /**
@@ -3278,6 +3384,10 @@ public final class LoadBench {
                         c.get("max") instanceof Number mx ? Math.round(mx.doubleValue()) : "-",
                         c.get("avg") instanceof Number av ? Math.round(av.doubleValue()) : "-"));
             }
+        }
+        if (res.get("machine") instanceof Map<?, ?> machine) {
+            r.append(String.format(Locale.ROOT, "  machine %s (other processes %s)", machine.get("busyPct"),
+                    machine.get("othersPct")));
         }
         r.append('\n');
         if (m.get("upstream") instanceof Map<?, ?> up) {
@@ -3886,6 +3996,29 @@ public final class LoadBench {
                     + verdict(failed == 0 && ttft <= 500 && gap <= 200 && dur <= 11_000);
         }
 
+        /** A round of the {@code cold} scenario ({@code "first"} or {@code "second"}), with the 1,000 row's verdict. */
+        @SuppressWarnings("unchecked")
+        static String coldRound(Map<String, Object> cold, String round) {
+            if (cold == null || !(cold.get(round) instanceof Map<?, ?> m)) {
+                return "not run";
+            }
+            Map<String, Object> s = (Map<String, Object>) m;
+            double ttft50 = num(s, "ttftMs", "p50");
+            double others = num(s, "resources", "machine", "othersPct");
+            return load1k(s).replace("; first token p99 ", "; first token p50 " + ms(ttft50) + ", p99 ")
+                    + (Double.isNaN(others) ? "" : " (other processes took " + Math.round(others) + " % of a core)");
+        }
+
+        /** Process start to {@code /health/ready} UP (and to the first answer of {@code /api/info}). */
+        static String coldReady(Map<String, Object> cold) {
+            if (cold == null) {
+                return "not run";
+            }
+            double ready = num(cold, "readyMs");
+            double deployed = num(cold, "deployedMs");
+            return ms(ready) + (Double.isNaN(deployed) ? "" : " (the application answered after " + ms(deployed) + ")");
+        }
+
         static String load5k(Map<String, Object> s) {
             if (s == null) {
                 return "not run";
@@ -3989,6 +4122,11 @@ public final class LoadBench {
             row(b, "1,000 streams (first turns, ramp 10 s, 100 × 100 ms)",
                     "0 failed; first token p99 ≤ 500 ms; longest gap p99 ≤ 200 ms; duration p95 ≤ 11 s",
                     runs, r -> load1k(last(r, "load", 1000)));
+            row(b, "1,000 streams on a fresh node, the first round after `/health/ready` (no warm-up by the bench)",
+                    "0 failed; first token p99 ≤ 500 ms; longest gap p99 ≤ 200 ms; duration p95 ≤ 11 s",
+                    runs, r -> coldRound(last(r, "cold", null), "first"));
+            row(b, "the same node, the second round", "as above", runs, r -> coldRound(last(r, "cold", null), "second"));
+            row(b, "process start to `/health/ready` UP", "report", runs, r -> coldReady(last(r, "cold", null)));
             row(b, "5,000 streams", "0 failed or refused; first token p99 ≤ 1 s; longest gap p99 ≤ 500 ms",
                     runs, r -> load5k(last(r, "load", 5000)));
             row(b, "10,000 streams", "every stream completes or is refused at once with 503; none dropped unanswered",
@@ -4014,11 +4152,23 @@ public final class LoadBench {
                     + " threads max |\n");
             b.append("| --- ".repeat(13)).append("|\n");
             for (Map<String, Object> r : runs) {
+                List<Map.Entry<String, Map<String, Object>>> rows = new ArrayList<>();
                 for (int n : loadSizes(r)) {
-                    Map<String, Object> s = last(r, "load", n);
+                    rows.add(Map.entry(count(n), last(r, "load", n)));
+                }
+                Map<String, Object> cold = last(r, "cold", null);
+                for (String round : List.of("first", "second")) {
+                    if (cold != null && cold.get(round) instanceof Map<?, ?> m) {
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> s = (Map<String, Object>) m;
+                        rows.add(Map.entry(count(num(s, "streams")) + ", cold, " + round + " round", s));
+                    }
+                }
+                for (Map.Entry<String, Map<String, Object>> row : rows) {
+                    Map<String, Object> s = row.getValue();
                     String o = others(s);
                     b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %s |%n",
-                            dbLabel(String.valueOf(r.get("database"))), count(n), count(num(s, "completed")),
+                            dbLabel(String.valueOf(r.get("database"))), row.getKey(), count(num(s, "completed")),
                             o.isEmpty() ? "0" : o, ms(num(s, "ttftMs", "p50")), ms(num(s, "ttftMs", "p99")),
                             ms(num(s, "gapMs", "p50")), ms(num(s, "gapMs", "p99")), ms(num(s, "durationMs", "p50")),
                             ms(num(s, "durationMs", "p95")), cpu(s, "server"), cpu(s, "bench"), cpu(s, "upstream"),

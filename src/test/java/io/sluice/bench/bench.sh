@@ -11,8 +11,10 @@ usage() {
 usage: src/test/java/io/sluice/bench/bench.sh [options] [-- LoadBench options for every scenario]
   --db LIST          databases, comma-separated: h2,postgresql (default both)
   --rows LIST        load rows, streams per row (default 1000,5000,10000)
-  --scenarios LIST   load,sequential,heap,relay (default all four)
+  --scenarios LIST   load,sequential,heap,relay,cold (default the first four); cold runs first, on the fresh node
   --quick            the same as --db h2 --rows 1000 --scenarios load (warm-up included)
+  --cold             the same as --rows 1000 --scenarios cold --no-warmup: the 1,000 row twice on a node that has
+                     just become ready (issue 22), and the time from process start to /health/ready
   --no-warmup        skip the warm-up (a cold server's JIT compilation is then measured as latency)
   --no-build         use the target/sluice.war that is there
   --port P           Payara Micro's HTTP port (default 8080)
@@ -20,7 +22,10 @@ usage: src/test/java/io/sluice/bench/bench.sh [options] [-- LoadBench options fo
   --results FILE     results JSON (default target/bench/results.json)
   -h, --help
 Environment: SLUICE_BENCH_JVM_OPTS (server JVM options), SLUICE_BENCH_MICRO_OPTS (more Payara Micro options),
-SLUICE_BENCH_PG_URL (default jdbc:postgresql://127.0.0.1:5432), SLUICE_BENCH_PG_USER (default postgres).
+SLUICE_BENCH_JAVA (the server's java command, default java), SLUICE_BENCH_WAR (the WAR to deploy, default
+target/sluice.war; with --no-build, to compare two builds), SLUICE_BENCH_PG_URL (default
+jdbc:postgresql://127.0.0.1:5432), SLUICE_BENCH_PG_USER (default postgres), SLUICE_BENCH_PG_DB (the database it creates
+and drops, default sluice_bench).
 Every other SLUICE_* variable is passed to the server as it is (SLUICE_DB_* are set per database).
 EOF
 }
@@ -44,6 +49,7 @@ while (($#)); do
     --rows) rows=$2; shift 2 ;;
     --scenarios) scenarios=$2; shift 2 ;;
     --quick) dbs=h2; rows=1000; scenarios=load; shift ;;
+    --cold) rows=1000; scenarios=cold; warmup=0; shift ;;
     --no-warmup) warmup=0; shift ;;
     --no-build) build=0; shift ;;
     --port) port=$2; shift 2 ;;
@@ -59,7 +65,7 @@ for d in ${dbs//,/ }; do
   [[ $d == h2 || $d == postgresql ]] || { echo "--db: h2 or postgresql, not $d" >&2; exit 2; }
 done
 for s in ${scenarios//,/ }; do
-  [[ $s =~ ^(load|sequential|heap|relay)$ ]] || { echo "--scenarios: load, sequential, heap or relay, not $s" >&2; exit 2; }
+  [[ $s =~ ^(load|sequential|heap|relay|cold)$ ]] || { echo "--scenarios: load, sequential, heap, relay or cold, not $s" >&2; exit 2; }
 done
 
 bench_dir=target/bench
@@ -69,7 +75,9 @@ pg_url=${SLUICE_BENCH_PG_URL:-jdbc:postgresql://127.0.0.1:5432}
 pg_user=${SLUICE_BENCH_PG_USER:-postgres}
 pg_host=$(sed -E 's#jdbc:postgresql://([^:/]+).*#\1#' <<<"$pg_url")
 pg_port=$(sed -E 's#jdbc:postgresql://[^:/]+:?([0-9]*).*#\1#' <<<"$pg_url"); pg_port=${pg_port:-5432}
-pg_db=sluice_bench
+pg_db=${SLUICE_BENCH_PG_DB:-sluice_bench}
+[[ $pg_db =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "SLUICE_BENCH_PG_DB: a plain lower-case name, not $pg_db" >&2; exit 2; }
+server_java=${SLUICE_BENCH_JAVA:-java}
 export PGOPTIONS=--client-min-messages=warning
 out_dir=$(dirname "$results")
 
@@ -141,7 +149,8 @@ if ((build)); then
   echo "building target/sluice.war (mvn -q -DskipTests package)"
   mvn -B -q -DskipTests package
 fi
-[[ -f target/sluice.war ]] || { echo "no target/sluice.war (run without --no-build)" >&2; exit 2; }
+war=$(readlink -f "${SLUICE_BENCH_WAR:-target/sluice.war}")
+[[ -f $war ]] || { echo "no WAR $war (run without --no-build)" >&2; exit 2; }
 mkdir -p "$bench_dir/classes"
 javac -nowarn -d "$bench_dir/classes" "$here/LoadBench.java"
 bench=(java -cp "$bench_dir/classes" io.sluice.bench.LoadBench)
@@ -149,12 +158,12 @@ bench=(java -cp "$bench_dir/classes" io.sluice.bench.LoadBench)
 payara_version=$(sed -n 's:.*<payara.version>\(.*\)</payara.version>.*:\1:p' pom.xml | head -1)
 jar=$HOME/.m2/repository/fish/payara/extras/payara-micro/$payara_version/payara-micro-$payara_version.jar
 if [[ ! -f $jar ]]; then
-  jar=$(ls target/payara-micro*.jar 2>/dev/null | head -1 || true)
+  jar=$(ls "$root"/target/payara-micro*.jar 2>/dev/null | head -1 || true)
 fi
 if [[ -z $jar || ! -f $jar ]]; then
   echo "fetching payara-micro $payara_version from Maven Central"
   mvn -B -q dependency:copy -Dartifact="fish.payara.extras:payara-micro:$payara_version" -DoutputDirectory="$bench_dir"
-  jar=$bench_dir/payara-micro-$payara_version.jar
+  jar=$root/$bench_dir/payara-micro-$payara_version.jar
 fi
 
 # ---------------------------------------------------------------- the server's tuning, as the project configures it
@@ -214,7 +223,7 @@ read -ra extra_jvm <<<"${SLUICE_BENCH_JVM_OPTS:-}"
 read -ra extra_micro <<<"${SLUICE_BENCH_MICRO_OPTS:-}"
 jvm_opts+=("${extra_jvm[@]}")
 micro_opts+=("${extra_micro[@]}")
-echo "server: java ${jvm_opts[*]:+${jvm_opts[*]} }-jar $jar --deploy target/sluice.war --contextroot / --nohazelcast --port $port ${micro_opts[*]}"
+echo "server: $server_java ${jvm_opts[*]:+${jvm_opts[*]} }-jar $jar --deploy $war --contextroot / --nohazelcast --port $port ${micro_opts[*]}"
 
 # ---------------------------------------------------------------- the fake upstream: one child JVM for every run
 "${bench[@]}" --upstream-only --upstream-port "$upstream_port" > "$logs/upstream.log" 2>&1 &
@@ -239,21 +248,31 @@ for db in ${dbs//,/ }; do
   echo "=== $db: starting Payara Micro on port $port (log $log, work dir $workdir)"
   # env -C: the H2 file lands in $workdir/data; env then execs java, so $! is the server JVM's pid
   # the load client is one address: the per-address rate limits (issue 11) must not throttle it
+  start_ns=$(date +%s%N)
   env -C "$workdir" "${env_db[@]}" SLUICE_UPSTREAM_URL="http://127.0.0.1:$upstream_port/v1" \
       SLUICE_STREAMS_PER_MINUTE="${SLUICE_STREAMS_PER_MINUTE:-1000000}" \
       SLUICE_NEW_IDENTITIES_PER_MINUTE="${SLUICE_NEW_IDENTITIES_PER_MINUTE:-1000000}" \
-      java "${jvm_opts[@]}" -jar "$jar" --deploy "$root/target/sluice.war" --contextroot / --nohazelcast \
+      "$server_java" "${jvm_opts[@]}" -jar "$jar" --deploy "$war" --contextroot / --nohazelcast \
       --port "$port" --rootdir "$workdir/payara" "${micro_opts[@]}" > "$log" 2>&1 &
   server_pid=$!
-  up=0
-  for _ in $(seq 300); do
+  # up: GET /api/info answers (the application is deployed); ready: GET /health/ready answers 200, as a load
+  # balancer waits for it (issue 22). Both timed from the launch, polled every 0.2 s.
+  deployed_ms=
+  ready_ms=
+  for _ in $(seq 1500); do
     kill -0 "$server_pid" 2>/dev/null || break
-    if curl -sf "http://localhost:$port/api/info" >/dev/null 2>&1; then up=1; break; fi
-    sleep 1
+    if [[ -z $deployed_ms ]] && curl -sf "http://localhost:$port/api/info" >/dev/null 2>&1; then
+      deployed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+    fi
+    if [[ -n $deployed_ms ]] && curl -sf -o /dev/null "http://localhost:$port/health/ready" 2>/dev/null; then
+      ready_ms=$((($(date +%s%N) - start_ns) / 1000000)); break
+    fi
+    sleep 0.2
   done
-  if ((!up)); then
-    echo "the server did not come up; the end of $log:" >&2; tail -30 "$log" >&2; exit 2
+  if [[ -z $ready_ms ]]; then
+    echo "the server did not become ready within 300 s; the end of $log:" >&2; tail -30 "$log" >&2; exit 2
   fi
+  echo "server: the application answered after $deployed_ms ms, /health/ready UP after $ready_ms ms"
   server_fds=$(awk '/Max open files/ {print $4}' "/proc/$server_pid/limits")
   run_id=$(date -u +%Y%m%d-%H%M%S)-$db
   run_ids+=("$run_id")
@@ -269,6 +288,11 @@ for db in ${dbs//,/ }; do
     if ((rc == 2)); then echo "($db: that step could not run, exit status 2)" >&2; fi
     return 0
   }
+  # cold first: it measures the node as it is when it has just become ready
+  if has "$scenarios" cold; then
+    step --scenario cold --streams 1000 --ramp-seconds 10 --chunks 100 --interval-ms 100 --timeout-seconds 60 \
+      --no-settle --ready-ms "$ready_ms" --deployed-ms "$deployed_ms" --quiet
+  fi
   if ((warmup)); then step --scenario warmup --quiet; fi
   # heap first: the node must hold fewer ended streams than its cap (SLUICE_MAX_STREAMS), or ended streams are
   # evicted during the measure and the figure comes out too low

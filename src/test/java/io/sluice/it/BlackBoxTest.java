@@ -10,13 +10,15 @@ import org.jboss.shrinkwrap.api.ShrinkWrap;
 import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What every black-box suite shares: the real {@code target/sluice.war} deployed as it is, at the context root, on
  * Payara Micro
  * (one server boot per suite class), driven from outside as a client, against a {@link FakeUpstream} on the
- * port the deployed server is configured with ({@code SLUICE_UPSTREAM_URL} in pom.xml).
+ * port the deployed server is configured with ({@code SLUICE_UPSTREAM_URL} in pom.xml). Tests start once the server's
+ * {@code /health/ready} is UP (it warms itself up first, issue 22), as a load balancer would send it traffic.
  */
 @ExtendWith(ArquillianExtension.class)
 @RunAsClient
@@ -41,6 +43,11 @@ abstract class BlackBoxTest {
     @BeforeAll
     static void startUpstream() throws Exception {
         upstream = new FakeUpstream(Integer.getInteger("sluice.it.upstream.port", 18089));
+    }
+
+    @BeforeEach
+    void awaitReady() throws Exception {
+        Readiness.await(base);
     }
 
     @AfterAll

@@ -51,6 +51,9 @@ class FaultsIT {
     /** SLUICE_SAVE_RETRY_SECONDS of the servers started here. */
     private static final int SAVE_RETRY_SECONDS = 4;
 
+    /** SLUICE_WARMUP_STREAMS of the servers started here: far more than SLUICE_STREAMS_PER_MINUTE lets one address make. */
+    private static final int WARMUP_STREAMS = 200;
+
     /** SLUICE_NEW_IDENTITIES_PER_MINUTE and SLUICE_STREAMS_PER_MINUTE of the servers started here. */
     private static final int IDENTITIES_PER_MINUTE = 5;
     private static final int STREAMS_PER_MINUTE = 20;
@@ -88,6 +91,49 @@ class FaultsIT {
     private static String proxied(URI pg) {
         String rest = dbUrl.substring(dbUrl.indexOf('/', "jdbc:postgresql://".length()));
         return "jdbc:postgresql://127.0.0.1:" + proxy.port() + rest;
+    }
+
+    // --- issue 22: ready means ready
+
+    @Test
+    @Order(-1)
+    void readyIsDownWhileTheNodeWarmsUpThenUpAndTheWarmUpLeavesNothingBehind() throws Exception {
+        List<Probe> probes = server.probes;
+        int firstWarming = -1;
+        for (int i = 0; i < probes.size(); i++) {
+            if (probes.get(i).ready == 503 && probes.get(i).body.contains("\"name\":\"warmup\",\"status\":\"DOWN\"")) {
+                firstWarming = i;
+                break;
+            }
+        }
+        assertTrue(firstWarming >= 0, "/health/ready answered 503 with the warmup check DOWN while warming: " + probes);
+        for (Probe p : probes.subList(firstWarming, probes.size() - 1)) {
+            assertEquals(503, p.ready, "DOWN until the warm-up is done: " + p);
+            assertEquals(200, p.live, "liveness is unaffected while warming: " + p);
+        }
+        Probe up = probes.get(probes.size() - 1);
+        assertEquals(200, up.ready, up.toString());
+        JsonObject warmup = SseClient.json(up.body).getJsonArray("checks").stream().map(JsonObject.class::cast)
+                .filter(c -> c.getString("name").equals("warmup")).findFirst().orElseThrow();
+        assertEquals("UP", warmup.getString("status"), up.body);
+        JsonObject data = warmup.getJsonObject("data");
+        assertEquals("done", data.getString("state"), up.body);
+        assertEquals("0", data.get("failures").toString().replace("\"", ""), up.body);
+        long streams = Long.parseLong(data.get("streams").toString().replace("\"", ""));
+        assertTrue(streams >= WARMUP_STREAMS, "every stream of the warm-up was made from 127.0.0.1, far past the"
+                + " per-address limit of " + STREAMS_PER_MINUTE + " a minute: " + up.body);
+        assertTrue(probes.get(firstWarming).body.contains("\"state\":\"running\""), probes.get(firstWarming).body);
+
+        assertEquals("0", queryOne("SELECT COUNT(*) FROM streams WHERE owner LIKE ?", "warmup:%"),
+                "the warm-up's stream records are deleted");
+        assertEquals("0", queryOne("SELECT COUNT(*) FROM conversations WHERE owner LIKE ?", "warmup:%"),
+                "and its conversations with their messages");
+        User user = new User();
+        assertEquals("[]", user.send("GET", "api/streams?status=active", null).body().strip());
+        assertEquals("[]", user.send("GET", "api/conversations", null).body().strip());
+        String metrics = user.send("GET", "metrics", null).body();
+        assertFalse(metrics.contains("warm up") || metrics.contains("sluice_streams_total{"), "the metrics start"
+                + " empty when the node is ready: the warm-up's streams are not counted");
     }
 
     // --- rule 10: per-client-address limits
@@ -443,10 +489,19 @@ class FaultsIT {
         }
     }
 
+    /**
+     * One answer of {@code /health/ready} while the server started, with {@code /health/live} asked right after it
+     * (0 when not asked or not answered).
+     */
+    private record Probe(long atMs, int ready, int live, String body) {
+    }
+
     /** A Payara Micro process with the WAR at the context root. */
     private static final class Server {
         final Process process;
         final int port;
+        /** The readiness answers it gave while it started, from its first answer that was not a 404. */
+        final List<Probe> probes = new ArrayList<>();
 
         private Server(Process process, int port) {
             this.process = process;
@@ -484,6 +539,9 @@ class FaultsIT {
             settings.put("SLUICE_RESUME_GRACE_SECONDS", "60");
             settings.put("SLUICE_NEW_IDENTITIES_PER_MINUTE", Integer.toString(IDENTITIES_PER_MINUTE));
             settings.put("SLUICE_STREAMS_PER_MINUTE", Integer.toString(STREAMS_PER_MINUTE));
+            settings.put("SLUICE_WARMUP", "true");
+            settings.put("SLUICE_WARMUP_STREAMS", Integer.toString(WARMUP_STREAMS));
+            settings.put("SLUICE_WARMUP_SECONDS", "60");
             env.putAll(settings);
             Server server = new Server(builder.start(), port);
             server.awaitUp(dir.resolve(name + ".log"));
@@ -492,7 +550,8 @@ class FaultsIT {
 
         private void awaitUp(Path log) throws Exception {
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+            long start = System.nanoTime();
+            long deadline = start + TimeUnit.SECONDS.toNanos(240);
             while (System.nanoTime() < deadline) {
                 if (!process.isAlive()) {
                     throw new AssertionError("the server exited while starting; see " + log);
@@ -500,13 +559,22 @@ class FaultsIT {
                 try {
                     HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri("health/ready"))
                             .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                    int live = 0;
+                    if (r.statusCode() == 503) {
+                        live = http.send(HttpRequest.newBuilder(uri("health/live")).timeout(Duration.ofSeconds(5))
+                                .build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+                    }
+                    if (r.statusCode() != 404) { // 404: Payara is up, the application not yet
+                        probes.add(new Probe(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), r.statusCode(),
+                                live, r.body()));
+                    }
                     if (r.statusCode() == 200) {
                         return;
                     }
                 } catch (IOException notYet) {
                     // still booting
                 }
-                Thread.sleep(500);
+                Thread.sleep(200);
             }
             process.destroyForcibly();
             throw new AssertionError("the server was not ready within 240 s; see " + log);

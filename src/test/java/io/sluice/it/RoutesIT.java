@@ -143,6 +143,12 @@ class RoutesIT {
         }
     }
 
+    /** Tests start once the server is ready (it warms itself up first, issue 22). */
+    @org.junit.jupiter.api.BeforeEach
+    void awaitReady() throws Exception {
+        Readiness.await(base);
+    }
+
     @BeforeAll
     static void startUpstreams() throws Exception {
         main = new FakeUpstream(PORT);

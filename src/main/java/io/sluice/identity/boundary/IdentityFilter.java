@@ -10,6 +10,7 @@ import io.sluice.platform.control.Ids;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.boundary.Problems;
 import io.sluice.problems.control.ProblemException;
+import io.sluice.warmup.control.Warmup;
 import jakarta.inject.Inject;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -60,6 +61,12 @@ import java.util.Set;
  * </ol>
  * The WebSocket handshake passes here too: its new cookie goes on the 101 response, and the handshake sees it in
  * its {@code Cookie} header ({@code OwnerConfigurator} then reads the same identity).
+ *
+ * <p>The node's own warm-up (issue 22) sends its requests over loopback with the running warm-up's token in
+ * {@link Warmup#HEADER}; {@link Warmup#admits} accepts it only from an address of this machine, while a warm-up runs.
+ * Such a request skips the {@code Host} allowlist (its client cannot set {@code Host}), the rate limits and identity
+ * issuance, and its owner is {@code warmup:} and its {@code sluice_uid} cookie ({@link Owners#forWarmup}). It meets
+ * every other rule like any request without {@code Origin}. Any other value of the header is ignored.
  */
 @WebFilter(urlPatterns = "/*", asyncSupported = true)
 public class IdentityFilter extends HttpFilter {
@@ -82,6 +89,11 @@ public class IdentityFilter extends HttpFilter {
     EdgePolicies policies;
     @Inject
     EdgeLimits limits;
+    @Inject
+    Warmup warmup;
+
+    /** Whether OpenID Connect login is on: read once (it is fixed at deployment, and a config read takes a lock). */
+    private volatile Boolean oidc;
 
     @Override
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
@@ -98,7 +110,8 @@ public class IdentityFilter extends HttpFilter {
         }
         EdgePolicy edge = policies.policy();
         String path = request.getRequestURI().substring(request.getContextPath().length());
-        if (!edge.hostAllowed(request.getHeader("Host"))) {
+        boolean warm = warmup.admits(request.getHeader(Warmup.HEADER), request.getRemoteAddr());
+        if (!warm && !edge.hostAllowed(request.getHeader("Host"))) {
             refuse(response, 403, "host-not-allowed", "this host name is not served here (SLUICE_ALLOWED_HOSTS)");
             return;
         }
@@ -135,6 +148,16 @@ public class IdentityFilter extends HttpFilter {
             chain.doFilter(request, response);
             return;
         }
+        if (warm) {
+            String id = Owners.anonymousIdFrom(request.getCookies());
+            if (id == null) {
+                refuse(response, 400, "invalid-request", "a warm-up request needs its sluice_uid cookie");
+                return;
+            }
+            request.setAttribute(Owners.ATTRIBUTE, Owners.forWarmup(id));
+            chain.doFilter(request, response);
+            return;
+        }
         String client = edge.clientAddress(request.getRemoteAddr(), request.getHeader("X-Forwarded-For"));
         if (createsStream(request.getMethod(), path)) {
             long wait = limits.streams().acquire(client, System.nanoTime());
@@ -146,7 +169,7 @@ public class IdentityFilter extends HttpFilter {
         HttpServletRequest forward = request;
         if (request.getUserPrincipal() != null) {
             request.setAttribute(Owners.ATTRIBUTE, Owners.forPrincipal(request.getUserPrincipal().getName()));
-        } else if (config.oidcEnabled()) {
+        } else if (oidcEnabled()) {
             refuse(response, 401, "login-required", "log in first: this server requires OpenID Connect login");
             return;
         } else {
@@ -183,6 +206,15 @@ public class IdentityFilter extends HttpFilter {
             request.setAttribute(Owners.ATTRIBUTE, Owners.forAnonymous(anonymous));
         }
         chain.doFilter(forward, response);
+    }
+
+    private boolean oidcEnabled() {
+        Boolean on = oidc;
+        if (on == null) {
+            on = config.oidcEnabled();
+            oidc = on;
+        }
+        return on;
     }
 
     /**

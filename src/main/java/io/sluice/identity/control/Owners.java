@@ -52,6 +52,18 @@ public final class Owners {
         return "anon:" + uuid;
     }
 
+    /** Prefix of the owner keys of the node's own warm-up (issue 22); no user's key starts with it. */
+    public static final String WARMUP_PREFIX = "warmup:";
+
+    /**
+     * The owner key of a client of the node's warm-up ({@code io.sluice.warmup}), whose requests carry its token:
+     * {@code warmup:UUID}, never a user's ({@code user:NAME}, {@code anon:UUID}), so nothing it creates is listed for
+     * anyone else, and its rows are found and deleted by this prefix.
+     */
+    public static String forWarmup(String uuid) {
+        return WARMUP_PREFIX + uuid;
+    }
+
     /** The anonymous id of the first well-formed {@value #COOKIE} cookie, or {@code null}. */
     public static String anonymousIdFrom(Cookie[] cookies) {
         if (cookies == null) {

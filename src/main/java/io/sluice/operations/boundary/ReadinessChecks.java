@@ -2,6 +2,7 @@ package io.sluice.operations.boundary;
 
 import io.sluice.platform.control.Database;
 import io.sluice.platform.control.Redis;
+import io.sluice.warmup.control.Warmup;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -18,8 +19,9 @@ import org.eclipse.microprofile.health.Readiness;
 /**
  * The health checks of {@code /health/live} and {@code /health/ready} (API.md section 11; MicroProfile Health,
  * served by the server): liveness says the application is deployed; readiness checks that the database answers
- * ({@code Connection.isValid}, 2 s) and, when {@code SLUICE_REDIS_URL} is set, that Redis answers {@code PING}
- * (1 s). A failing check answers 503 with {@code "status":"DOWN"} and the check's name and reason.
+ * ({@code Connection.isValid}, 2 s), when {@code SLUICE_REDIS_URL} is set that Redis answers {@code PING} (1 s), and
+ * that the node has warmed up after its start ({@link Warmup}, issue 22). A failing check answers 503 with
+ * {@code "status":"DOWN"} and the check's name and reason.
  */
 @ApplicationScoped
 public class ReadinessChecks {
@@ -28,6 +30,8 @@ public class ReadinessChecks {
     DataSource dataSource;
     @Inject
     Redis redis;
+    @Inject
+    Warmup warmup;
 
     /** {@code sluice}: up while the application is deployed. */
     @Produces
@@ -62,6 +66,30 @@ public class ReadinessChecks {
             Optional<String> failure = redis.ping(1000);
             return failure.isEmpty() ? HealthCheckResponse.named("redis").up().withData("configured", true).build()
                     : HealthCheckResponse.named("redis").down().withData("error", failure.get()).build();
+        };
+    }
+
+    /**
+     * {@code warmup}: down while the node warms up after its start (at most {@code SLUICE_WARMUP_SECONDS}); up once it
+     * has, when it is off ({@code SLUICE_WARMUP=false}), and after a warm-up that timed out, failed or was skipped.
+     * Data: {@code state} ({@code off}, {@code waiting}, {@code running}, {@code done}, {@code timed out},
+     * {@code failed}, {@code skipped}), {@code streams} it completed, {@code failures}, {@code ms} it took, and a
+     * {@code detail}.
+     */
+    @Produces
+    @Readiness
+    HealthCheck warmup() {
+        return () -> {
+            Warmup.Status s = warmup.status();
+            var check = HealthCheckResponse.named("warmup").status(s.state().ready())
+                    .withData("state", s.state().wire());
+            if (s.state() != Warmup.State.OFF) {
+                check.withData("streams", s.streams()).withData("failures", s.failures()).withData("ms", s.elapsedMs());
+            }
+            if (s.detail() != null) {
+                check.withData("detail", s.detail());
+            }
+            return check.build();
         };
     }
 }

@@ -21,6 +21,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.GenerationListener;
+import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.RawCapture;
 import io.sluice.providers.control.UpstreamException;
 import io.sluice.streams.control.Stream;
@@ -235,11 +236,15 @@ public class StreamMetrics {
     /**
      * A stream was created (hook: {@code StreamHub.start}).
      *
-     * @param route the model route that serves it ({@code simulated}, {@code upstream}, or a named route)
+     * @param route the model route that serves it ({@code simulated}, {@code upstream}, or a named route); the
+     *              warm-up's ({@link Providers#WARMUP_LABEL}) gets a probe that records nothing
      * @return the stream's probe: wrap the stream's {@link GenerationListener} in it, and tell it the end
      */
     public Probe streamStarted(StreamType type, String route) {
         String t = type.wire();
+        if (Providers.WARMUP_LABEL.equals(route)) {
+            return new Probe(t, route, null, null); // the node's own warm-up (issue 22) is not counted
+        }
         started(t, route).increment();
         return new Probe(t, route,
                 timer("sluice.stream.first.token", "Time from a stream's creation to its first delta", FIRST_TOKEN_BUCKETS,
@@ -299,6 +304,9 @@ public class StreamMetrics {
 
         /** A delta arrived at {@code now} ({@link System#nanoTime()}). */
         void delta(long now) {
+            if (firstToken == null) {
+                return;
+            }
             long last = lastDeltaNanos;
             lastDeltaNanos = now;
             if (last == 0) {
@@ -315,7 +323,7 @@ public class StreamMetrics {
          * @param end how it ended ({@link Stream#end()}); {@code null} is ignored
          */
         public void ended(Stream.End end, long durationMs) {
-            if (end == null) {
+            if (end == null || firstToken == null) {
                 return;
             }
             String status = end.status().wire();
@@ -399,6 +407,23 @@ public class StreamMetrics {
     /** A second connection of the same tab to the same target replaced the first (no duplicate). */
     public void duplicateReplaced() {
         replaced().increment();
+    }
+
+    /**
+     * Forgets every count and histogram recorded so far; the gauges stay. The node's warm-up calls it when it is
+     * done (issue 22), so that the metrics count from the moment the node became ready and hold none of the warm-up's
+     * streams (whose slow first tokens would otherwise feed the alerts for minutes). Prometheus sees the counters
+     * reset, as after a restart. A stream running meanwhile records the rest of its figures nowhere.
+     */
+    public void reset() {
+        timers.forEach((key, timer) -> {
+            timers.remove(key, timer);
+            registry.remove(timer);
+        });
+        counters.forEach((key, counter) -> {
+            counters.remove(key, counter);
+            registry.remove(counter);
+        });
     }
 
     // --- reading

@@ -45,7 +45,12 @@ import org.flywaydb.core.Flyway;
 @TransactionManagement(TransactionManagementType.BEAN)
 public class Database {
 
-    /** Connections the pool keeps open when idle. */
+    /**
+     * Connections the pool keeps open when idle. Not more (issue 22): with 8, the connections a database outage left
+     * dead each failed a request once the database was back (Payara validates a pooled connection by its metadata,
+     * which does not reach the server), and FaultsIT's saves retried for 4 s ran out of time. The node's warm-up grows
+     * the pool to what a burst needs before the node is ready; Payara keeps idle connections 300 s.
+     */
     public static final int MIN_POOL_SIZE = 1;
     /** Most connections of the pool. */
     public static final int MAX_POOL_SIZE = 32;

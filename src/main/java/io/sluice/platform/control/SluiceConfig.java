@@ -321,6 +321,24 @@ public class SluiceConfig {
     }
 
     /**
+     * {@code SLUICE_WARMUP}: whether the node warms itself up before {@code /health/ready} says UP (issue 22,
+     * {@code io.sluice.warmup}); default true.
+     */
+    public boolean warmup() {
+        return config.getOptionalValue("sluice.warmup", Boolean.class).orElse(true);
+    }
+
+    /** {@code SLUICE_WARMUP_SECONDS}: the longest the warm-up may keep the node not ready, in s; default 30. */
+    public int warmupSeconds() {
+        return positive("sluice.warmup.seconds", 30);
+    }
+
+    /** {@code SLUICE_WARMUP_STREAMS}: streams the warm-up makes; default 1,000. */
+    public int warmupStreams() {
+        return positive("sluice.warmup.streams", 1000);
+    }
+
+    /**
      * A positive integer setting, read once: the numeric settings are read on every stream's path, and a read through
      * the server's config resolves expressions and converts each time. A value that fails is not kept, so it fails
      * again at the next read.

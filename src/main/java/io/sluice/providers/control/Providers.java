@@ -54,6 +54,11 @@ import java.util.logging.Logger;
 public class Providers {
 
     private static final Logger LOG = Logger.getLogger(Providers.class.getName());
+    /**
+     * The label of the warm-up's route (issue 22): it holds a space, which no route name may, and the metrics record
+     * nothing under it.
+     */
+    public static final String WARMUP_LABEL = "warm up";
     /** The name under which the simulated model's requests are counted. */
     static final String SIMULATED_STATS = "simulated";
 
@@ -69,6 +74,10 @@ public class Providers {
     private Route single;
     private ChatProvider singleProvider;
     private final Map<String, RouteStats> stats = new LinkedHashMap<>();
+    /** The warm-up's route while it runs (issue 22), under its random model name; null otherwise. */
+    private volatile Route warmup;
+    /** Names of the warm-up routes that ended: refused, never passed through to the upstream. */
+    private final java.util.Set<String> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Reads the configuration at deployment, so that a bad {@code SLUICE_MODELS} fails it at once. */
     void onStart(@Observes @Initialized(ApplicationScoped.class) Object started) {
@@ -147,6 +156,13 @@ public class Providers {
         if (requested == null) {
             return defaultFor(type);
         }
+        Route w = warmup;
+        if (w != null && w.name().equals(requested)) {
+            return w;
+        }
+        if (retired.contains(requested)) {
+            throw unknown(requested);
+        }
         Route named = routes.get(requested);
         if (named != null) {
             return named;
@@ -185,7 +201,40 @@ public class Providers {
      * single upstream.
      */
     public Route forFollowUp(String chatModel, StreamType type) {
+        Route w = warmup;
+        if (w != null && w.name().equals(chatModel)) {
+            return w; // a warm-up chat's title stays on the warm-up's upstream
+        }
+        if (chatModel != null && retired.contains(chatModel)) {
+            throw unknown(chatModel);
+        }
         return single != null && chatModel != null ? resolve(chatModel, type) : defaultFor(type);
+    }
+
+    /**
+     * Opens the warm-up's route (issue 22, {@code io.sluice.warmup}) to an upstream in this process: requests that
+     * name the returned model, a random name no one else knows, go there (and so do the titles of its chats), with the
+     * same provider code as a configured upstream. The route is not listed and not counted in {@link #stats()}; its
+     * metrics label is {@link #WARMUP_LABEL}.
+     *
+     * @param baseUrl the warm-up upstream's API base, e.g. {@code http://127.0.0.1:41234/v1}
+     * @return the model name to send
+     */
+    public String beginWarmup(String baseUrl) {
+        String name = "warmup-" + io.sluice.platform.control.Ids.newId();
+        OpenAiProvider provider = new OpenAiProvider(baseUrl, null, config.upstreamTimeout(), executors.work(),
+                executors.timers());
+        warmup = new Route(name, ModelType.INSTRUCT, "warmup", provider, name, new RouteStats(WARMUP_LABEL));
+        return name;
+    }
+
+    /** Closes the warm-up's route: its name is then refused as an unknown model (400), never sent upstream. */
+    public void endWarmup() {
+        Route w = warmup;
+        if (w != null) {
+            retired.add(w.name());
+            warmup = null;
+        }
     }
 
     private Route defaultFor(StreamType streamType) {

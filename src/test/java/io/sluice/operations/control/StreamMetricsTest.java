@@ -98,6 +98,34 @@ class StreamMetricsTest {
     }
 
     @Test
+    void theWarmUpsStreamsAreNotRecordedAndResetForgetsCountsButKeepsGauges() {
+        StreamMetrics.Probe warm = metrics.streamStarted(StreamType.CHAT, io.sluice.providers.control.Providers.WARMUP_LABEL);
+        Recorder target = new Recorder();
+        warm.listening(target).onDelta("a", null);
+        warm.ended(new Stream.End(StreamStatus.COMPLETED, MessageStatus.COMPLETED, null, "stop", null, "m", null), 5);
+        assertEquals(List.of("delta:a/null"), target.calls, "the stream itself is served as any");
+        assertTrue(!metrics.scrape().contains("warm up"), metrics.scrape());
+
+        metrics.gauge("sluice.streams.active", "Running streams", () -> 3);
+        StreamMetrics.Probe chat = metrics.streamStarted(StreamType.CHAT, "openai");
+        chat.listening(target).onDelta("a", null);
+        chat.ended(new Stream.End(StreamStatus.COMPLETED, MessageStatus.COMPLETED, null, "stop", null, "m", null), 5);
+        metrics.resumed("sse");
+        assertTrue(metrics.scrape().contains("sluice_streams_total{code=\"none\",route=\"openai\""), metrics.scrape());
+        metrics.reset();
+        String text = metrics.scrape();
+        assertTrue(!text.contains("sluice_streams_total") && !text.contains("sluice_stream_first_token_seconds")
+                && !text.contains("sluice_stream_resumes_total"), text);
+        assertTrue(text.contains("sluice_streams_active 3"), text);
+        assertTrue(metrics.summary().endedByStatus().isEmpty());
+        assertTrue(Double.isNaN(metrics.summary().firstTokenP95Seconds()));
+        metrics.streamStarted(StreamType.CHAT, "openai").ended(new Stream.End(StreamStatus.COMPLETED,
+                MessageStatus.COMPLETED, null, "stop", null, "m", null), 5);
+        assertTrue(metrics.scrape().contains("sluice_streams_total{code=\"none\",route=\"openai\",status=\"completed\","
+                + "type=\"chat\"} 1"), "counting starts again from zero");
+    }
+
+    @Test
     void connectionAndResumeCountersHaveTheirContractNames() {
         metrics.zombieReaped();
         metrics.duplicateReplaced();

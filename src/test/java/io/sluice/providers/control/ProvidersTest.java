@@ -121,6 +121,32 @@ class ProvidersTest {
     }
 
     @Test
+    void theWarmUpsRouteAnswersOnlyItsRandomNameAndItsTitlesAndIsRefusedOnceEnded() {
+        for (Providers p : List.of(providers(ROUTES, null, null), providers(null, "http://real:1/v1", null))) {
+            String name = p.beginWarmup("http://127.0.0.1:9/v1");
+            assertTrue(name.startsWith("warmup-") && name.length() > 40, name);
+            Route warm = p.resolve(name, StreamType.CHAT);
+            assertEquals(name, warm.model(), "streams and messages record the name, so a second turn finds it");
+            assertEquals("warmup", warm.upstreamModel());
+            assertEquals(Providers.WARMUP_LABEL, warm.label());
+            assertEquals(warm, p.forFollowUp(name, StreamType.CONVERSATION_TITLE), "its titles stay on it");
+            assertFalse(p.routes().contains(warm));
+            assertFalse(p.stats().containsKey(Providers.WARMUP_LABEL), "not counted in GET /api/metrics");
+            if (p.routed()) {
+                assertThrows(ProblemException.class, () -> p.resolve("warmup-other", StreamType.CHAT));
+            } else {
+                assertEquals("warmup-other", p.resolve("warmup-other", StreamType.CHAT).upstreamModel(),
+                        "another name is passed through to the one upstream, as any name");
+            }
+            p.endWarmup();
+            ProblemException e = assertThrows(ProblemException.class, () -> p.resolve(name, StreamType.CHAT));
+            assertEquals(400, e.status());
+            assertThrows(ProblemException.class, () -> p.forFollowUp(name, StreamType.CONVERSATION_TITLE),
+                    "never passed through to the real upstream");
+        }
+    }
+
+    @Test
     void anUnknownModelIsA400ListingTheKnownNames() {
         Providers p = providers(ROUTES, null, null);
         ProblemException e = assertThrows(ProblemException.class, () -> p.resolve("gpt-4o", StreamType.CHAT));
