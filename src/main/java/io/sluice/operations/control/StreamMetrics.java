@@ -132,6 +132,9 @@ public class StreamMetrics {
     private final PrometheusMeterRegistry registry;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    /** The route labels given to {@link #routesKnown}, registered again at zero after {@link #reset}. */
+    private final Set<String> knownRoutes = ConcurrentHashMap.newKeySet();
+
     /** The JVM binders bound by {@link #bindJvm}; closed by {@link #close}. */
     private final List<MeterBinder> jvm = new ArrayList<>();
 
@@ -145,6 +148,16 @@ public class StreamMetrics {
         // ProcessorMetrics' two names that promtool's lint refuses ("_count" on a gauge, the abbreviated unit "ns");
         // process_cpu_usage and system_cpu_usage say the same, as fractions of the machine
         registry.config().meterFilter(MeterFilter.deny(id -> LEFT_OUT.contains(id.getName())));
+        registerKnown();
+    }
+
+    /**
+     * Registers, at zero, the series whose label values are a closed set known in advance (Prometheus' guidance on
+     * known label values): resumes per transport, stops per reason, upstream errors per code, unload aborts, reaped
+     * and replaced connections, and each stream type on each route given to {@link #routesKnown}. A series already
+     * registered is left as it is.
+     */
+    private void registerKnown() {
         for (String transport : TRANSPORTS) {
             resumes(transport);
         }
@@ -158,6 +171,7 @@ public class StreamMetrics {
         unloadAborts();
         reaped();
         replaced();
+        routesKnown(knownRoutes);
     }
 
     // --- the JVM
@@ -211,6 +225,9 @@ public class StreamMetrics {
      *               {@code simulated})
      */
     public void routesKnown(Collection<String> routes) {
+        if (routes != knownRoutes) {
+            knownRoutes.addAll(routes);
+        }
         for (String route : routes) {
             for (StreamType type : StreamType.values()) {
                 started(type.wire(), route);
@@ -413,7 +430,8 @@ public class StreamMetrics {
      * Forgets every count and histogram recorded so far; the gauges stay. The node's warm-up calls it when it is
      * done (issue 22), so that the metrics count from the moment the node became ready and hold none of the warm-up's
      * streams (whose slow first tokens would otherwise feed the alerts for minutes). Prometheus sees the counters
-     * reset, as after a restart. A stream running meanwhile records the rest of its figures nowhere.
+     * reset, as after a restart, and the known label values are registered again at zero. A stream running meanwhile
+     * records the rest of its figures nowhere.
      */
     public void reset() {
         timers.forEach((key, timer) -> {
@@ -424,6 +442,7 @@ public class StreamMetrics {
             counters.remove(key, counter);
             registry.remove(counter);
         });
+        registerKnown();
     }
 
     // --- reading
