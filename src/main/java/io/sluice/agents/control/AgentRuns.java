@@ -10,7 +10,7 @@ import io.sluice.problems.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.Route;
-import io.sluice.streams.control.Answers;
+import io.sluice.chat.control.Answers;
 import io.sluice.streams.control.EventLog;
 import io.sluice.streams.control.GroupCommit;
 import io.sluice.streams.control.MemoryEventLog;

@@ -14,7 +14,6 @@ import io.sluice.providers.control.CompletionRequest;
 import io.sluice.platform.control.Ids;
 import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.Route;
-import io.sluice.streams.control.Answers;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamHub;
 import io.sluice.streams.control.StreamSpec;

@@ -301,7 +301,7 @@ class SimulatedScriptTest {
                 titles.add(title);
                 int n = words(title);
                 assertTrue(n >= 2 && n <= 6, n + " words: " + title);
-                assertEquals(title, io.sluice.streams.control.TaskPrompts.cleanTitle(title), "clean: " + title);
+                assertEquals(title, io.sluice.chat.control.TaskPrompts.cleanTitle(title), "clean: " + title);
                 for (String word : title.split(" ")) {
                     boolean mixedCase = word.substring(1).chars().anyMatch(Character::isUpperCase); // "iPhone"
                     if (!word.equals("and") && !mixedCase) {

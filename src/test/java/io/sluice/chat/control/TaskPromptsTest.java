@@ -1,4 +1,4 @@
-package io.sluice.streams.control;
+package io.sluice.chat.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.SimulatedScript;
+import io.sluice.streams.control.StreamType;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.sluice.streams.control;
+package io.sluice.chat.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -9,6 +9,10 @@ import io.sluice.conversations.entity.Message;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.RawCapture;
 import io.sluice.providers.control.UpstreamException;
+import io.sluice.streams.control.FlushTicker;
+import io.sluice.streams.control.MemoryEventLog;
+import io.sluice.streams.control.Stream;
+import io.sluice.streams.control.StreamType;
 import jakarta.json.Json;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
-package io.sluice.streams.control;
+package io.sluice.chat.control;
 
 import io.sluice.conversations.entity.Message;
+import io.sluice.streams.control.Stream;
 import java.time.Instant;
 
 /**

@@ -1,7 +1,8 @@
-package io.sluice.streams.control;
+package io.sluice.chat.control;
 
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.CompletionRequest.ChatMessage;
+import io.sluice.streams.control.StreamType;
 import java.util.List;
 import java.util.regex.Pattern;
 
