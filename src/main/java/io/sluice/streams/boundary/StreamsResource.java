@@ -8,7 +8,6 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import static io.sluice.platform.control.JsonP.JSON;
 
-import io.sluice.chat.control.Chats;
 import io.sluice.conversations.control.ConversationStore;
 import io.sluice.conversations.entity.Conversation;
 import io.sluice.conversations.entity.Message;
@@ -27,8 +26,11 @@ import io.sluice.streams.control.StreamEntry;
 import io.sluice.streams.control.StreamEvent;
 import io.sluice.streams.control.StreamHub;
 import io.sluice.streams.control.StreamRecords;
+import io.sluice.streams.control.StreamStarter;
 import io.sluice.streams.control.StreamType;
 import io.sluice.streams.entity.StreamRecord;
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 import jakarta.servlet.http.HttpServletRequest;
@@ -67,11 +69,18 @@ public class StreamsResource {
     static final int MAX_WAIT_SECONDS = 30;
     /** Most events returned by one poll. */
     static final int POLL_BATCH = 256;
+    /** The 400's detail for a {@code type} that {@code POST /api/streams} does not create. */
+    static final String UNKNOWN_TYPE = "type must be one of chat, conversation_title, topic_title, "
+            + "prompt_optimization, system_prompt (or conversation_title_generation, topic_title_generation; agent "
+            + "streams start over /ws/agents, completion streams at /v1/chat/completions, generate streams at "
+            + "/api/generate)";
 
     @Inject
     StreamHub hub;
+    /** Who starts each type's streams: chat's {@code ChatStarter} for every creatable type. */
     @Inject
-    Chats chats;
+    @Any
+    Instance<StreamStarter> starters;
     @Inject
     Followers followers;
     @Inject
@@ -123,32 +132,13 @@ public class StreamsResource {
         NewStream input = bodies.read(body, NewStream.class);
         // seed 003's conversation_title_generation and topic_title_generation are aliases (API.md section 13)
         StreamType type = StreamType.named(input.type()).filter(StreamType::creatable)
-                .orElseThrow(() -> ProblemException.badRequest("type must be one of chat, conversation_title, "
-                        + "topic_title, prompt_optimization, system_prompt (or conversation_title_generation, "
-                        + "topic_title_generation; agent streams start over /ws/agents, "
-                        + "completion streams at /v1/chat/completions, generate streams at /api/generate)"));
+                .orElseThrow(() -> ProblemException.badRequest(UNKNOWN_TYPE));
         String owner = Owners.of(request);
         String model = JsonBodies.optional(input.model(), "model", Conversation.MAX_MODEL);
-        Stream stream;
-        if (type == StreamType.CHAT) {
-            stream = chats.startChat(owner, input.conversationId(), input.message(), model, input.systemPrompt());
-        } else if (type == StreamType.CONVERSATION_TITLE) {
-            String conversationId = input.relatedId() != null ? input.relatedId() : input.conversationId();
-            if (conversationId == null || conversationId.isBlank()) {
-                throw ProblemException.badRequest("relatedId must name the conversation to title");
-            }
-            conversations.get(owner, conversationId);
-            stream = chats.startTask(owner, type, conversationId, null, null, model);
-        } else {
-            String text = input.input();
-            if (text == null || text.isBlank()) {
-                throw ProblemException.badRequest("input is required and must not be blank for " + type.wire());
-            }
-            String relatedId = JsonBodies.optional(input.relatedId(), "relatedId", 200);
-            String name = input.metadata() == null ? null
-                    : JsonBodies.optional(input.metadata().get("name"), "metadata.name", 200);
-            stream = chats.startTask(owner, type, relatedId, text, name, model);
-        }
+        StreamStarter starter = starters.stream().filter(st -> st.starts(type)).findFirst()
+                .orElseThrow(() -> ProblemException.badRequest(UNKNOWN_TYPE));
+        Stream stream = starter.start(owner, type, new StreamStarter.Request(input.relatedId(), input.conversationId(),
+                input.message(), input.input(), model, input.systemPrompt(), input.metadata()));
         String events = "api/streams/" + stream.id() + "/events";
         JsonObject created = JSON.createObjectBuilder()
                 .add("streamId", stream.id())
