@@ -10,13 +10,13 @@ import io.sluice.agents.control.RunFrames;
 import io.sluice.conversations.entity.Conversation;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.control.Ids;
-import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.streams.control.ConnectionGuard;
 import io.sluice.streams.control.Followers;
 import io.sluice.platform.control.JsonInput;
+import io.sluice.streams.control.StreamObserver;
 import jakarta.inject.Inject;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
@@ -72,7 +72,7 @@ public class AgentsEndpoint {
     @Inject
     SluiceConfig config;
     @Inject
-    StreamMetrics metrics;
+    StreamObserver metrics;
 
     private AgentSession agentSession;
 

@@ -14,7 +14,6 @@ import io.sluice.chat.control.StreamTarget;
 import io.sluice.chat.control.Revisions;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.identity.control.Owners;
-import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.platform.control.JsonInput;
@@ -22,6 +21,7 @@ import io.sluice.problems.control.ProblemException;
 import io.sluice.streams.control.Delivery;
 import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Stream;
+import io.sluice.streams.control.StreamObserver;
 import jakarta.inject.Inject;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
@@ -74,7 +74,7 @@ public class ChatResource {
     @Inject
     SluiceConfig config;
     @Inject
-    StreamMetrics metrics;
+    StreamObserver metrics;
     @Context
     HttpServletRequest request;
 

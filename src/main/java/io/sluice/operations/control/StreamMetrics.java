@@ -25,11 +25,14 @@ import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.RawCapture;
 import io.sluice.providers.control.UpstreamException;
 import io.sluice.streams.control.Stream;
+import io.sluice.streams.control.StreamObserver;
 import io.sluice.streams.control.StreamStatus;
 import io.sluice.streams.control.StreamType;
+import io.sluice.warmup.control.WarmupEnded;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.json.JsonObject;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.SseEventSink;
@@ -50,8 +53,9 @@ import java.util.logging.Logger;
 
 /**
  * Every metric of Sluice, recorded through one object (API.md section 11), in Micrometer's Prometheus registry, which
- * writes the exposition format ({@link #scrape()}). The streaming code calls the intention-revealing methods below,
- * one call at each point where something happens; nothing else in the code knows a metric name.
+ * writes the exposition format ({@link #scrape()}). The streaming code reports through {@link StreamObserver}, the
+ * interface {@code streams} defines and this bean implements, one call at each point where something happens; the
+ * warm-up's end arrives as a {@link WarmupEnded} event. Nothing else in the code knows a metric name.
  *
  * <p>Names as Prometheus sees them (times in seconds):
  * <ul>
@@ -101,7 +105,7 @@ import java.util.logging.Logger;
  * known stop reasons), so the number of series is bounded. Thread-safe.
  */
 @ApplicationScoped
-public class StreamMetrics {
+public class StreamMetrics implements StreamObserver {
 
     /** The seeds' alarm on time to first token, in seconds (interface spec). */
     public static final double ALARM_FIRST_TOKEN_SECONDS = 1.0;
@@ -257,6 +261,7 @@ public class StreamMetrics {
      *              warm-up's ({@link Providers#WARMUP_LABEL}) gets a probe that records nothing
      * @return the stream's probe: wrap the stream's {@link GenerationListener} in it, and tell it the end
      */
+    @Override
     public Probe streamStarted(StreamType type, String route) {
         String t = type.wire();
         if (Providers.WARMUP_LABEL.equals(route)) {
@@ -275,7 +280,7 @@ public class StreamMetrics {
      * ({@link #listening}), and its end ({@link #ended}). One per stream; provider calls for one generation never
      * overlap (GenerationListener's contract), so its state needs no lock.
      */
-    public final class Probe {
+    public final class Probe implements StreamObserver.Watch {
         private final String type;
         private final String route;
         private final Timer firstToken;
@@ -294,6 +299,7 @@ public class StreamMetrics {
          * A listener that records the first token and each event interval, then passes every call to {@code target}
          * (hook: where the provider is given the stream as its listener).
          */
+        @Override
         public GenerationListener listening(GenerationListener target) {
             return new GenerationListener() {
                 @Override
@@ -339,6 +345,7 @@ public class StreamMetrics {
          *
          * @param end how it ended ({@link Stream#end()}); {@code null} is ignored
          */
+        @Override
         public void ended(Stream.End end, long durationMs) {
             if (end == null || firstToken == null) {
                 return;
@@ -366,6 +373,7 @@ public class StreamMetrics {
      *
      * @param transport {@code sse} or {@code websocket}
      */
+    @Override
     public void resumed(String transport) {
         resumes(transport).increment();
     }
@@ -375,6 +383,7 @@ public class StreamMetrics {
      * {@code sink} watched so that the first event written to it records the resume latency. Every call passes
      * through unchanged.
      */
+    @Override
     public SseEventSink resumedOver(SseEventSink sink) {
         resumed("sse");
         long arrived = System.nanoTime();
@@ -412,24 +421,27 @@ public class StreamMetrics {
     }
 
     /** A beacon asked to abort a stream on page unload (hook: {@code POST /api/chat/abort} with reason unload). */
+    @Override
     public void unloadAbortRequested() {
         unloadAborts().increment();
     }
 
     /** The connection guard forgot a connection that stopped reading or answering pings (a zombie). */
+    @Override
     public void zombieReaped() {
         reaped().increment();
     }
 
     /** A second connection of the same tab to the same target replaced the first (no duplicate). */
+    @Override
     public void duplicateReplaced() {
         replaced().increment();
     }
 
     /**
-     * Forgets every count and histogram recorded so far; the gauges stay. The node's warm-up calls it when it is
-     * done (issue 22), so that the metrics count from the moment the node became ready and hold none of the warm-up's
-     * streams (whose slow first tokens would otherwise feed the alerts for minutes). Prometheus sees the counters
+     * Forgets every count and histogram recorded so far; the gauges stay. The node's warm-up has it called when it
+     * is done ({@link WarmupEnded}, issue 22), so that the metrics count from the moment the node became ready and
+     * hold none of the warm-up's streams (whose slow first tokens would otherwise feed the alerts for minutes). Prometheus sees the counters
      * reset, as after a restart, and the known label values are registered again at zero. A stream running meanwhile
      * records the rest of its figures nowhere.
      */
@@ -443,6 +455,11 @@ public class StreamMetrics {
             registry.remove(counter);
         });
         registerKnown();
+    }
+
+    /** The node's warm-up ended ({@link WarmupEnded}, fired synchronously by the warm-up): {@link #reset}. */
+    void warmupEnded(@Observes WarmupEnded ended) {
+        reset();
     }
 
     // --- reading

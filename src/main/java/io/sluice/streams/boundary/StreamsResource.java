@@ -14,7 +14,6 @@ import io.sluice.conversations.entity.Message;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
-import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.streams.control.EventLog;
@@ -25,6 +24,7 @@ import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamEntry;
 import io.sluice.streams.control.StreamEvent;
 import io.sluice.streams.control.StreamHub;
+import io.sluice.streams.control.StreamObserver;
 import io.sluice.streams.control.StreamRecords;
 import io.sluice.streams.control.StreamStarter;
 import io.sluice.streams.control.StreamType;
@@ -92,7 +92,7 @@ public class StreamsResource {
     @Inject
     ManagedExecutors executors;
     @Inject
-    StreamMetrics metrics;
+    StreamObserver metrics;
     @Context
     HttpServletRequest request;
 

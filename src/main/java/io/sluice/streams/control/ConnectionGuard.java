@@ -5,7 +5,6 @@ import static io.sluice.platform.control.JsonP.JSON;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.Redis;
 import io.sluice.platform.control.SluiceConfig;
-import io.sluice.operations.control.StreamMetrics;
 import io.sluice.problems.control.ProblemException;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -78,7 +77,7 @@ public class ConnectionGuard {
     @Inject
     ManagedExecutors executors;
     @Inject
-    StreamMetrics metrics;
+    StreamObserver metrics;
     @Inject
     StreamCluster cluster;
     @Inject

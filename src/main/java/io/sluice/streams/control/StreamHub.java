@@ -5,7 +5,6 @@ import static io.sluice.platform.control.JsonP.JSON;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
-import io.sluice.operations.control.StreamMetrics;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.streams.entity.StreamRecord;
 import io.sluice.providers.control.Generation;
@@ -122,7 +121,7 @@ public class StreamHub {
     @Inject
     GroupCommit commits;
     @Inject
-    StreamMetrics metrics;
+    StreamObserver metrics;
     @Inject
     StreamCluster cluster;
     @Inject
@@ -241,7 +240,7 @@ public class StreamHub {
         }
         JsonObject firstEvent = JSON.createObjectBuilder(first).add("streamId", spec.id())
                 .add("type", spec.type().wire()).build();
-        StreamMetrics.Probe probe = metrics.streamStarted(spec.type(), spec.route()); // metrics: stream started
+        StreamObserver.Watch probe = metrics.streamStarted(spec.type(), spec.route()); // metrics: stream started
         executors.work().execute(() -> stream.start(firstEvent, () -> generate.apply(probe.listening(stream)),
                 () -> {
                     terminated(stream);

@@ -1,6 +1,5 @@
 package io.sluice.warmup.control;
 
-import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.control.Database;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
@@ -10,6 +9,7 @@ import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
@@ -132,7 +132,7 @@ public class Warmup {
     @Inject
     ManagedExecutors executors;
     @Inject
-    StreamMetrics metrics;
+    Event<WarmupEnded> warmupEnded;
     @Resource
     ManagedThreadFactory threads;
     @Resource(lookup = Database.JNDI_NAME)
@@ -287,7 +287,7 @@ public class Warmup {
         if (t != null) {
             t.stop();
         }
-        metrics.reset();
+        warmupEnded.fire(new WarmupEnded(true)); // the metrics count from now
         endedNanos = System.nanoTime();
         if (state.compareAndSet(State.RUNNING, State.TIMED_OUT)) {
             LOG.warning(() -> "the warm-up did not end within " + config.warmupSeconds() + " s (SLUICE_WARMUP_SECONDS)"
@@ -327,7 +327,7 @@ public class Warmup {
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                     ? error.getCause() : error;
             if (state.get() == State.RUNNING) {
-                metrics.reset();
+                warmupEnded.fire(new WarmupEnded(false)); // the metrics count from now
                 endedNanos = System.nanoTime();
             }
             if (cause == null && t != null && t.failures() > t.streams()) {

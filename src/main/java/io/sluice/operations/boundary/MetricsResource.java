@@ -1,4 +1,4 @@
-package io.sluice.streams.boundary;
+package io.sluice.operations.boundary;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -6,11 +6,11 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import static io.sluice.platform.control.JsonP.JSON;
 
+import io.sluice.agents.control.AgentRuns;
+import io.sluice.operations.control.StreamMetrics;
+import io.sluice.providers.control.Providers;
 import io.sluice.streams.control.ConnectionGuard;
 import io.sluice.streams.control.StreamHub;
-import io.sluice.agents.control.AgentRuns;
-import io.sluice.providers.control.Providers;
-import io.sluice.operations.control.StreamMetrics;
 import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
