@@ -12,7 +12,7 @@ import io.sluice.identity.control.Owners;
 import io.sluice.platform.control.Ids;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.streams.control.ConnectionGuard;
 import io.sluice.streams.control.Followers;
 import io.sluice.platform.control.JsonInput;

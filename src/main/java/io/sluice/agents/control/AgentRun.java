@@ -1,7 +1,7 @@
 package io.sluice.agents.control;
 
 import io.sluice.conversations.entity.MessageStatus;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.streams.control.EventLog;
 import io.sluice.streams.control.MemoryEventLog;

@@ -6,7 +6,7 @@ import io.sluice.conversations.entity.Message;
 import io.sluice.platform.control.Ids;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.Route;

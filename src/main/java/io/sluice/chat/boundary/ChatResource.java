@@ -17,7 +17,7 @@ import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.platform.control.JsonInput;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.streams.control.Delivery;
 import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Stream;

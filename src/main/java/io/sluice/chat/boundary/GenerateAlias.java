@@ -6,7 +6,7 @@ import io.sluice.identity.control.Owners;
 import io.sluice.platform.control.JsonInput;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.boundary.Problems;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import jakarta.enterprise.inject.spi.CDI;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObject;

@@ -2,7 +2,7 @@ package io.sluice.chat.control;
 
 import io.sluice.conversations.control.ConversationStore;
 import io.sluice.platform.boundary.JsonBodies;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamStarter;
 import io.sluice.streams.control.StreamType;

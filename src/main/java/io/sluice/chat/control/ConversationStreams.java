@@ -1,7 +1,7 @@
 package io.sluice.chat.control;
 
 import io.sluice.conversations.control.ConversationStore;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamHub;
 import io.sluice.streams.control.StreamRecords;

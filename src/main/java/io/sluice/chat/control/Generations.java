@@ -5,7 +5,7 @@ import static io.sluice.platform.control.JsonP.JSON;
 import io.sluice.conversations.entity.Conversation;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.Ids;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.Route;

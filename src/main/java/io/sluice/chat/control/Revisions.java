@@ -9,7 +9,7 @@ import io.sluice.conversations.entity.Conversation;
 import io.sluice.conversations.entity.Message;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.SluiceConfig;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.platform.control.Ids;
 import io.sluice.providers.control.Providers;

@@ -1,6 +1,6 @@
 package io.sluice.chat.control;
 
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 
 /**
  * What a resume ({@code POST /api/chat/resume}) or a beacon abort ({@code POST /api/chat/abort}) names: one stream

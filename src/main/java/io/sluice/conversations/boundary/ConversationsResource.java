@@ -9,7 +9,7 @@ import io.sluice.conversations.control.ConversationStore;
 import io.sluice.conversations.entity.Conversation;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import jakarta.inject.Inject;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.Consumes;

@@ -9,7 +9,7 @@ import io.sluice.identity.control.Owners;
 import io.sluice.platform.control.Ids;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.boundary.Problems;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.warmup.control.Warmup;
 import jakarta.inject.Inject;
 import jakarta.servlet.FilterChain;

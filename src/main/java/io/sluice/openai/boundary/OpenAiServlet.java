@@ -11,7 +11,7 @@ import io.sluice.openai.control.OpenAiRequest;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.Ids;
 import io.sluice.platform.control.ManagedExecutors;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.Route;
 import io.sluice.streams.control.Followers;

@@ -3,7 +3,7 @@ package io.sluice.openai.control;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.platform.control.Ids;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.Route;

@@ -2,7 +2,7 @@ package io.sluice.openai.control;
 
 import static io.sluice.platform.control.JsonP.JSON;
 
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.UpstreamException;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamStatus;

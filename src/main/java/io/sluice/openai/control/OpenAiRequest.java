@@ -2,7 +2,7 @@ package io.sluice.openai.control;
 
 import static io.sluice.platform.control.JsonP.JSON;
 
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest.ChatMessage;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonNumber;

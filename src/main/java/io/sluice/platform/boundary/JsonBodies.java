@@ -4,7 +4,7 @@ import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.platform.control.JsonInput;
 import io.sluice.platform.control.SluiceConfig;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

@@ -2,7 +2,7 @@ package io.sluice.problems.boundary;
 
 import static io.sluice.platform.control.JsonP.JSON;
 
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import jakarta.ws.rs.core.Response;
 
 /**

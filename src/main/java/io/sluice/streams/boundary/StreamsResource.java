@@ -15,7 +15,7 @@ import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.ManagedExecutors;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.streams.control.EventLog;
 import io.sluice.streams.control.Delivery;
 import io.sluice.streams.control.Followers;

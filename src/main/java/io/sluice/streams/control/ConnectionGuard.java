@@ -5,7 +5,7 @@ import static io.sluice.platform.control.JsonP.JSON;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.Redis;
 import io.sluice.platform.control.SluiceConfig;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.ejb.ConcurrencyManagement;

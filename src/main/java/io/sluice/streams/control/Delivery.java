@@ -1,6 +1,6 @@
 package io.sluice.streams.control;
 
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 
 /**
  * How one SSE connection groups a stream's deltas into {@code message} events: adaptive delivery (API.md section 13,

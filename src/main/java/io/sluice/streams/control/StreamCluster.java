@@ -11,7 +11,7 @@ import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.Redis;
 import io.sluice.platform.control.SluiceConfig;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.UpstreamException;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -5,7 +5,7 @@ import static io.sluice.platform.control.JsonP.JSON;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.streams.entity.StreamRecord;
 import io.sluice.providers.control.Generation;
 import io.sluice.providers.control.GenerationListener;

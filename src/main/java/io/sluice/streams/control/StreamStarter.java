@@ -36,7 +36,7 @@ public interface StreamStarter {
      * @param owner the caller ({@code io.sluice.identity.control.Owners})
      * @param type  a type for which {@link #starts} is true
      * @return the running stream
-     * @throws io.sluice.problems.control.ProblemException 400 for a missing or invalid field, 404 for a foreign or
+     * @throws io.sluice.platform.control.ProblemException 400 for a missing or invalid field, 404 for a foreign or
      *                                                     unknown conversation, 429 or 503 at a cap
      */
     Stream start(String owner, StreamType type, Request request);

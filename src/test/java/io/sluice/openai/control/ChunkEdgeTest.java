@@ -150,7 +150,7 @@ class ChunkEdgeTest {
                 "{\"stream\":\"yes\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
                 "{\"tools\":[{}],\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
                 "{\"model\":7,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")) {
-            var e = org.junit.jupiter.api.Assertions.assertThrows(io.sluice.problems.control.ProblemException.class,
+            var e = org.junit.jupiter.api.Assertions.assertThrows(io.sluice.platform.control.ProblemException.class,
                     () -> OpenAiRequest.parse(Json.createReader(new StringReader(bad)).readObject()), bad);
             assertEquals(400, e.status());
         }

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import io.sluice.streams.control.StreamType;
 import jakarta.json.Json;
 import java.io.StringReader;

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.Redis;
 import io.sluice.platform.control.SluiceConfig;
-import io.sluice.problems.control.ProblemException;
+import io.sluice.platform.control.ProblemException;
 import jakarta.json.Json;
 import jakarta.ws.rs.core.GenericType;
 import jakarta.ws.rs.core.MediaType;

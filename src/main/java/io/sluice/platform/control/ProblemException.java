@@ -1,4 +1,4 @@
-package io.sluice.problems.control;
+package io.sluice.platform.control;
 
 import jakarta.ejb.ApplicationException;
 import jakarta.ws.rs.core.Response;
@@ -7,7 +7,8 @@ import jakarta.ws.rs.core.Response;
  * A client error to answer as {@code application/problem+json} (RFC 9457, API.md section 7). Thrown before
  * anything is written, so the request changes nothing. {@link #getMessage()} is the problem's
  * {@code detail} and is shown to the client: keep it free of internals. Thrown from an EJB it rolls the
- * transaction back and reaches the caller unwrapped.
+ * transaction back and reaches the caller unwrapped. It lives in {@code platform}, the lowest component, so that every
+ * component may throw it; {@code io.sluice.problems.boundary.ProblemExceptionMapper} renders it.
  */
 @ApplicationException(rollback = true)
 public class ProblemException extends RuntimeException {
