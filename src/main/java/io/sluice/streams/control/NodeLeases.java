@@ -21,7 +21,10 @@ import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.UpstreamException;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -70,6 +73,10 @@ public class NodeLeases {
     ManagedExecutors executors;
     @Inject
     Takeovers takeovers;
+    /** The other logs that a lost node left open: the agent runs' ({@code io.sluice.agents.control.LostRuns}). */
+    @Inject
+    @Any
+    Instance<LostLogs> lostLogs;
     @Inject
     StreamCluster cluster;
 
@@ -194,7 +201,10 @@ public class NodeLeases {
                 }
             }
         }
-        List<String> lostRuns = takeovers.closeLostRuns(node);
+        List<String> lostRuns = new ArrayList<>();
+        for (LostLogs logs : lostLogs) { // the agent runs' (io.sluice.agents)
+            lostRuns.addAll(logs.closeLost(node));
+        }
         for (String runId : lostRuns) {
             endLostLog(runId);
         }

@@ -1,6 +1,5 @@
 package io.sluice.streams.control;
 
-import io.sluice.agents.entity.RunRecord;
 import io.sluice.conversations.control.ConversationStore;
 import io.sluice.conversations.entity.Conversation;
 import io.sluice.conversations.entity.Message;
@@ -83,22 +82,5 @@ public class Takeovers {
         boolean typed = !chat && !StreamType.AGENT.wire().equals(record.getType());
         record.ended(StreamStatus.ERROR.wire(), NODE_LOST, messageId, typed ? content : null, now);
         return Optional.of(new Closed(messageId));
-    }
-
-    /**
-     * Ends the agent runs that {@code node} left running, as {@code partial} with {@value #NODE_LOST}.
-     *
-     * @return their ids
-     */
-    @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
-    public List<String> closeLostRuns(String node) {
-        List<RunRecord> runs = em.createQuery("SELECT r FROM RunRecord r WHERE r.endedAt IS NULL AND r.nodeId = :node",
-                RunRecord.class).setParameter("node", node).setLockMode(LockModeType.PESSIMISTIC_WRITE)
-                .getResultList();
-        Instant now = Instant.now();
-        for (RunRecord run : runs) {
-            run.ended(MessageStatus.PARTIAL.value(), NODE_LOST, now);
-        }
-        return runs.stream().map(RunRecord::getId).toList();
     }
 }
