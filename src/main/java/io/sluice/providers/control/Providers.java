@@ -5,7 +5,6 @@ import static io.sluice.platform.control.JsonP.JSON;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.platform.control.ProblemException;
-import io.sluice.streams.control.StreamType;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.Initialized;
@@ -149,10 +148,10 @@ public class Providers {
      *
      * @param requested the request's {@code model} (a route's name, a type name, a {@code simulated} name, or, without
      *                  {@code SLUICE_MODELS}, any name), or {@code null} for its stream type's default
-     * @param type      the stream's type, which picks the default
+     * @param type      the stream's type ({@code StreamType}), which picks the default
      * @throws ProblemException 400 {@code unknown-model} for a name no route has, listing the known names
      */
-    public Route resolve(String requested, StreamType type) {
+    public Route resolve(String requested, Workload type) {
         if (requested == null) {
             return defaultFor(type);
         }
@@ -188,7 +187,7 @@ public class Providers {
     /** Whether a request may name {@code model} ({@link #resolve} would not refuse it). */
     public boolean known(String model) {
         try {
-            resolve(model, StreamType.CHAT);
+            resolve(model, Workload.CHAT);
             return true;
         } catch (ProblemException e) {
             return false;
@@ -200,7 +199,7 @@ public class Providers {
      * type's default (a {@code fast} route); without, the chat's own model, which is the one name known to work on the
      * single upstream.
      */
-    public Route forFollowUp(String chatModel, StreamType type) {
+    public Route forFollowUp(String chatModel, Workload type) {
         Route w = warmup;
         if (w != null && w.name().equals(chatModel)) {
             return w; // a warm-up chat's title stays on the warm-up's upstream
@@ -237,15 +236,11 @@ public class Providers {
         }
     }
 
-    private Route defaultFor(StreamType streamType) {
+    private Route defaultFor(Workload workload) {
         if (single != null) {
             return single;
         }
-        ModelType wanted = switch (streamType) {
-            case CHAT, COMPLETION, GENERATE, AGENT -> ModelType.INSTRUCT;
-            case CONVERSATION_TITLE, TOPIC_TITLE, PROMPT_OPTIMIZATION, SYSTEM_PROMPT -> ModelType.FAST;
-        };
-        return first(wanted).orElseGet(() -> routes.values().iterator().next());
+        return first(workload.defaultModelType()).orElseGet(() -> routes.values().iterator().next());
     }
 
     private Optional<Route> first(ModelType type) {
@@ -283,7 +278,7 @@ public class Providers {
      * {@code null} when the upstream chooses.
      */
     public String effectiveModel(String requested) {
-        return requested != null ? requested : defaultFor(StreamType.CHAT).model();
+        return requested != null ? requested : defaultFor(Workload.CHAT).model();
     }
 
     /** Whether requests without a simulated model name go to a real upstream. */

@@ -1,5 +1,7 @@
 package io.sluice.streams.control;
 
+import io.sluice.providers.control.ModelType;
+import io.sluice.providers.control.Workload;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -23,7 +25,7 @@ import java.util.Optional;
  *       {@code POST /api/streams}.</li>
  * </ul>
  */
-public enum StreamType {
+public enum StreamType implements Workload {
     /** A chat turn: the answer to {@code message} in a conversation. */
     CHAT,
     /** A short title for a conversation, from its first exchange. */
@@ -50,6 +52,19 @@ public enum StreamType {
      */
     public boolean creatable() {
         return this != AGENT && this != COMPLETION && this != GENERATE;
+    }
+
+    /**
+     * The type of model route that serves this type when its request names no model (API.md section 10): a
+     * {@code fast} route for the typed tasks (titles, prompt optimization, system prompts), an {@code instruct} route
+     * for chat, completions, one-shot generations and agents.
+     */
+    @Override
+    public ModelType defaultModelType() {
+        return switch (this) {
+            case CHAT, COMPLETION, GENERATE, AGENT -> ModelType.INSTRUCT;
+            case CONVERSATION_TITLE, TOPIC_TITLE, PROMPT_OPTIMIZATION, SYSTEM_PROMPT -> ModelType.FAST;
+        };
     }
 
     /** @return the JSON value: {@code chat}, {@code conversation_title}, {@code topic_title}, ... */
