@@ -5,12 +5,12 @@ import static io.sluice.platform.control.JsonP.JSON;
 import io.sluice.identity.control.EdgeLimits;
 import io.sluice.identity.control.EdgePolicies;
 import io.sluice.identity.control.EdgePolicy;
+import io.sluice.identity.control.OwnTraffic;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.control.Ids;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.boundary.Problems;
 import io.sluice.platform.control.ProblemException;
-import io.sluice.warmup.control.Warmup;
 import jakarta.inject.Inject;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -63,7 +63,7 @@ import java.util.Set;
  * its {@code Cookie} header ({@code OwnerConfigurator} then reads the same identity).
  *
  * <p>The node's own warm-up (issue 22) sends its requests over loopback with the running warm-up's token in
- * {@link Warmup#HEADER}; {@link Warmup#admits} accepts it only from an address of this machine, while a warm-up runs.
+ * {@link OwnTraffic#HEADER}; {@link OwnTraffic#admits} (the warm-up's) accepts it only from an address of this machine, while a warm-up runs.
  * Such a request skips the {@code Host} allowlist (its client cannot set {@code Host}), the rate limits and identity
  * issuance, and its owner is {@code warmup:} and its {@code sluice_uid} cookie ({@link Owners#forWarmup}). It meets
  * every other rule like any request without {@code Origin}. Any other value of the header is ignored.
@@ -90,7 +90,7 @@ public class IdentityFilter extends HttpFilter {
     @Inject
     EdgeLimits limits;
     @Inject
-    Warmup warmup;
+    OwnTraffic warmup;
 
     /** Whether OpenID Connect login is on: read once (it is fixed at deployment, and a config read takes a lock). */
     private volatile Boolean oidc;
@@ -110,7 +110,7 @@ public class IdentityFilter extends HttpFilter {
         }
         EdgePolicy edge = policies.policy();
         String path = request.getRequestURI().substring(request.getContextPath().length());
-        boolean warm = warmup.admits(request.getHeader(Warmup.HEADER), request.getRemoteAddr());
+        boolean warm = warmup.admits(request.getHeader(OwnTraffic.HEADER), request.getRemoteAddr());
         if (!warm && !edge.hostAllowed(request.getHeader("Host"))) {
             refuse(response, 403, "host-not-allowed", "this host name is not served here (SLUICE_ALLOWED_HOSTS)");
             return;

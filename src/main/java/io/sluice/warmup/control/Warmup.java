@@ -1,5 +1,6 @@
 package io.sluice.warmup.control;
 
+import io.sluice.identity.control.OwnTraffic;
 import io.sluice.platform.control.Database;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.SluiceConfig;
@@ -66,10 +67,10 @@ import javax.sql.DataSource;
  * <p>Liveness is unaffected. Thread-safe.
  */
 @ApplicationScoped
-public class Warmup {
+public class Warmup implements OwnTraffic {
 
     /** The request header that carries the run's token. */
-    public static final String HEADER = "X-Sluice-Warmup";
+    public static final String HEADER = OwnTraffic.HEADER;
     /** Concurrent clients of the warm-up, each one owner. */
     static final int LANES = 32;
     /** Rows of warm-up owners older than this were left by a node that died while it warmed up. */
@@ -389,6 +390,7 @@ public class Warmup {
      * @param header     the request's {@link #HEADER}, or {@code null}
      * @param remoteAddr the peer's address, an IP literal
      */
+    @Override
     public boolean admits(String header, String remoteAddr) {
         byte[] expected = token;
         if (header == null || expected == null
