@@ -16,6 +16,7 @@ import io.sluice.platform.control.ProblemException;
 import io.sluice.streams.control.ConnectionGuard;
 import io.sluice.streams.control.Followers;
 import io.sluice.platform.control.JsonInput;
+import io.sluice.streams.control.Reason;
 import io.sluice.streams.control.StreamObserver;
 import jakarta.inject.Inject;
 import jakarta.json.JsonException;
@@ -205,7 +206,7 @@ public class AgentsEndpoint {
         if (agent != null && !run.hasAgent(agent)) {
             throw new AgentException("AGENT_NOT_FOUND", "the run has no agent of that name", runId);
         }
-        run.stop(agent, "user");
+        run.stop(agent, Reason.USER.wire());
     }
 
     private static JsonObject parse(String text) {

@@ -6,6 +6,7 @@ import io.sluice.providers.control.CompletionRequest;
 import io.sluice.streams.control.EventLog;
 import io.sluice.streams.control.MemoryEventLog;
 import io.sluice.streams.control.Pump;
+import io.sluice.streams.control.Reason;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamEntry;
 import io.sluice.streams.control.StreamStatus;
@@ -258,7 +259,7 @@ public final class AgentRun implements RunFrames {
      */
     @Override
     public void stop(String agent, String reason) {
-        MessageStatus messageStatus = Stream.End.USER.equals(reason) ? MessageStatus.STOPPED : MessageStatus.PARTIAL;
+        MessageStatus messageStatus = Reason.USER.wire().equals(reason) ? MessageStatus.STOPPED : MessageStatus.PARTIAL;
         List<Agent> toCancel = new ArrayList<>();
         List<Agent> launch;
         synchronized (this) {
@@ -400,11 +401,6 @@ public final class AgentRun implements RunFrames {
 
     public Instant createdAt() {
         return createdAt;
-    }
-
-    /** The agents' names, in run order. */
-    public List<String> agentNames() {
-        return List.copyOf(agents.keySet());
     }
 
     /** Why the run was stopped ({@code user}, {@code client_disconnected}, ...), or {@code null}. */
@@ -591,6 +587,6 @@ public final class AgentRun implements RunFrames {
                 return;
             }
         }
-        stop(null, Stream.End.CLIENT_DISCONNECTED);
+        stop(null, Reason.CLIENT_DISCONNECTED.wire());
     }
 }

@@ -14,6 +14,7 @@ import io.sluice.chat.control.Answers;
 import io.sluice.streams.control.EventLog;
 import io.sluice.streams.control.GroupCommit;
 import io.sluice.streams.control.MemoryEventLog;
+import io.sluice.streams.control.Reason;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamCluster;
 import io.sluice.streams.control.StreamHub;
@@ -237,7 +238,7 @@ public class AgentRuns {
             if (run != null && run.owner().equals(m.getString("owner", null))) {
                 String agent = m.getString("agent", null);
                 if (agent == null || run.hasAgent(agent)) {
-                    run.stop(agent, m.getString("reason", Stream.End.USER));
+                    run.stop(agent, m.getString("reason", Reason.USER.wire()));
                 }
             }
         });
@@ -350,7 +351,7 @@ public class AgentRuns {
     void shutdown() {
         for (AgentRun run : List.copyOf(runs.values())) {
             try {
-                run.stop(null, Stream.End.SERVER_SHUTDOWN);
+                run.stop(null, Reason.SERVER_SHUTDOWN.wire());
             } catch (RuntimeException e) {
                 LOG.log(Level.FINE, "stopping run " + run.id(), e);
             }

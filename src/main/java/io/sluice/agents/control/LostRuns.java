@@ -3,7 +3,7 @@ package io.sluice.agents.control;
 import io.sluice.agents.entity.RunRecord;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.streams.control.LostLogs;
-import io.sluice.streams.control.Takeovers;
+import io.sluice.streams.control.Reason;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
@@ -21,7 +21,7 @@ public class LostRuns implements LostLogs {
     EntityManager em;
 
     /**
-     * Ends the agent runs that {@code node} left running, as {@code partial} with {@value Takeovers#NODE_LOST}.
+     * Ends the agent runs that {@code node} left running, as {@code partial} with {@code node_lost} ({@link Reason#NODE_LOST}).
      *
      * @return their ids (each run's log in Redis is named by it)
      */
@@ -33,7 +33,7 @@ public class LostRuns implements LostLogs {
                 .getResultList();
         Instant now = Instant.now();
         for (RunRecord run : runs) {
-            run.ended(MessageStatus.PARTIAL.value(), Takeovers.NODE_LOST, now);
+            run.ended(MessageStatus.PARTIAL.value(), Reason.NODE_LOST.wire(), now);
         }
         return runs.stream().map(RunRecord::getId).toList();
     }

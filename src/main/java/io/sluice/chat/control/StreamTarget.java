@@ -1,6 +1,7 @@
 package io.sluice.chat.control;
 
 import io.sluice.platform.control.ProblemException;
+import io.sluice.streams.control.Reason;
 
 /**
  * What a resume ({@code POST /api/chat/resume}) or a beacon abort ({@code POST /api/chat/abort}) names: one stream
@@ -17,9 +18,9 @@ public record StreamTarget(String streamId, String conversationId) {
     /** Longest abort reason, in UTF-16 code units. */
     public static final int MAX_REASON = 64;
     /** The reason of a beacon sent on page unload: it waits the unload grace for a reload (API.md section 3). */
-    public static final String UNLOAD = "unload";
+    public static final String UNLOAD = Reason.UNLOAD.wire();
     /** The reason of an abort by {@code streamId} that gives none (the canonical form's default, kept). */
-    public static final String USER = "user";
+    public static final String USER = Reason.USER.wire();
 
     /**
      * @param streamId       from the body, or {@code null}

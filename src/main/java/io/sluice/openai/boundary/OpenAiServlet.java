@@ -16,6 +16,7 @@ import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.Route;
 import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Pump;
+import io.sluice.streams.control.Reason;
 import io.sluice.streams.control.ResponseLock;
 import io.sluice.streams.control.Stream;
 import jakarta.inject.Inject;
@@ -127,7 +128,7 @@ public class OpenAiServlet extends HttpServlet {
                         input.includeUsage(), sink), sink);
             } catch (ProblemException e) {
                 // the connection cap was reached meanwhile: nobody will read this stream
-                stream.stop(Stream.End.CLIENT_DISCONNECTED, MessageStatus.PARTIAL);
+                stream.stop(Reason.CLIENT_DISCONNECTED, MessageStatus.PARTIAL);
                 sink.answer(OpenAiError.of(e));
                 sink.close();
             }

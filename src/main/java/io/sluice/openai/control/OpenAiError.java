@@ -4,6 +4,7 @@ import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.UpstreamException;
+import io.sluice.streams.control.Reason;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamStatus;
 import jakarta.json.JsonObject;
@@ -77,7 +78,7 @@ public record OpenAiError(int status, String type, String code, String message, 
             return null;
         }
         if (end.status() == StreamStatus.STOPPED) {
-            if (Stream.End.SERVER_SHUTDOWN.equals(end.reason())) {
+            if (end.endedBy(Reason.SERVER_SHUTDOWN)) {
                 return new OpenAiError(503, "server_error", "stopped", "the server is shutting down", 5L, null);
             }
             return new OpenAiError(409, "stream_stopped", "stopped", "the generation was stopped ("

@@ -24,6 +24,7 @@ import io.sluice.providers.control.GenerationListener;
 import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.RawCapture;
 import io.sluice.providers.control.UpstreamException;
+import io.sluice.streams.control.Reason;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamObserver;
 import io.sluice.streams.control.StreamStatus;
@@ -117,7 +118,8 @@ public class StreamMetrics implements StreamObserver {
     public static final int ALARM_CONNECTIONS = 1500;
 
     /** Stop reasons that get their own label value; any other reason a client sends counts as {@code other}. */
-    static final Set<String> STOP_REASONS = Set.of("user", "unload", "client_disconnected", "server_shutdown");
+    static final Set<String> STOP_REASONS = Set.of(Reason.USER.wire(), Reason.UNLOAD.wire(),
+            Reason.CLIENT_DISCONNECTED.wire(), Reason.SERVER_SHUTDOWN.wire());
     /** The label value of every other stop reason. */
     static final String OTHER_STOP_REASON = "other";
     /** The transports a client resumes over: SSE ({@code Last-Event-ID} or offset) and the WebSocket resume frame. */

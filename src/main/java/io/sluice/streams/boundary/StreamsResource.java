@@ -20,6 +20,7 @@ import io.sluice.streams.control.EventLog;
 import io.sluice.streams.control.Delivery;
 import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Pump;
+import io.sluice.streams.control.Reason;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamEntry;
 import io.sluice.streams.control.StreamEvent;
@@ -288,7 +289,7 @@ public class StreamsResource {
     public Response stop(@PathParam("id") String id) {
         String owner = Owners.of(request);
         Stream stream = hub.require(owner, id);
-        stream.stop(Stream.End.USER, MessageStatus.STOPPED);
+        stream.stop(Reason.USER, MessageStatus.STOPPED);
         return Response.accepted(StreamView.of(stream, false)).build();
     }
 

@@ -11,7 +11,7 @@ public interface LostLogs {
 
     /**
      * Ends, in a transaction of its own, the records that {@code node} left open, with end reason
-     * {@link Takeovers#NODE_LOST}; each is read with a write lock, so of two nodes that close them at once one does.
+     * {@link Reason#NODE_LOST}; each is read with a write lock, so of two nodes that close them at once one does.
      *
      * @param node the lost node's id
      * @return the ids of their logs in Redis, each of which then gets its lost writer's end entry

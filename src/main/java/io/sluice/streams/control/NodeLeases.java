@@ -178,7 +178,7 @@ public class NodeLeases {
 
     /**
      * Closes every stream a lost node left open: its text as far as it reached Redis is saved ({@code partial},
-     * {@value Takeovers#NODE_LOST}, exactly once: see {@link Takeovers#closeLost}), then its log gets the terminal
+     * {@code node_lost}, exactly once: see {@link Takeovers#closeLost}), then its log gets the terminal
      * {@code error} entry of code {@code NODE_LOST}, which the followers on every node receive; its agent runs end as
      * {@code partial}.
      */
@@ -211,7 +211,7 @@ public class NodeLeases {
         int runs = lostRuns.size();
         int streams = closed;
         LOG.warning(() -> "node " + node + " was lost: this node closed its " + streams + " open streams and " + runs
-                + " agent runs as " + Takeovers.NODE_LOST);
+                + " agent runs as " + Reason.NODE_LOST.wire());
     }
 
     /**
@@ -222,7 +222,7 @@ public class NodeLeases {
         UpstreamException failure = new UpstreamException(FailureCode.NODE_LOST,
                 "the node that generated this answer was lost; the text so far is saved");
         StreamEntry ended = new StreamEntry.Ended(new Stream.End(StreamStatus.ERROR, MessageStatus.PARTIAL,
-                Takeovers.NODE_LOST, null, null, copy.model(), failure), messageId, copy.contentLength());
+                Reason.NODE_LOST.wire(), null, null, copy.model(), failure), messageId, copy.contentLength());
         if (appendLast(copy.id(), copy.lastEventId() + 1, EntryCodec.encode(ended))) {
             redis.commands().zrem(runningKey(copy.owner()), copy.id());
         }

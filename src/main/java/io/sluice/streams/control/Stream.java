@@ -99,8 +99,8 @@ public final class Stream implements GenerationListener {
      *
      * @param status        {@code COMPLETED}, {@code ERROR} or {@code STOPPED}
      * @param messageStatus the saved message's status
-     * @param reason        for a stop, its reason ({@link #USER}, {@link #UNLOAD}, {@link #CLIENT_DISCONNECTED},
-     *                      {@link #SERVER_SHUTDOWN}, or what a beacon sent); for an error, its code; else {@code null}
+     * @param reason        for a stop, its reason (a {@link Reason}'s {@linkplain Reason#wire() wire value}, or what a
+     *                      beacon sent); for an error, its code; else {@code null}
      * @param finishReason  the upstream's finish reason, or {@code null}
      * @param usage         the upstream's usage object, or {@code null}
      * @param model         the model that answered, or {@code null}
@@ -109,18 +109,23 @@ public final class Stream implements GenerationListener {
     public record End(StreamStatus status, MessageStatus messageStatus, String reason, String finishReason,
                       JsonObject usage, String model, UpstreamException failure) {
 
-        /** A stop by the user (API.md section 3, stop and abort). */
-        public static final String USER = "user";
-        /** A beacon abort on page unload that no reload cancelled. */
-        public static final String UNLOAD = "unload";
-        /** Nobody followed the stream for the resume grace period. */
-        public static final String CLIENT_DISCONNECTED = "client_disconnected";
-        /** The server stopped. */
-        public static final String SERVER_SHUTDOWN = "server_shutdown";
-
-        /** A stop: {@code stopped} for the user's own stops, {@code partial} when the generation was cut off. */
+        /**
+         * A stop: {@code stopped} for the user's own stops, {@code partial} when the generation was cut off.
+         *
+         * @param reason a {@link Reason}'s wire value, or a reason a client sent
+         */
         public static End stopped(String reason, MessageStatus messageStatus) {
             return new End(StreamStatus.STOPPED, messageStatus, reason, null, null, null, null);
+        }
+
+        /** A stop for one of the server's own reasons ({@link #stopped(String, MessageStatus)}). */
+        public static End stopped(Reason reason, MessageStatus messageStatus) {
+            return stopped(reason.wire(), messageStatus);
+        }
+
+        /** @return whether it ended for {@code r} (its {@link #reason()} is {@code r}'s wire value) */
+        public boolean endedBy(Reason r) {
+            return r.wire().equals(reason);
         }
     }
 
@@ -294,9 +299,19 @@ public final class Stream implements GenerationListener {
     }
 
     /**
+     * Stops the generation for one of the server's own reasons ({@link #stop(String, MessageStatus)}).
+     *
+     * @return whether this call stopped it
+     */
+    public boolean stop(Reason reason, MessageStatus messageStatus) {
+        return stop(reason.wire(), messageStatus);
+    }
+
+    /**
      * Stops the generation: the upstream request is cancelled at once, the text so far saved with
      * {@code messageStatus}, and followers get {@code stopped} with {@code reason}. Does nothing on an ended stream.
      *
+     * @param reason a {@link Reason}'s wire value, or a reason a client sent (an abort beacon's)
      * @return whether this call stopped it
      */
     public boolean stop(String reason, MessageStatus messageStatus) {
@@ -364,7 +379,7 @@ public final class Stream implements GenerationListener {
         unloadAbortNanos = requested;
         scheduler.schedule(() -> {
             if (unloadAbortNanos == requested && !log.attendedAfter(requested)) {
-                stop(End.UNLOAD, MessageStatus.STOPPED);
+                stop(Reason.UNLOAD, MessageStatus.STOPPED);
             }
         }, graceMillis, TimeUnit.MILLISECONDS);
     }
@@ -836,7 +851,7 @@ public final class Stream implements GenerationListener {
                 return;
             }
         }
-        stop(End.CLIENT_DISCONNECTED, MessageStatus.PARTIAL);
+        stop(Reason.CLIENT_DISCONNECTED, MessageStatus.PARTIAL);
     }
 
     /** Integer value of a usage field, or {@code null}. */

@@ -638,7 +638,7 @@ public class StreamCluster {
             UpstreamException failure = new UpstreamException(FailureCode.NODE_LOST,
                     "this node lost the stream's events; reconnect to follow it on");
             stream.replicate(new StreamEntry.Ended(new Stream.End(StreamStatus.ERROR, MessageStatus.PARTIAL,
-                    Takeovers.NODE_LOST, null, null, stream.model(), failure), null, stream.contentLength()));
+                    Reason.NODE_LOST.wire(), null, null, stream.model(), failure), null, stream.contentLength()));
         }
 
         @Override

@@ -51,11 +51,6 @@ public sealed interface StreamEntry {
         public boolean reasoning() {
             return kind == DeltaCoalescer.Kind.REASONING;
         }
-
-        /** Where the piece ends in its kind's text (exclusive). */
-        public int to() {
-            return from + text.length();
-        }
     }
 
     /**

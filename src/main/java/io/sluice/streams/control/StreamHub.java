@@ -444,7 +444,7 @@ public class StreamHub {
         List<Stream> running = streams.values().stream().filter(s -> !s.terminated()).toList();
         for (Stream stream : running) {
             try {
-                stream.stop(Stream.End.SERVER_SHUTDOWN, MessageStatus.PARTIAL);
+                stream.stop(Reason.SERVER_SHUTDOWN, MessageStatus.PARTIAL);
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "stream " + stream.id() + " could not be stopped", e);
             }

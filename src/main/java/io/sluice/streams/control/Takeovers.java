@@ -22,9 +22,6 @@ import java.util.Optional;
 @Stateless
 public class Takeovers {
 
-    /** The end reason of a stream, a saved answer and an agent run whose node was lost. */
-    public static final String NODE_LOST = "node_lost";
-
     @PersistenceContext(unitName = "sluice")
     EntityManager em;
 
@@ -46,8 +43,8 @@ public class Takeovers {
 
     /**
      * Closes the record of a stream whose node was lost, in a transaction of its own: the record ends as
-     * {@code error} with end reason {@value #NODE_LOST}; a chat stream's reserved answer is saved with
-     * {@code content} and {@code reasoning} (what reached Redis), {@code partial}, {@value #NODE_LOST}; a typed
+     * {@code error} with end reason {@code node_lost}; a chat stream's reserved answer is saved with
+     * {@code content} and {@code reasoning} (what reached Redis), {@code partial}, {@code node_lost}; a typed
      * stream keeps its text in the record. The record is read with a write lock, so of two nodes that close it at
      * the same time one does, and the other finds it ended.
      *
@@ -69,7 +66,7 @@ public class Takeovers {
                 Message answer = new Message(record.getMessageId(), record.getConversationId(),
                         record.getAnswerSeq(), "assistant", content, MessageStatus.PARTIAL, record.getCreatedAt());
                 answer.setReasoning(reasoning == null || reasoning.isEmpty() ? null : reasoning);
-                answer.setEndReason(NODE_LOST);
+                answer.setEndReason(Reason.NODE_LOST.wire());
                 answer.setModel(record.getModel());
                 answer.setStreamId(streamId);
                 answer.setParentId(record.getParentId());
@@ -80,7 +77,7 @@ public class Takeovers {
             }
         }
         boolean typed = !chat && !StreamType.AGENT.wire().equals(record.getType());
-        record.ended(StreamStatus.ERROR.wire(), NODE_LOST, messageId, typed ? content : null, now);
+        record.ended(StreamStatus.ERROR.wire(), Reason.NODE_LOST.wire(), messageId, typed ? content : null, now);
         return Optional.of(new Closed(messageId));
     }
 }

@@ -11,6 +11,7 @@ import io.sluice.providers.control.RawCapture;
 import io.sluice.providers.control.UpstreamException;
 import io.sluice.streams.control.FlushTicker;
 import io.sluice.streams.control.MemoryEventLog;
+import io.sluice.streams.control.Reason;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamType;
 import jakarta.json.Json;
@@ -74,7 +75,7 @@ class AnswersTest {
         Message completed = answerOf(s -> s.onComplete("stop", null, null));
         assertNull(completed.getErrorMessage());
         assertNotNull(completed.getRawResponse());
-        Message stopped = answerOf(s -> s.stop(Stream.End.USER, io.sluice.conversations.entity.MessageStatus.STOPPED));
+        Message stopped = answerOf(s -> s.stop(Reason.USER, io.sluice.conversations.entity.MessageStatus.STOPPED));
         assertNull(stopped.getErrorMessage());
         assertNotNull(stopped.getRawResponse());
     }

@@ -109,11 +109,11 @@ class ReplicationTest {
                 Json.createObjectBuilder().build())), "a stream generated here is not a mirror");
 
         // an ended mirror is not stopped again; control of a running one goes to its node
-        assertFalse(mirror.stop(Stream.End.USER, MessageStatus.STOPPED));
+        assertFalse(mirror.stop(Reason.USER, MessageStatus.STOPPED));
         Stream running = Stream.mirror("s-2", StreamType.CHAT, null, "anon:me", null, null, Instant.now(),
                 new MemoryEventLog<>(60_000), new Recorder(calls));
         running.replicate(new StreamEntry.Opened(Json.createObjectBuilder().add("streamId", "s-2").build()));
-        assertTrue(running.stop(Stream.End.USER, MessageStatus.STOPPED));
+        assertTrue(running.stop(Reason.USER, MessageStatus.STOPPED));
         running.abortOnUnload(2_000);
         running.follow(() -> { });
         running.attended();
@@ -132,7 +132,7 @@ class ReplicationTest {
                 new StreamEntry.Delta(DeltaCoalescer.Kind.CONTENT, 20, "", 20, true),
                 new StreamEntry.Ended(new Stream.End(StreamStatus.COMPLETED, MessageStatus.COMPLETED, null, "length",
                         usage, "m", null), "msg", 20),
-                new StreamEntry.Ended(Stream.End.stopped(Stream.End.UNLOAD, MessageStatus.STOPPED), null, 0),
+                new StreamEntry.Ended(Stream.End.stopped(Reason.UNLOAD, MessageStatus.STOPPED), null, 0),
                 new StreamEntry.Ended(new Stream.End(StreamStatus.ERROR, MessageStatus.PARTIAL, "RATE_LIMITED", null,
                         null, "m", new UpstreamException(FailureCode.RATE_LIMITED, "slow down", 429, 7L)), "msg", 5));
         for (StreamEntry entry : entries) {

@@ -69,7 +69,7 @@ class StreamTest {
         raw.sent(System.nanoTime());
         raw.chunk("{\"n\":1}", true, System.nanoTime());
         stream.onDelta("partial", null);
-        stream.stop(Stream.End.USER, MessageStatus.STOPPED); // a stopped answer keeps its record too
+        stream.stop(Reason.USER, MessageStatus.STOPPED); // a stopped answer keeps its record too
         raw.chunk("{\"n\":2}", true, System.nanoTime()); // the parser's thread, racing the stop: too late
         assertTrue(terminated.await(5, TimeUnit.SECONDS));
         JsonObject record = Json.createReader(new StringReader(RawCapture.decode(saved.get(0)))).readObject();
