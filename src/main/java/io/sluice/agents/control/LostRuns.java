@@ -21,7 +21,8 @@ public class LostRuns implements LostLogs {
     EntityManager em;
 
     /**
-     * Ends the agent runs that {@code node} left running, as {@code partial} with {@code node_lost} ({@link Reason#NODE_LOST}).
+     * Ends the agent runs that {@code node} left running, as {@code partial} with {@code node_lost}
+     * ({@link Reason#NODE_LOST}).
      *
      * @return their ids (each run's log in Redis is named by it)
      */
