@@ -3,6 +3,7 @@ package io.sluice.streams.boundary;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.streams.control.Stream;
+import io.sluice.streams.control.StreamSummary;
 import io.sluice.streams.entity.StreamRecord;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
@@ -19,24 +20,32 @@ final class StreamView {
     }
 
     static JsonObject of(Stream s, boolean withText) {
-        Stream.End end = s.end();
-        JsonObjectBuilder b = JSON.createObjectBuilder()
+        JsonObjectBuilder b = builder(StreamSummary.of(s));
+        if (withText) {
+            b.add("content", s.content()).add("reasoning", s.reasoning());
+        }
+        return b.build();
+    }
+
+    /** The state of a stream in a list: without {@code content} and {@code reasoning}. */
+    static JsonObject of(StreamSummary s) {
+        return builder(s).build();
+    }
+
+    private static JsonObjectBuilder builder(StreamSummary s) {
+        return JSON.createObjectBuilder()
                 .add("id", s.id())
                 .add("type", s.type().wire())
                 .add("relatedId", text(s.relatedId()))
                 .add("conversationId", text(s.conversationId()))
                 .add("status", s.status().wire())
                 .add("lastEventId", s.lastEventId())
-                .add("endReason", text(end == null ? null : end.reason()))
+                .add("endReason", text(s.endReason()))
                 .add("messageId", text(s.messageId()))
                 .add("model", text(s.model()))
                 .add("createdAt", s.createdAt().toString())
                 .add("endedAt", text(s.endedAt() == null ? null : s.endedAt().toString()))
-                .add("followers", s.followerCount());
-        if (withText) {
-            b.add("content", s.content()).add("reasoning", s.reasoning());
-        }
-        return b.build();
+                .add("followers", s.followers());
     }
 
     /** The state of a stream no longer in memory, from its record and (for chat) its message. */

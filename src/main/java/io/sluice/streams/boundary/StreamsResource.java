@@ -164,7 +164,7 @@ public class StreamsResource {
         if (status != null && !status.equals("active")) {
             throw ProblemException.badRequest("status must be active");
         }
-        return hub.running(Owners.of(request)).stream().map(s -> StreamView.of(s, false)).toList();
+        return hub.running(Owners.of(request)).stream().map(StreamView::of).toList();
     }
 
     /**

@@ -653,22 +653,84 @@ public class StreamCluster {
     }
 
     /**
-     * The owner's running streams generated on other nodes, as mirrors.
+     * The owner's running streams generated on other nodes, summarized: a stream followed here already from its
+     * mirror, any other from its meta and the last entry of its log (two reads, whatever the log's length; no mirror
+     * is made). Its status is {@code connecting} while that entry is the first, {@code streaming} after a delta, as a
+     * mirror's would be; a stream whose log has ended, is empty or expired is left out.
      *
      * @throws ProblemException 503 as {@link #mirror}
      */
-    public List<Stream> running(String owner) {
+    public List<StreamSummary> running(String owner) {
         if (!enabled()) {
             return List.of();
         }
         List<String> ids = await(() -> redis.commands().zrange(runningKey(owner), 0, -1), "the running streams");
-        List<Stream> out = new ArrayList<>();
+        List<StreamSummary> out = new ArrayList<>();
         for (String id : ids) {
-            if (local.apply(id).isEmpty()) {
-                mirror(owner, id).filter(s -> !s.terminated()).ifPresent(out::add);
+            if (local.apply(id).isPresent()) {
+                continue;
+            }
+            Mirror known = mirrors.get(id);
+            if (known != null) {
+                Stream stream = streamOf(known);
+                if (stream != null && stream.owner().equals(owner) && !stream.terminated()) {
+                    out.add(StreamSummary.of(stream));
+                }
+            } else {
+                summary(owner, id).ifPresent(out::add);
             }
         }
         return out;
+    }
+
+    /**
+     * The status of a running stream whose log ends with {@code last}, as a mirror that read the whole log would have
+     * it: {@code connecting} after the first entry, {@code streaming} after a delta; empty after the {@code Ended}
+     * entry.
+     */
+    static Optional<StreamStatus> runningStatus(StreamEntry last) {
+        if (last instanceof StreamEntry.Ended) {
+            return Optional.empty();
+        }
+        return Optional.of(last instanceof StreamEntry.Delta ? StreamStatus.STREAMING : StreamStatus.CONNECTING);
+    }
+
+    /**
+     * The summary of the owner's stream {@code id} that another node generates, from its meta and its log's last
+     * entry in Redis.
+     *
+     * @return empty for an unknown id, another owner's stream, one this node generates, or a log that is empty or
+     *         has ended
+     * @throws ProblemException 503 as {@link #await}
+     */
+    private Optional<StreamSummary> summary(String owner, String id) {
+        Optional<Map<String, String>> found = meta(id);
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, String> meta = found.get();
+        Optional<StreamType> type = StreamType.fromWire(meta.get("type"));
+        if (!owner.equals(meta.get("owner")) || redis.nodeId().equals(meta.get("node")) || type.isEmpty()) {
+            return Optional.empty();
+        }
+        List<StreamMessage<String, String>> last = await(() -> redis.commands().xrevrange(logKey(id),
+                Range.create("-", "+"), Limit.from(1)), "log " + id);
+        if (last.isEmpty()) {
+            return Optional.empty();
+        }
+        StreamEntry entry;
+        try {
+            entry = EntryCodec.decode(last.get(0).getBody().get("e"));
+        } catch (RuntimeException e) {
+            return Optional.empty(); // a mirror would end as lost: not running
+        }
+        Optional<StreamStatus> status = runningStatus(entry);
+        if (status.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new StreamSummary(id, type.get(), meta.get("relatedId"), meta.get("conversationId"),
+                status.get(), eventId(last.get(0).getId()), null, null, meta.get("model"),
+                Instant.ofEpochMilli(Long.parseLong(meta.getOrDefault("createdAt", "0"))), null, 0));
     }
 
     /** Every second: attention for the streams followed here, and the idle mirrors dropped. */

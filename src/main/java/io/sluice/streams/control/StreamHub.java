@@ -297,21 +297,20 @@ public class StreamHub {
     }
 
     /**
-     * The owner's running streams, oldest first: this node's and, in a cluster, the other nodes' (as mirrors).
+     * The owner's running streams, oldest first, summarized (no text): this node's and, in a cluster, the other nodes'
+     * ({@link StreamCluster#running}: from their meta and last entry in Redis, no mirror made).
      *
      * @throws ProblemException 503 when the cluster's Redis does not answer
      */
-    public List<Stream> running(String owner) {
+    public List<StreamSummary> running(String owner) {
         Set<Stream> mine = runningByOwner.get(owner);
-        List<Stream> remote = cluster.running(owner);
-        if (remote.isEmpty()) {
-            return mine == null ? List.of() : mine.stream().sorted(Comparator.comparing(Stream::createdAt)).toList();
-        }
-        List<Stream> all = new ArrayList<>(remote);
+        List<StreamSummary> all = new ArrayList<>(cluster.running(owner));
         if (mine != null) {
-            all.addAll(mine);
+            for (Stream stream : mine) {
+                all.add(StreamSummary.of(stream));
+            }
         }
-        all.sort(Comparator.comparing(Stream::createdAt));
+        all.sort(Comparator.comparing(StreamSummary::createdAt));
         return all;
     }
 

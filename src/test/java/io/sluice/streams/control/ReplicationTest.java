@@ -84,6 +84,9 @@ class ReplicationTest {
             assertEquals(expected++, copied.id(), "copied in id order, without gaps");
             assertEquals(copied.last(), copied.id() == redis.size(), "only the last entry ends the log");
             mirror.replicate(EntryCodec.decode(copied.encoded()));
+            // GET /api/streams reads only the last entry of another node's log: the status a mirror has
+            assertEquals(mirror.terminated() ? java.util.Optional.empty() : java.util.Optional.of(mirror.status()),
+                    StreamCluster.runningStatus(EntryCodec.decode(copied.encoded())), "status after " + copied.id());
         }
 
         assertEquals(origin.lastEventId(), mirror.lastEventId());
