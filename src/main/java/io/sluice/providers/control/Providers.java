@@ -85,7 +85,7 @@ public class Providers {
 
     @PostConstruct
     void init() {
-        simulated = new SimulatedProvider(executors.timers(), config.simulatedTokensPerSecond());
+        simulated = new SimulatedProvider(executors.timers(), executors.work(), config.simulatedTokensPerSecond());
         stats.put(SIMULATED_STATS, new RouteStats(SIMULATED_STATS));
         Optional<String> json = modelsJson();
         if (json.isPresent()) {
