@@ -679,16 +679,17 @@ class StreamsIT extends BlackBoxTest {
             }, 0, 500, TimeUnit.MILLISECONDS);
             try {
                 // the stalled connection is closed and forgotten within a few heartbeats, while the reader still follows
-                int withReader = awaitConnections(user, n -> n <= baseline + 1, 20);
+                int withReader = awaitConnections(user, n -> n <= baseline + 1, 30);
                 long forgottenMillis = millisSince(flowing);
-                assertTrue(withReader <= baseline + 1, "the stalled connection is still counted 20 s after the data "
+                assertTrue(withReader <= baseline + 1, "the stalled connection is still counted 30 s after the data "
                         + "began: " + withReader + " connections, " + baseline + " before the test; " + timeline);
                 assertFalse(reader.ended().isDone(), "the stalled connection was not forgotten while the stream ran:"
                         + " the count dropped only when the other follower's response ended, " + forgottenMillis
                         + " ms after the data began; timeline (ms:connections/events of the other follower): "
                         + timeline);
-                // ~13 MB of kernel buffers and write queue fill first (seconds), then 2 heartbeats of 2 s
-                assertTrue(forgottenMillis <= 15_000,
+                // ~13 MB of kernel buffers and write queue fill first, then 2 heartbeats of 2 s: about 10 s on a quiet
+                // 2-core machine, up to 18 s seen while other builds ran (the flood is generated more slowly then)
+                assertTrue(forgottenMillis <= 25_000,
                         "forgotten " + forgottenMillis + " ms after the data began (heartbeat 2 s): " + timeline);
 
                 // the generation and the other follower go on to the end

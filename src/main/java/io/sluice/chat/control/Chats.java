@@ -11,6 +11,9 @@ import io.sluice.platform.control.Ids;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.CompletionRequest;
+import io.sluice.providers.control.Generation;
+import io.sluice.providers.control.GenerationListener;
+import io.sluice.providers.control.RawCapture;
 import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.Route;
 import io.sluice.streams.control.Stream;
@@ -93,28 +96,44 @@ public class Chats {
     /**
      * Begins a turn and starts its answer: takes a place for the stream (before anything is saved, so a refusal
      * changes nothing), then one transaction runs {@code begin} (which saves the turn's user message, or finds the
-     * one a Regenerate answers again) and records the stream, then the upstream call starts.
+     * one a Regenerate answers again) and records the stream.
+     *
+     * <p>The upstream request starts inside that transaction, once the turn's history is read, so that it overlaps the
+     * commit (issue 21: the commit was most of what Sluice added to the first token). Its output is held by a
+     * {@link GatedListener} until the commit has succeeded: only then does the stream exist, so nothing of the answer
+     * is shown or saved before the user message is durable (the seed's rule). When the transaction rolls back, the
+     * request is cancelled and the error answered as before; a transaction that runs its work again (a retry) cancels
+     * the request of the earlier run.
      *
      * @param begin the turn's writes, run inside the transaction
      * @throws ProblemException what {@code begin} throws, 400 for a model no longer routed, 429 or 503 at a cap; the
-     *                          transaction is then rolled back and the place given back
+     *                          transaction is then rolled back, the upstream request cancelled and the place given back
      */
     Stream begin(String owner, Supplier<Turn> begin) {
         StreamHub.Slot slot = hub.reserve(owner);
+        EarlyRequest[] early = new EarlyRequest[1];
         try {
             String streamId = Ids.newId();
             Instant now = Instant.now();
             Route[] route = new Route[1];
             Turn turn = transactions.inNew(() -> {
+                if (early[0] != null) {
+                    early[0].cancel();
+                    early[0] = null;
+                }
                 Turn begun = begin.get();
                 // the conversation's own model, when the turn names none: refused (rolled back) if no longer routed
                 route[0] = providers.resolve(begun.model(), StreamType.CHAT);
                 records.startedAnswer(spec(streamId, begun, route[0]), owner, now, begun.answerMessageId(),
                         begun.answerSeq(), begun.userMessageId());
+                early[0] = EarlyRequest.start(route[0], request(begun, route[0]), config.rawMaxBytes());
                 return begun;
             });
-            return startTurn(slot, streamId, turn, route[0]);
+            return startTurn(slot, streamId, turn, route[0], early[0]);
         } catch (RuntimeException e) {
+            if (early[0] != null) {
+                early[0].cancel();
+            }
             slot.release();
             throw e;
         }
@@ -124,24 +143,73 @@ public class Chats {
         return StreamSpec.of(streamId, StreamType.CHAT, turn.conversationId(), turn.conversationId(), route);
     }
 
-    /** Starts the answer of a begun turn; its first event carries the conversation and user message ids. */
-    private Stream startTurn(StreamHub.Slot slot, String streamId, Turn turn, Route route) {
-        StreamSpec spec = spec(streamId, turn, route);
+    /** The upstream request of a begun turn: its system prompt, history and user message. */
+    private static CompletionRequest request(Turn turn, Route route) {
         List<CompletionRequest.ChatMessage> messages = new ArrayList<>(turn.history().size() + 1);
         for (Turn.Entry entry : turn.history()) {
             messages.add(new CompletionRequest.ChatMessage(entry.role(), entry.content()));
         }
         messages.add(new CompletionRequest.ChatMessage("user", turn.message()));
-        CompletionRequest request = new CompletionRequest(route.upstreamModel(), turn.systemPrompt(), messages,
-                StreamType.CHAT.wire());
-        String upstreamJson = request.toOpenAiJson().toString();
+        return new CompletionRequest(route.upstreamModel(), turn.systemPrompt(), messages, StreamType.CHAT.wire());
+    }
+
+    /**
+     * Starts the answer of a begun turn, whose upstream request {@code early} started before the commit; its first
+     * event carries the conversation and user message ids.
+     */
+    private Stream startTurn(StreamHub.Slot slot, String streamId, Turn turn, Route route, EarlyRequest early) {
+        StreamSpec spec = spec(streamId, turn, route);
+        String upstreamJson = early.request().toOpenAiJson().toString();
         JsonObject first = JSON.createObjectBuilder()
                 .add("conversationId", turn.conversationId())
                 .add("userMessageId", turn.userMessageId())
                 .build();
         Turn answering = turn.withoutHistory(); // the history was sent; it is not kept for the stream's life
-        return hub.start(slot, spec, listener -> route.stream(request, listener), first,
-                (stream, end) -> saveAnswer(answering, upstreamJson, stream, end), true);
+        return hub.start(slot, spec, early::attach, first,
+                (stream, end) -> saveAnswer(answering, upstreamJson, stream, end), true, early.raw());
+    }
+
+    /**
+     * An upstream request started before its stream (see {@link #begin}): the request, the generation (or why it
+     * could not start) and the gate that holds its output.
+     */
+    private record EarlyRequest(CompletionRequest request, GatedListener gate, Generation generation,
+                                RuntimeException failure) {
+
+        /** Sends {@code request}; a provider that throws at once is not an error yet (the stream reports it). */
+        static EarlyRequest start(Route route, CompletionRequest request, int rawMaxBytes) {
+            GatedListener gate = new GatedListener(rawMaxBytes > 0 ? new RawCapture(rawMaxBytes) : null);
+            try {
+                return new EarlyRequest(request, gate, route.stream(request, gate), null);
+            } catch (RuntimeException e) {
+                return new EarlyRequest(request, gate, null, e);
+            }
+        }
+
+        RawCapture raw() {
+            return gate.rawCapture();
+        }
+
+        /**
+         * Lets the output through to the stream's listener: the stream's start.
+         *
+         * @throws RuntimeException what the provider threw when the request was sent (the stream ends in
+         *                          {@code error}, as when a request fails to start)
+         */
+        Generation attach(GenerationListener listener) {
+            gate.attach(listener);
+            if (failure != null) {
+                throw failure;
+            }
+            return generation;
+        }
+
+        /** Cancels the request (its transaction rolled back); what it held is dropped. */
+        void cancel() {
+            if (generation != null) {
+                generation.cancel();
+            }
+        }
     }
 
     /**

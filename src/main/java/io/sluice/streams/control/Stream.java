@@ -227,7 +227,22 @@ public final class Stream implements GenerationListener {
                   EventLog<StreamEntry> log, ScheduledExecutorService scheduler, FlushTicker ticker, Settings settings,
                   Saver saver) {
         this(id, type, relatedId, owner, conversationId, model, Instant.now(), log, scheduler, ticker, settings, saver,
-                null);
+                null, null);
+    }
+
+    /**
+     * A stream whose upstream request started before it (a chat turn's, overlapping the commit of its user message):
+     * the raw record of the response is the one that request already writes to.
+     *
+     * @param raw the request's raw record, or {@code null} to make one as {@code settings} say
+     * @see #Stream(String, StreamType, String, String, String, String, EventLog, ScheduledExecutorService,
+     *      FlushTicker, Settings, Saver)
+     */
+    public Stream(String id, StreamType type, String relatedId, String owner, String conversationId, String model,
+                  EventLog<StreamEntry> log, ScheduledExecutorService scheduler, FlushTicker ticker, Settings settings,
+                  Saver saver, RawCapture raw) {
+        this(id, type, relatedId, owner, conversationId, model, Instant.now(), log, scheduler, ticker, settings, saver,
+                null, raw);
     }
 
     /**
@@ -240,12 +255,12 @@ public final class Stream implements GenerationListener {
     public static Stream mirror(String id, StreamType type, String relatedId, String owner, String conversationId,
                                 String model, Instant createdAt, EventLog<StreamEntry> log, Remote remote) {
         return new Stream(id, type, relatedId, owner, conversationId, model, createdAt, log, null, null,
-                new Settings(1, 1, Integer.MAX_VALUE), null, remote);
+                new Settings(1, 1, Integer.MAX_VALUE), null, remote, null);
     }
 
     private Stream(String id, StreamType type, String relatedId, String owner, String conversationId, String model,
                    Instant createdAt, EventLog<StreamEntry> log, ScheduledExecutorService scheduler, FlushTicker ticker,
-                   Settings settings, Saver saver, Remote remote) {
+                   Settings settings, Saver saver, Remote remote, RawCapture givenRaw) {
         this.createdAt = createdAt;
         this.remote = remote;
         this.id = id;
@@ -261,7 +276,8 @@ public final class Stream implements GenerationListener {
         this.saver = saver;
         this.coalescer = new DeltaCoalescer(settings.flushChars(),
                 TimeUnit.MILLISECONDS.toNanos(settings.flushMillis()));
-        this.raw = remote == null && settings.rawMaxBytes() > 0 ? new RawCapture(settings.rawMaxBytes()) : null;
+        this.raw = givenRaw != null ? givenRaw
+                : remote == null && settings.rawMaxBytes() > 0 ? new RawCapture(settings.rawMaxBytes()) : null;
     }
 
     // --- lifecycle

@@ -9,6 +9,7 @@ import io.sluice.platform.control.ProblemException;
 import io.sluice.streams.entity.StreamRecord;
 import io.sluice.providers.control.Generation;
 import io.sluice.providers.control.GenerationListener;
+import io.sluice.providers.control.RawCapture;
 import io.sluice.platform.control.ShutdownSignal;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Priority;
@@ -206,6 +207,17 @@ public class StreamHub {
      */
     public Stream start(Slot slot, StreamSpec spec, Function<GenerationListener, Generation> generate, JsonObject first,
                         Outcome outcome, boolean recorded) {
+        return start(slot, spec, generate, first, outcome, recorded, null);
+    }
+
+    /**
+     * Starts a stream whose upstream request started before it, as {@link #start(Slot, StreamSpec, Function,
+     * JsonObject, Outcome, boolean)} does.
+     *
+     * @param raw the raw record that request writes to, kept with the answer; {@code null} for one made here
+     */
+    public Stream start(Slot slot, StreamSpec spec, Function<GenerationListener, Generation> generate, JsonObject first,
+                        Outcome outcome, boolean recorded, RawCapture raw) {
         slot.use();
         String owner = slot.owner();
         // a raw record only where the result is a message that keeps it (chat answers, agents' messages)
@@ -225,7 +237,7 @@ public class StreamHub {
                     public void failed(Stream s, Stream.End end) {
                         recover(s, end, outcome);
                     }
-                });
+                }, raw);
         runningByOwner.computeIfAbsent(owner, o -> ConcurrentHashMap.newKeySet()).add(stream);
         streams.put(spec.id(), stream);
         if (!recorded) {
