@@ -1,6 +1,7 @@
 package io.sluice.platform.tomcat;
 
 import io.sluice.agents.control.AgentStore;
+import io.sluice.agents.control.LostRuns;
 import io.sluice.conversations.control.ConversationStore;
 import io.sluice.platform.control.Database;
 import io.sluice.streams.control.ConnectionGuard;
@@ -56,7 +57,8 @@ public class TomcatPlatform implements Extension {
 
     /** Sluice's enterprise beans; the {@code @Startup} ones start in this order. */
     static final List<Class<?>> ENTERPRISE_BEANS = List.of(Database.class, ConnectionGuard.class,
-            ConversationStore.class, AgentStore.class, StreamRecords.class, Transactions.class, Takeovers.class);
+            ConversationStore.class, AgentStore.class, StreamRecords.class, Transactions.class, Takeovers.class,
+            LostRuns.class);
 
     private static final Logger LOG = Logger.getLogger(TomcatPlatform.class.getName());
 
