@@ -10,6 +10,7 @@ import { state } from './state.js';
 import { notify } from './notices.js';
 import { openMenu, showRaw } from './menus.js';
 import { regenerate, continueAnswer } from './composer.js';
+import { followScroll } from './messages-pane.js';
 
 /* ---------- errors in people's words ---------- */
 
@@ -38,6 +39,17 @@ function describeError(code, details, message) {
 }
 
 /* ---------- message bubbles ---------- */
+
+/**
+ * Text of saved answers that may still be rendered at once (UTF-16 code units): the message pane sets it for a
+ * page, so that its newest answers show at once and the others render in time slices; outside a page, any answer
+ * up to SAVED_SYNC_CHARS renders at once.
+ */
+export const renderBudget = { left: Infinity };
+/** The longest saved answer rendered at once; longer ones render in time slices. */
+const SAVED_SYNC_CHARS = 64 * 1024;
+/** After a slice of a live answer is drawn: the pane follows it if the user is at the bottom. */
+const scrolled = () => followScroll();
 
 const STATUS_LABEL = { stopped: 'Stopped', error: 'Error', partial: 'Cut off', gone: 'Lost' };
 
@@ -172,8 +184,14 @@ export class AnswerBubble {
     if (msg.id) b.el.dataset.id = msg.id;
     if (msg.streamId) b.el.dataset.streamId = msg.streamId;
     if (msg.reasoning) b.appendReasoning(msg.reasoning);
-    b.md.append(msg.content || '');
-    b.md.finish();
+    const content = msg.content || '';
+    b.md.appendLater(content);
+    if (content.length <= Math.min(renderBudget.left, SAVED_SYNC_CHARS)) {
+      renderBudget.left -= content.length;
+      b.md.finish();
+    } else {
+      b.md.schedule(true, null, false, true); // in time slices, after the answers made before it
+    }
     b.setStatus(msg.status);
     b.applySaved(msg);
     return b;
@@ -211,6 +229,7 @@ export class AnswerBubble {
     this.contentCursor = 0;
     this.reasoningCursor = 0;
     this.finished = false;
+    this.endShown = false;
     this.el.classList.add('live');
     this.update();
   }
@@ -257,20 +276,29 @@ export class AnswerBubble {
     this.el.classList.toggle('waiting', running && this.md.length === 0 && s.reasoning.length === 0);
     this.el.setAttribute('aria-busy', String(running));
     this.reasoningSummary.textContent = reasoningLabel(s, running, this.md.length > 0);
-    this.setStatus(s.status === 'rejected' ? 'error' : s.status);
+    // An ended status shows once the text is all rendered (a big answer's last blocks render in time slices).
+    if (running || this.endShown) this.setStatus(s.status === 'rejected' ? 'error' : s.status);
     this.renderConnection(s);
     if (running) {
-      this.md.render();
+      this.md.schedule(false, scrolled);
     } else if (!this.finished) {
       this.finished = true;
-      this.md.finish();
-      this.meta.textContent = endNote(s);
-      this.end = {
-        text: this.text(), messageId: s.messageId || s.continues, status: s.status, finishReason: s.finishReason,
-        error: s.error ? { code: s.error.code, details: s.error.details, message: s.error.message } : null,
-      };
-      this.renderEnd();
+      this.md.schedule(true, () => this.showEnd(s));
     }
+  }
+
+  /** The stream has ended and its text is rendered: the status, the numbers, and the answer's actions. */
+  showEnd(s) {
+    if (this.stream !== s) return;
+    this.endShown = true;
+    this.setStatus(s.status === 'rejected' ? 'error' : s.status);
+    this.meta.textContent = endNote(s);
+    this.end = {
+      text: this.text(), messageId: s.messageId || s.continues, status: s.status, finishReason: s.finishReason,
+      error: s.error ? { code: s.error.code, details: s.error.details, message: s.error.message } : null,
+    };
+    this.renderEnd();
+    followScroll();
   }
 
   /** The visible connection state: reconnecting, polling, or stalled (which asks the user). */

@@ -2,12 +2,12 @@
 // user scrolls to the top: GET .../messages?before=SEQ&limit=N), answers rendered newest first in time slices, the
 // browser skipping the layout of what is off screen (content-visibility), and live streams placed into it.
 
-import { api, enc } from '../api.js';
+import { apiWithLinks, enc } from '../api.js';
 import * as store from '../store.js';
 import { els, h } from './dom.js';
 import { state } from './state.js';
 import { notify, clearNotice } from './notices.js';
-import { userBubble, AnswerBubble, AnswerSlot } from './answer-view.js';
+import { userBubble, AnswerBubble, AnswerSlot, renderBudget } from './answer-view.js';
 import { setDrawer, renderSidebar } from './sidebar.js';
 import { updateComposer, failedTurnEl } from './composer.js';
 
@@ -85,12 +85,132 @@ export function placeLive(s, nodes) {
   return b;
 }
 
+/** Messages asked for per page: the latest page when a conversation opens, then one more per scroll to the top. */
+export const PAGE_SIZE = 40;
+/** Text of a page's newest answers rendered before the pane shows (UTF-16 code units); the rest renders in slices. */
+const PAGE_SYNC_CHARS = 64 * 1024;
+
+/**
+ * Builds the DOM of a page of messages (oldest first) into `nodes`, registering answer slots in `state.slots`;
+ * returns the slots made. Bubbles are made newest first, so that the newest answers render first.
+ */
+function buildPage(messages, conversationId, nodes, savedStreams) {
+  const made = [];
+  let lastSlot = null;
+  for (const m of messages) {
+    if (m.streamId) savedStreams.add(m.streamId);
+    if (m.role === 'user') {
+      nodes.push(userBubble(m.content || '', m.id));
+      lastSlot = new AnswerSlot(m.id, conversationId);
+      state.slots.set(m.id, lastSlot);
+      made.push(lastSlot);
+      nodes.push(lastSlot.el);
+    } else if (!m.agent && (m.parentId ? state.slots.has(m.parentId) : lastSlot)) {
+      (m.parentId ? state.slots.get(m.parentId) : lastSlot).addSaved(m);
+    } else {
+      const holder = h('div', 'answer-slot');
+      nodes.push(holder);
+      made.push({ show: () => holder.append(AnswerBubble.fromMessage(m).el), versions: [m] });
+    }
+  }
+  renderBudget.left = PAGE_SYNC_CHARS;
+  try {
+    for (const slot of made.slice().reverse()) {
+      if (!slot.versions.length) continue;
+      if (!(slot instanceof AnswerSlot)) { slot.show(); continue; }
+      let active = slot.versions.length - 1;
+      for (let i = slot.versions.length - 1; i >= 0; i--) if (slot.versions[i].msg.active !== false) { active = i; break; }
+      slot.show(active);
+    }
+  } finally {
+    renderBudget.left = Infinity;
+  }
+  return made;
+}
+
+/**
+ * One page of a conversation's messages (`GET .../messages?limit=N[&before=SEQ]`, oldest first) and the `before`
+ * of the page older than it (from the `Link: <...>; rel="prev"` header), or null when there is none. A page never
+ * starts with answers whose user message is on the older page: those go with the older page.
+ */
+async function loadPage(conversationId, before) {
+  const { body, links } = await apiWithLinks(`conversations/${enc(conversationId)}/messages?limit=${PAGE_SIZE}`
+    + (before != null ? `&before=${before}` : ''));
+  let messages = Array.isArray(body) ? body : [];
+  let older = null;
+  const prev = links.prev && /[?&]before=(\d+)/.exec(links.prev);
+  if (prev) {
+    older = Number(prev[1]);
+    const firstUser = messages.findIndex((m) => m.role === 'user');
+    if (firstUser > 0 && typeof messages[firstUser].seq === 'number') {
+      older = messages[firstUser].seq;
+      messages = messages.slice(firstUser);
+    }
+  }
+  return { messages, older };
+}
+
+/** The "older messages" control at the top of the pane: scrolling near it (or clicking it) loads the older page. */
+function olderControl() {
+  const b = h('button', 'link-button older-messages', 'Show older messages');
+  b.type = 'button';
+  b.addEventListener('click', () => loadOlder());
+  return b;
+}
+
+let loadingOlder = null;
+
+/** Loads the page before the oldest one shown and puts it on top, keeping what the user sees where it is. */
+export function loadOlder() {
+  const id = state.currentId;
+  const before = state.older;
+  if (!id || before == null || loadingOlder) return loadingOlder;
+  const token = state.loadToken;
+  const control = els.messages.querySelector('.older-messages');
+  if (control) { control.textContent = 'Loading older messages…'; control.disabled = true; }
+  loadingOlder = (async () => {
+    try {
+      const { messages, older } = await loadPage(id, before);
+      if (token !== state.loadToken) return;
+      const nodes = [];
+      buildPage(messages, id, nodes, new Set());
+      const m = els.messages;
+      const fromBottom = m.scrollHeight - m.scrollTop;
+      if (control) control.after(...nodes); else m.prepend(...nodes);
+      state.older = older;
+      if (control) {
+        if (older == null) control.remove();
+        else { control.textContent = 'Show older messages'; control.disabled = false; }
+      }
+      m.scrollTop = m.scrollHeight - fromBottom;
+    } catch (e) {
+      if (token === state.loadToken) {
+        notify(`Could not load older messages: ${e.message}`, 'messages');
+        if (control) { control.textContent = 'Show older messages'; control.disabled = false; }
+      }
+    } finally {
+      loadingOlder = null;
+    }
+  })();
+  return loadingOlder;
+}
+
+/** Near the top with older messages to show: load them. */
+function maybeLoadOlder() {
+  if (state.older != null && !loadingOlder && els.messages.scrollTop < OLDER_MARGIN_PX) loadOlder();
+}
+
+/** Distance from the top of the pane at which the older page is fetched (px). */
+const OLDER_MARGIN_PX = 400;
+els.messages.addEventListener('scroll', maybeLoadOlder, { passive: true });
+
 export async function selectConversation(id, { updateHash = true } = {}) {
   state.currentId = id;
   const token = ++state.loadToken;
   clearNotice('messages');
   state.mounted.clear();
   state.slots.clear();
+  state.older = null;
   renderSidebar();
   updateComposer();
   if (updateHash) history.replaceState(null, '', id ? `#/c/${enc(id)}` : '#/');
@@ -102,36 +222,19 @@ export async function selectConversation(id, { updateHash = true } = {}) {
   els.messages.replaceChildren();
   els.messages.setAttribute('aria-busy', 'true');
   try {
-    const messages = await api(`conversations/${enc(id)}/messages`);
+    const { messages, older } = await loadPage(id, null);
     if (token !== state.loadToken) return;
     const nodes = [];
     const savedStreams = new Set();
-    let lastSlot = null;
-    for (const m of messages) {
-      if (m.streamId) savedStreams.add(m.streamId);
-      if (m.role === 'user') {
-        nodes.push(userBubble(m.content || '', m.id));
-        lastSlot = new AnswerSlot(m.id, id);
-        state.slots.set(m.id, lastSlot);
-        nodes.push(lastSlot.el);
-      } else if (!m.agent && (m.parentId ? state.slots.has(m.parentId) : lastSlot)) {
-        (m.parentId ? state.slots.get(m.parentId) : lastSlot).addSaved(m);
-      } else {
-        nodes.push(AnswerBubble.fromMessage(m).el);
-      }
-    }
-    for (const slot of state.slots.values()) {
-      if (!slot.versions.length) continue;
-      let active = slot.versions.length - 1;
-      for (let i = slot.versions.length - 1; i >= 0; i--) if (slot.versions[i].msg.active !== false) { active = i; break; }
-      slot.show(active);
-    }
+    buildPage(messages, id, nodes, savedStreams);
     // Answers still streaming (or ended after the list was read) come from the store.
     for (const s of liveStreamsHere()) {
       if (s.id && savedStreams.has(s.id)) continue;
       placeLive(s, nodes);
     }
     for (const f of state.failed) if (shownHere(f.conversationId, f.newChatKey)) nodes.push(failedTurnEl(f));
+    state.older = older;
+    if (older != null) nodes.unshift(olderControl());
     els.messages.replaceChildren(...nodes);
     if (!nodes.length) showEmptyState();
   } catch (e) {
@@ -143,6 +246,12 @@ export async function selectConversation(id, { updateHash = true } = {}) {
   }
   updateComposer();
   followScroll(true);
+  // A short page that does not fill the pane: the older one comes at once.
+  requestAnimationFrame(() => {
+    if (token === state.loadToken && els.messages.scrollHeight <= els.messages.clientHeight + OLDER_MARGIN_PX) {
+      maybeLoadOlder();
+    }
+  });
 }
 
 export function newChat() {

@@ -14,4 +14,5 @@ export const state = {
   failed: [],          // turns that could not be sent: {message, conversationId, newChatKey, error, network}
   deleting: new Map(), // conversation id -> {conversation, timer} while its Undo is offered
   optimizing: null,    // {stream, draft} while "Optimize prompt" streams into the input
+  older: null,         // `before` of the page of messages older than those shown, or null when all are shown
 };

@@ -108,7 +108,7 @@ function endTurn(s, b) {
 async function refreshSavedNumbers(s, b) {
   if (!b) return;
   try {
-    const messages = await api(`conversations/${enc(s.conversationId)}/messages`);
+    const messages = await api(`conversations/${enc(s.conversationId)}/messages?limit=20`);
     const id = s.messageId || s.continues;
     const saved = messages.find((m) => m.id === id);
     if (saved) {
