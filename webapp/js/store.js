@@ -105,6 +105,7 @@ function newState(fields) {
     content: new Text(), reasoning: new Text(),
     finishReason: null, usage: null, reason: null, error: null,
     userStopped: false, failures: 0, sseFailures: 0, resumes: 0, heartbeatMs: 0, silentDrops: 0,
+    events: 0, // `message` events applied (each may group several deltas: see net.js)
     startedAt: performance.now(), firstTokenAt: null, endedAt: null, reasoningAt: null, answerAt: null,
     continues: null, // for a Continue: the saved answer this stream continues
     controller: null, wake: null, decide: null, following: false,
@@ -180,6 +181,7 @@ function apply(s, name, id, rawData) {
       if (s.status === 'connecting' || s.status === 'reconnecting') s.status = 'streaming';
       break;
     case 'message':
+      s.events += 1;
       if (data.reasoning) s.reasoning.push(data.reasoning);
       if (data.delta) s.content.push(data.delta);
       if (s.firstTokenAt == null && (data.delta || data.reasoning)) s.firstTokenAt = performance.now();
@@ -237,7 +239,11 @@ function silenceLimit(s) {
  * connection that goes silent past `silenceLimit` (pings count), since a dead TCP path may never error.
  */
 async function consume(s, response, controller) {
-  const watchdog = new Watchdog(() => silenceLimit(s), () => { s.silentDrops += 1; controller.abort(); });
+  const watchdog = new Watchdog(() => silenceLimit(s), () => {
+    s.silentDrops += 1;
+    s.silentDrop = true; // the path died, nothing refused us: the first retry goes at once
+    controller.abort();
+  });
   let fresh = true;
   try {
     await readEventStream(response, {
@@ -323,6 +329,13 @@ async function settle(s) {
   changed(s);
 }
 
+/** The wait before the next attempt: none after a first silent drop (a dead path), else the backoff. */
+function retryWait(s) {
+  const silent = s.silentDrop;
+  s.silentDrop = false;
+  return silent && s.failures <= 1 ? 0 : backoff(s.failures - 1);
+}
+
 /**
  * Follows a stream until it ends or the user stops it: SSE (or the polling fallback), reconnecting from the
  * last applied event id with backoff. Only one loop runs per stream.
@@ -369,7 +382,7 @@ async function follow(s) {
         s.status = 'reconnecting';
         changed(s);
       } else {
-        await sleep(s, backoff(s.failures - 1));
+        await sleep(s, retryWait(s));
       }
     }
   } finally {
@@ -457,7 +470,7 @@ export function startChat({ conversationId, message, parentId, continueFrom, mod
       s.status = 'reconnecting';
       s.failures = 1;
       changed(s);
-      await sleep(s, backoff(0));
+      await sleep(s, retryWait(s));
     }
     follow(s);
   })();
