@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -364,6 +365,63 @@ class GatewayIT extends BlackBoxTest {
 
         assertEquals(204, send(alice, "DELETE", "api/conversations/" + id, null, null).statusCode());
         assertProblem(send(alice, "GET", "api/conversations/" + id, null, null), 404);
+    }
+
+    @Test
+    void aLongConversationIsReadInPagesEachLinkingTheOlderOne() throws Exception {
+        HttpClient http = user();
+        String id = null;
+        for (int turn = 1; turn <= 3; turn++) {
+            SseClient sse = SseClient.post(http, uri("api/chat/stream"), chat("turn " + turn, "simulated", id));
+            List<SseClient.Event> events = sse.untilTerminal(60);
+            assertEquals("done", SseClient.last(events).name());
+            id = events.get(0).data().getString("conversationId");
+            awaitMessages(http, id, 2 * turn);
+        }
+        String path = "api/conversations/" + id + "/messages";
+        JsonArray all = getArray(http, path);
+        assertEquals(6, all.size());
+        for (int i = 0; i < 6; i++) {
+            assertEquals(i + 1, all.getJsonObject(i).getInt("seq"), "each message's position");
+        }
+
+        List<String> paged = new ArrayList<>();
+        URI next = uri(path + "?limit=4");
+        int pages = 0;
+        while (next != null) {
+            HttpResponse<String> page = http.send(HttpRequest.newBuilder(next).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, page.statusCode(), page.body());
+            JsonArray messages = Json.createReader(new StringReader(page.body())).readArray();
+            List<String> ids = messages.getValuesAs(JsonObject.class).stream().map(m -> m.getString("id")).toList();
+            paged.addAll(0, ids);
+            pages++;
+            URI current = next;
+            next = page.headers().firstValue("Link").map(link -> {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("<([^>]*)>;\\s*rel=\"prev\"").matcher(link);
+                assertTrue(m.find(), link);
+                return current.resolve(m.group(1));
+            }).orElse(null);
+        }
+        assertEquals(2, pages, "4, then the 2 older ones, without a link");
+        assertEquals(all.getValuesAs(JsonObject.class).stream().map(m -> m.getString("id")).toList(), paged,
+                "the pages, newest first, make up the conversation oldest first");
+        JsonArray middle = getArray(http, path + "?before=5&limit=2");
+        assertEquals(List.of(3, 4), middle.getValuesAs(JsonObject.class).stream().map(m -> m.getInt("seq")).toList());
+
+        for (String bad : List.of("?limit=0", "?limit=501", "?limit=x", "?before=3", "?before=0&limit=2",
+                "?before=-1&limit=2")) {
+            assertProblem(send(http, "GET", path + bad, null, null), 400);
+        }
+        assertProblem(send(user(), "GET", path + "?limit=2", null, null), 404);
+    }
+
+    private void awaitMessages(HttpClient http, String conversationId, int count) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (getArray(http, "api/conversations/" + conversationId + "/messages").size() < count) {
+            assertTrue(System.nanoTime() < deadline, "the answer was not saved within 10 s");
+            Thread.sleep(50);
+        }
     }
 
     // --- versions (Regenerate), Continue, titles the user chose

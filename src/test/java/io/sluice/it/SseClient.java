@@ -40,7 +40,10 @@ final class SseClient implements HttpResponse.BodySubscriber<Void> {
     private final CompletableFuture<Void> body = new CompletableFuture<>();
     /** How many events (pings included) arrived so far, whether or not they were taken. */
     final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+    /** When each event (pings included) arrived, {@link System#nanoTime()}, in order. */
+    final java.util.concurrent.ConcurrentLinkedQueue<Long> arrivals = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final EventStreamParser parser = new EventStreamParser((id, type, data) -> {
+        arrivals.add(System.nanoTime());
         events.add(new Event(id, type, Json.createReader(new StringReader(data)).readObject()));
         received.incrementAndGet();
     }, 1 << 20, 1 << 22);
@@ -162,6 +165,19 @@ final class SseClient implements HttpResponse.BodySubscriber<Void> {
                 return all;
             }
         }
+    }
+
+    /** The longest time between two events received so far (pings included), in ms; 0 for fewer than two. */
+    long longestGapMillis() {
+        long longest = 0;
+        Long previous = null;
+        for (Long at : arrivals) {
+            if (previous != null) {
+                longest = Math.max(longest, at - previous);
+            }
+            previous = at;
+        }
+        return TimeUnit.NANOSECONDS.toMillis(longest);
     }
 
     /** Every event received so far without waiting, pings included. */

@@ -254,6 +254,65 @@ class StreamsIT extends BlackBoxTest {
         assertEquals("completed", saved.getString("status"));
     }
 
+    // --- adaptive delivery and the liveness signal (API.md section 13; README, "Extensions"; issue 20)
+
+    @Test
+    void aSlowNetworksCoarserRateGivesTheSameTextInFewerEventsUnderTheStreamsIds() throws Exception {
+        User user = new User();
+        String id = startChat(user, "rates " + UUID.randomUUID(), "paced:60:20");
+        String expected = FakeUpstream.pacedText(60);
+        SseClient everyDelta = follow(user, id, "tab-1", null, false);
+        SseClient slow = SseClient.get(user.http, uri("api/streams/" + id + "/events?clientId=tab-2&flushMs=500"
+                + "&minChunk=1024"), Map.of());
+        assertEquals(200, slow.status, slow.errorBody);
+        SseClient cut = SseClient.get(user.http, uri("api/streams/" + id + "/events?clientId=tab-3&flushMs=200"),
+                Map.of());
+        List<SseClient.Event> atOnce = SseClient.withoutPings(everyDelta.untilTerminal(30));
+        List<SseClient.Event> grouped = SseClient.withoutPings(slow.untilTerminal(30));
+        assertEquals(expected, SseClient.deltas(atOnce));
+        assertEquals(expected, SseClient.deltas(grouped));
+        long messages = grouped.stream().filter(e -> e.name().equals("message")).count();
+        long every = atOnce.stream().filter(e -> e.name().equals("message")).count();
+        assertTrue(messages * 3 <= every, "about 1.2 s of answer in 500 ms groups: " + messages
+                + " events, against " + every + " at the stream's own rate");
+        assertEquals(SseClient.last(atOnce).id(), SseClient.last(grouped).id(), "the same ids: the stream's");
+
+        // a client cut at a grouped event resumes by its id, at another rate, with nothing lost or repeated
+        List<SseClient.Event> first = cut.takeThenDisconnect(2, 20);
+        SseClient resumed = follow(user, id, "tab-3", first.get(1).id(), false);
+        String rest = SseClient.deltas(SseClient.withoutPings(resumed.untilTerminal(30)));
+        assertEquals(expected, SseClient.deltas(first) + rest);
+
+        for (String bad : List.of("flushMs=20", "flushMs=2000", "flushMs=fast", "minChunk=-1", "minChunk=5000")) {
+            HttpResponse<String> refused = send(user, "GET", "api/streams/" + id + "/events?" + bad, null, null);
+            assertEquals(400, refused.statusCode(), bad + ": " + refused.body());
+            assertTrue(refused.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"));
+            refused = send(user, "POST", "api/chat/resume?" + bad, "application/json",
+                    "{\"streamId\":\"" + id + "\",\"offset\":0}");
+            assertEquals(400, refused.statusCode(), bad + ": " + refused.body());
+        }
+        int conversations = getArray(user, "api/conversations").size();
+        HttpResponse<String> refused = send(user, "POST", "api/chat/stream?flushMs=5", "application/json",
+                "{\"message\":\"not started\",\"model\":\"paced:3:10\"}");
+        assertEquals(400, refused.statusCode(), refused.body());
+        assertEquals(conversations, getArray(user, "api/conversations").size(), "a refused rate starts nothing");
+    }
+
+    @Test
+    void whileGeneratingAConnectionIsNeverSilentForMuchMoreThanASecond() throws Exception {
+        User user = new User();
+        // a chunk every 2.5 s, longer than the tests' 2 s heartbeat: only the liveness ping fills the gaps
+        String id = startChat(user, "liveness " + UUID.randomUUID(), "paced:3:2500");
+        SseClient sse = follow(user, id, "tab-1", null, false);
+        List<SseClient.Event> all = sse.untilTerminal(30);
+        assertEquals(FakeUpstream.pacedText(3), SseClient.deltas(all));
+        long pings = all.stream().filter(e -> e.name().equals("ping")).count();
+        assertTrue(pings >= 4, "pings while the upstream is silent: " + pings);
+        long gap = sse.longestGapMillis();
+        assertTrue(gap < 1700, "an event at least every ~1 s while generating (SLUICE_LIVENESS_MS 1000, checked "
+                + "every 250 ms), never only the 2 s heartbeat: longest gap " + gap + " ms");
+    }
+
     // --- 3. polling fallback
 
     @Test

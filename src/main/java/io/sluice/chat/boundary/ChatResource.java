@@ -19,6 +19,7 @@ import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.platform.control.JsonInput;
 import io.sluice.problems.control.ProblemException;
+import io.sluice.streams.control.Delivery;
 import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Stream;
 import jakarta.inject.Inject;
@@ -103,7 +104,10 @@ public class ChatResource {
     public record Resume(String streamId, String conversationId, Integer offset) {
     }
 
-    /** Creates a chat stream and follows it: SSE from its first event ({@code stream}). */
+    /**
+     * Creates a chat stream and follows it: SSE from its first event ({@code stream}); {@code flushMs} and
+     * {@code minChunk} ask for adaptive delivery (API.md section 13; {@link Delivery}), checked before anything starts.
+     */
     @Operation(summary = "Start a chat turn and follow its stream (API.md section 2)")
     @Tag(name = "Chat")
     @APIResponse(responseCode = "200", ref = "EventStream")
@@ -117,14 +121,16 @@ public class ChatResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     public void stream(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(ref = "ChatTurn"))) InputStream body, @QueryParam("clientId") String clientId,
-                       @HeaderParam("X-Sluice-Client-Id") String clientIdHeader, @Context SseEventSink sink,
-                       @Context Sse sse) {
+                       @HeaderParam("X-Sluice-Client-Id") String clientIdHeader,
+                       @QueryParam("flushMs") String flushMs, @QueryParam("minChunk") String minChunk,
+                       @Context SseEventSink sink, @Context Sse sse) {
+        Delivery delivery = followers.delivery(flushMs, minChunk); // a bad value changes nothing
         ChatTurn input = bodies.read(body, ChatTurn.class);
         String owner = Owners.of(request);
         followers.ensureRoomFor(owner);
         Stream stream = start(owner, input);
         followers.follow(owner, stream, Stream.Resumption.after(0), clientId != null ? clientId : clientIdHeader,
-                sink, sse, request);
+                sink, sse, request, delivery);
     }
 
     /**
@@ -157,9 +163,11 @@ public class ChatResource {
      * ({@code streamId}) or, as seed 001's client does, its conversation ({@code conversationId}: its running chat
      * stream, else its latest one; API.md section 13). Read as JSON whatever its content type says ({@code text/plain}
      * included: seed 001's {@code fetch} sets no content type for its JSON text, so a browser sends it as
-     * {@code text/plain;charset=UTF-8}).
+     * {@code text/plain;charset=UTF-8}). {@code flushMs} and {@code minChunk} ask for adaptive delivery (API.md section
+     * 13; {@link Delivery}).
      *
-     * @throws ProblemException 400 without either id or with an offset outside the content, 404 for unknown or
+     * @throws ProblemException 400 without either id, with an offset outside the content or a bad {@code flushMs} or
+     *                          {@code minChunk}, 404 for unknown or
      *                          foreign ids and for a conversation without a chat stream, 410 for a stream that left
      *                          memory, 413, 429
      */
@@ -181,8 +189,10 @@ public class ChatResource {
             @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Resume")),
             @Content(mediaType = MediaType.TEXT_PLAIN, schema = @Schema(ref = "Resume"))}) InputStream body,
                        @QueryParam("clientId") String clientId,
-                       @HeaderParam("X-Sluice-Client-Id") String clientIdHeader, @Context SseEventSink sink,
-                       @Context Sse sse) {
+                       @HeaderParam("X-Sluice-Client-Id") String clientIdHeader,
+                       @QueryParam("flushMs") String flushMs, @QueryParam("minChunk") String minChunk,
+                       @Context SseEventSink sink, @Context Sse sse) {
+        Delivery delivery = followers.delivery(flushMs, minChunk);
         Resume input = bodies.read(body, Resume.class);
         StreamTarget target = StreamTarget.of(input.streamId(), input.conversationId());
         int offset = input.offset() == null ? 0 : input.offset();
@@ -195,7 +205,8 @@ public class ChatResource {
             throw ProblemException.badRequest(e.getMessage());
         }
         followers.follow(owner, stream, from, clientId != null ? clientId : clientIdHeader,
-                metrics.resumedOver(sink), sse, request); // metrics: resume, and its latency to the first replayed event
+                metrics.resumedOver(sink), sse, request, delivery); // metrics: resume, and its latency to the first
+                                                                    // replayed event
     }
 
     /**

@@ -20,6 +20,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -93,18 +94,58 @@ public class ConversationsResource {
         return ConversationView.of(store.get(Owners.of(request), id));
     }
 
+    /** Most messages in one page of {@code GET .../messages?limit=}. */
+    public static final int MAX_PAGE = 500;
+
     /**
      * The conversation's messages in order (API.md section 4 message shape, plus extensions; a failed answer's
-     * {@code error}, API.md section 13).
+     * {@code error}, API.md section 13). Paging (README, "Extensions"; issue 20: long conversations): with
+     * {@code limit} (1 to {@value #MAX_PAGE}) only the latest {@code limit} messages, or with {@code before} (a
+     * {@code seq}) the {@code limit} messages just before it, oldest first; when older ones exist, the answer's
+     * {@code Link} header has their page as {@code rel="prev"}. Without either, every message.
+     *
+     * @throws ProblemException 400 for a {@code limit} or {@code before} that is not a positive integer (or a
+     *                          {@code before} without {@code limit}), 404 for unknown or foreign ids
      */
-    @Operation(summary = "The messages of a conversation, oldest first")
+    @Operation(summary = "The messages of a conversation, oldest first; ?limit=N (and ?before=seq) for a page, "
+            + "the older page in the Link header (rel=prev)")
     @Tag(name = "Conversations")
     @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json"))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
     @APIResponse(responseCode = "404", ref = "NotFound")
     @GET
     @Path("{id}/messages")
-    public List<MessageView> messages(@PathParam("id") String id) {
-        return store.messages(Owners.of(request), id).stream().map(MessageView::of).toList();
+    public Response messages(@PathParam("id") String id, @QueryParam("before") String before,
+                             @QueryParam("limit") String limit, @Context UriInfo uri) {
+        if (limit == null) {
+            if (before != null) {
+                throw ProblemException.badRequest("before needs limit");
+            }
+            return Response.ok(store.messages(Owners.of(request), id).stream().map(MessageView::of).toList()).build();
+        }
+        int size = positive("limit", limit, MAX_PAGE);
+        int from = before == null ? Integer.MAX_VALUE : positive("before", before, Integer.MAX_VALUE);
+        ConversationStore.Page page = store.page(Owners.of(request), id, from, size);
+        List<MessageView> views = page.messages().stream().map(MessageView::of).toList();
+        Response.ResponseBuilder ok = Response.ok(views);
+        if (page.older()) {
+            ok.link(uri.getAbsolutePathBuilder().replaceQuery(null).queryParam("before", views.get(0).seq())
+                    .queryParam("limit", size).build(), "prev");
+        }
+        return ok.build();
+    }
+
+    private static int positive(String name, String value, int max) {
+        int parsed;
+        try {
+            parsed = Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw ProblemException.badRequest(name + " must be an integer from 1 to " + max);
+        }
+        if (parsed < 1 || parsed > max) {
+            throw ProblemException.badRequest(name + " must be from 1 to " + max + ", not " + parsed);
+        }
+        return parsed;
     }
 
     /**

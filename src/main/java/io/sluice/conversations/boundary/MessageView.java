@@ -10,14 +10,15 @@ import java.time.Instant;
  * usage, time to first token and duration in ms, the stream that produced it, and its place among versions:
  * {@code parentId} (for a chat answer, the user message it answers) and {@code active} (the version later turns
  * use). {@code error} is {@code {"code","error"}} when its stream ended in {@code error} (API.md section 13: the code
- * and the message of that {@code error} event), else {@code null}.
+ * and the message of that {@code error} event), else {@code null}. {@code seq} is its position in the conversation
+ * (1, 2, ...; the {@code before} of paging, README "Extensions").
  */
 @JsonbNillable
 public record MessageView(String id, String role, String content, String reasoning, String status,
                           String finishReason, String agent, Instant createdAt, String endReason, String model,
                           Integer promptTokens, Integer completionTokens, Integer totalTokens,
                           Long timeToFirstTokenMs, Long durationMs, String streamId, String parentId,
-                          boolean active, Failure error) {
+                          boolean active, Failure error, int seq) {
 
     /**
      * The error a failed answer ended with (API.md section 13).
@@ -34,6 +35,6 @@ public record MessageView(String id, String role, String content, String reasoni
         return new MessageView(m.getId(), m.getRole(), m.getContent(), m.getReasoning(), m.getStatus(),
                 m.getFinishReason(), m.getAgent(), m.getCreatedAt(), m.getEndReason(), m.getModel(),
                 m.getPromptTokens(), m.getCompletionTokens(), m.getTotalTokens(), m.getTimeToFirstTokenMs(),
-                m.getDurationMs(), m.getStreamId(), m.getParentId(), m.isActive(), error);
+                m.getDurationMs(), m.getStreamId(), m.getParentId(), m.isActive(), error, m.getSeq());
     }
 }

@@ -105,6 +105,38 @@ public class ConversationStore {
                 .getResultList();
     }
 
+    /**
+     * A page of the conversation's messages (README, "Extensions": paging of {@code GET .../messages}): the
+     * {@code limit} messages just before position {@code before}, oldest first, and whether older ones exist. One
+     * indexed range read of {@code limit + 1} rows (the unique index on conversation and position).
+     *
+     * @param before the position ({@code seq}) to page back from, exclusive; {@link Integer#MAX_VALUE} for the
+     *               latest messages
+     * @param limit  how many, at least 1
+     * @throws ProblemException 404 as {@link #get}
+     */
+    public Page page(String owner, String conversationId, int before, int limit) {
+        get(owner, conversationId);
+        List<Message> newestFirst = em.createNamedQuery(Message.PAGE_BEFORE, Message.class)
+                .setParameter("conversation", conversationId)
+                .setParameter("before", before)
+                .setMaxResults(limit + 1)
+                .getResultList();
+        boolean older = newestFirst.size() > limit;
+        List<Message> page = new java.util.ArrayList<>(newestFirst.subList(0, Math.min(limit, newestFirst.size())));
+        java.util.Collections.reverse(page);
+        return new Page(page, older);
+    }
+
+    /**
+     * A page of messages.
+     *
+     * @param messages oldest first
+     * @param older    whether the conversation has messages before the first of them
+     */
+    public record Page(List<Message> messages, boolean older) {
+    }
+
     /** An owner's message by id; empty for unknown ids and other owners' messages. */
     public java.util.Optional<Message> message(String owner, String messageId) {
         Message message = messageId == null ? null : em.find(Message.class, messageId);

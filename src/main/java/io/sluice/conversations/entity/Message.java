@@ -23,6 +23,8 @@ import java.time.Instant;
         query = "SELECT m FROM Message m WHERE m.conversationId = :conversation ORDER BY m.seq")
 @NamedQuery(name = Message.LATEST_BY_CONVERSATION,
         query = "SELECT m FROM Message m WHERE m.conversationId = :conversation ORDER BY m.seq DESC")
+@NamedQuery(name = Message.PAGE_BEFORE,
+        query = "SELECT m FROM Message m WHERE m.conversationId = :conversation AND m.seq < :before ORDER BY m.seq DESC")
 @NamedQuery(name = Message.LATEST_ACTIVE_BY_CONVERSATION,
         query = "SELECT m FROM Message m WHERE m.conversationId = :conversation AND m.active = TRUE"
                 + " ORDER BY m.seq DESC")
@@ -32,6 +34,8 @@ public class Message {
 
     public static final String BY_CONVERSATION = "Message.byConversation";
     public static final String LATEST_BY_CONVERSATION = "Message.latestByConversation";
+    /** The messages before a position, newest first (a page of {@code GET .../messages?before=}). */
+    public static final String PAGE_BEFORE = "Message.pageBefore";
     /** The active messages of a conversation, newest first ({@code :conversation}). */
     public static final String LATEST_ACTIVE_BY_CONVERSATION = "Message.latestActiveByConversation";
     /** The chat answers (versions) of one user message ({@code :parent}). */

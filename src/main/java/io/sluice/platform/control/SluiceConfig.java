@@ -87,6 +87,20 @@ public class SluiceConfig {
         return Duration.ofSeconds(positive("sluice.heartbeat.seconds", 15));
     }
 
+    /**
+     * The liveness signal: while a stream is generating, a connection silent this long gets a {@code ping}
+     * ({@code SLUICE_LIVENESS_MS}, issue 20), in ms; default 1000, 0 turns it off.
+     *
+     * @throws IllegalArgumentException when the value is negative
+     */
+    public int livenessMillis() {
+        int ms = config.getOptionalValue("sluice.liveness.ms", Integer.class).orElse(1000);
+        if (ms < 0) {
+            throw new IllegalArgumentException("sluice.liveness.ms must be 0 (off) or a number of ms, was " + ms);
+        }
+        return ms;
+    }
+
     /** Largest accepted JSON request body in bytes; larger bodies get 413; default 64 KiB. */
     public int maxRequestBytes() {
         return positive("sluice.request.max.bytes", 64 * 1024);
@@ -112,9 +126,12 @@ public class SluiceConfig {
         return positive("sluice.history.max.messages", 50);
     }
 
-    /** Largest answer or reasoning kept per stream, in UTF-16 code units; past it the stream ends; default 4 Mi. */
+    /**
+     * Largest answer or reasoning kept per stream, in UTF-16 code units; past it the stream ends; default 16 Mi, so that
+     * a 10 MB answer (seed 001) completes.
+     */
     public int maxGenerationChars() {
-        return positive("sluice.stream.max.chars", 4 * 1024 * 1024);
+        return positive("sluice.stream.max.chars", 16 * 1024 * 1024);
     }
 
     /**

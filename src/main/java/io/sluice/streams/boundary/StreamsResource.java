@@ -19,6 +19,7 @@ import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.problems.control.ProblemException;
 import io.sluice.streams.control.EventLog;
+import io.sluice.streams.control.Delivery;
 import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Pump;
 import io.sluice.streams.control.Stream;
@@ -254,7 +255,10 @@ public class StreamsResource {
 
     /**
      * Follows a stream over SSE (EventSource-compatible): the events after {@code Last-Event-ID} (header) or
-     * {@code lastEventId} (query), then live ones; the response ends after the terminal event.
+     * {@code lastEventId} (query), then live ones; the response ends after the terminal event. {@code flushMs} and
+     * {@code minChunk} ask for adaptive delivery (API.md section 13; {@link Delivery}).
+     *
+     * @throws ProblemException 400 for a bad {@code Last-Event-ID}, {@code flushMs} or {@code minChunk}; 404; 410; 429
      */
     @Operation(summary = "Follow a stream over SSE, after Last-Event-ID")
     @Tag(name = "Streams")
@@ -268,8 +272,10 @@ public class StreamsResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     public void events(@PathParam("id") String id, @HeaderParam(HttpHeaders.LAST_EVENT_ID_HEADER) String lastEventId,
                        @QueryParam("lastEventId") String lastEventIdQuery, @QueryParam("clientId") String clientId,
-                       @HeaderParam("X-Sluice-Client-Id") String clientIdHeader, @Context SseEventSink sink,
-                       @Context Sse sse) {
+                       @HeaderParam("X-Sluice-Client-Id") String clientIdHeader,
+                       @QueryParam("flushMs") String flushMs, @QueryParam("minChunk") String minChunk,
+                       @Context SseEventSink sink, @Context Sse sse) {
+        Delivery delivery = followers.delivery(flushMs, minChunk);
         String owner = Owners.of(request);
         Stream stream = hub.require(owner, id);
         long after = parseLastEventId(lastEventId != null ? lastEventId : lastEventIdQuery);
@@ -277,7 +283,7 @@ public class StreamsResource {
             sink = metrics.resumedOver(sink); // metrics: resume, and its latency to the first replayed event
         }
         followers.follow(owner, stream, Stream.Resumption.after(after),
-                clientId != null ? clientId : clientIdHeader, sink, sse, request);
+                clientId != null ? clientId : clientIdHeader, sink, sse, request, delivery);
     }
 
     /** Stops the stream: 202 with its state; {@code stopped} reaches every follower. */

@@ -42,6 +42,10 @@ import java.util.logging.Logger;
  *       the other nodes too (announced on {@value #REPLACED_CHANNEL}). Heartbeats and reaping stay per node.</li>
  *   <li><b>Heartbeats.</b> Every {@code SLUICE_HEARTBEAT_SECONDS} each connection is sent a {@code ping};
  *       a failed write closes and forgets the connection (no zombies).</li>
+ *   <li><b>Liveness.</b> While a connection's stream is generating, a connection that wrote nothing for
+ *       {@code SLUICE_LIVENESS_MS} (default 1000; 0 turns it off) is sent a {@code ping} at once, checked every
+ *       quarter of that: a client may treat 2 s of silence during a generation as a dead connection (issue 20,
+ *       README "Extensions"), while an idle connection still hears only the heartbeat.</li>
  *   <li><b>Stalled readers.</b> A connection whose write has been blocked for two heartbeat periods (the
  *       client keeps its socket open but reads nothing) is forgotten at once and its sink closed off the
  *       timer thread; the stream and its other followers are unaffected.</li>
@@ -85,13 +89,21 @@ public class ConnectionGuard {
     private final ConcurrentHashMap<Key, GuardedConnection> connections = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> perOwner = new ConcurrentHashMap<>();
     private ScheduledFuture<?> heartbeat;
+    private ScheduledFuture<?> liveness;
     private long heartbeatNanos;
+    private long livenessNanos;
 
     @PostConstruct
     void start() {
         long period = config.heartbeat().toMillis();
         heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(period);
         heartbeat = executors.timers().scheduleAtFixedRate(this::beat, period, period, TimeUnit.MILLISECONDS);
+        long silence = config.livenessMillis();
+        if (silence > 0) {
+            livenessNanos = TimeUnit.MILLISECONDS.toNanos(silence);
+            long tick = Math.max(10, silence / 4);
+            liveness = executors.timers().scheduleAtFixedRate(this::keepAlive, tick, tick, TimeUnit.MILLISECONDS);
+        }
         if (cluster.enabled()) {
             try {
                 redis.subscribe(REPLACED_CHANNEL, this::replacedElsewhere);
@@ -105,6 +117,9 @@ public class ConnectionGuard {
     void stop() {
         if (heartbeat != null) {
             heartbeat.cancel(false);
+        }
+        if (liveness != null) {
+            liveness.cancel(false);
         }
         connections.values().forEach(GuardedConnection::disconnect);
     }
@@ -235,6 +250,14 @@ public class ConnectionGuard {
             } else {
                 connection.ping();
             }
+        }
+    }
+
+    /** The liveness tick: pings the connections of generating streams that have been silent too long. */
+    void keepAlive() {
+        long now = System.nanoTime();
+        for (GuardedConnection connection : connections.values()) {
+            connection.keepAlive(now, livenessNanos);
         }
     }
 

@@ -2,6 +2,7 @@ package io.sluice.streams.control;
 
 import io.sluice.platform.control.Ids;
 import io.sluice.platform.control.ManagedExecutors;
+import io.sluice.platform.control.SluiceConfig;
 import io.sluice.problems.control.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -20,6 +21,8 @@ public class Followers {
     ConnectionGuard guard;
     @Inject
     ManagedExecutors executors;
+    @Inject
+    SluiceConfig config;
 
     /**
      * Refuses with 429 when the owner already holds the maximum of connections; call it before a request that will
@@ -30,6 +33,26 @@ public class Followers {
     }
 
     /**
+     * The delivery a request asks for with its {@code flushMs} and {@code minChunk} query parameters (API.md section
+     * 13, adaptive delivery); {@link Delivery#DEFAULT} without either. Call it before the request changes anything.
+     *
+     * @throws ProblemException 400 for a value that is not an integer in range
+     */
+    public Delivery delivery(String flushMs, String minChunk) {
+        return Delivery.of(flushMs, minChunk, config.flushMillis());
+    }
+
+    /**
+     * Follows {@code stream} on {@code sink} from {@code from} at the stream's own rate.
+     *
+     * @see #follow(String, Stream, Stream.Resumption, String, SseEventSink, Sse, ServletRequest, Delivery)
+     */
+    public void follow(String owner, Stream stream, Stream.Resumption from, String clientId, SseEventSink sink,
+                       Sse sse, ServletRequest request) {
+        follow(owner, stream, from, clientId, sink, sse, request, Delivery.DEFAULT);
+    }
+
+    /**
      * Follows {@code stream} on {@code sink} from {@code from}.
      *
      * @param clientId the tab's id ({@code clientId} query parameter or {@code X-Sluice-Client-Id}), or {@code null}
@@ -37,18 +60,19 @@ public class Followers {
      * @param request  the servlet request of the resource method that got {@code sink}: the connection's first write
      *                 waits for the end of its dispatch ({@link DispatchEnd}), and its writes stop when the container
      *                 ends its response ({@link ResponseLock})
+     * @param delivery how this connection groups deltas into events ({@link #delivery})
      * @throws ProblemException 400 for an over-long client id, 429 at the per-owner connection cap; both before
      *                          anything is written
      */
     public void follow(String owner, Stream stream, Stream.Resumption from, String clientId, SseEventSink sink,
-                       Sse sse, ServletRequest request) {
+                       Sse sse, ServletRequest request, Delivery delivery) {
         String tab = clientId == null || clientId.isBlank() ? "anonymous-" + Ids.newId() : clientId.strip();
         if (tab.length() > MAX_CLIENT_ID) {
             throw ProblemException.badRequest("clientId is longer than " + MAX_CLIENT_ID + " characters");
         }
         DispatchEnd dispatch = DispatchEnd.of(request); // before guard.open, which may close another sink here
         SseConnection connection = new SseConnection(stream, from, tab, SseEvents.EDGE,
-                new JaxRsEventSink(sink, sse, request), executors.writers(), true);
+                new JaxRsEventSink(sink, sse, request), executors.writers(), true, delivery, executors.timers());
         guard.open(owner, connection);
         DispatchEnd.after(dispatch, connection::release);
     }

@@ -27,6 +27,17 @@ public interface GuardedConnection {
     void ping();
 
     /**
+     * The liveness signal (README, "Extensions"): a connection whose target is still generating and that has written
+     * nothing for {@code silenceNanos} sends a heartbeat now. Called by the guard's liveness tick, several times a
+     * second; never blocks. Nothing by default (a WebSocket session has its own pings).
+     *
+     * @param now          {@link System#nanoTime()}
+     * @param silenceNanos the silence, in ns, that calls for a heartbeat while generating
+     */
+    default void keepAlive(long now, long silenceNanos) {
+    }
+
+    /**
      * How long, in ns at {@code now} ({@link System#nanoTime()}), the connection has shown no sign of life beyond
      * what a healthy one would: the age of a write still in progress, or for a WebSocket the time since its last pong
      * beyond one heartbeat period. 0 for a healthy connection.

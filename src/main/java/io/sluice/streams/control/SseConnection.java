@@ -2,6 +2,9 @@ package io.sluice.streams.control;
 
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -23,6 +26,14 @@ import java.util.logging.Logger;
  * the sink happens before, though it follows its stream and may be closed meanwhile (the close of the sink then happens
  * at the release). {@link Followers} holds a JAX-RS connection until the request's dispatch has ended
  * ({@link DispatchEnd}).
+ *
+ * <p>A connection with a grouping {@link Delivery} (API.md section 13, adaptive delivery) sends consecutive deltas of
+ * one kind as one {@code message} event, under the id of the last; its group, at most {@code minChunk} plus one delta,
+ * is sent when full, when {@code flushMs} have passed since its first delta (a timer wakes the pump then), or before
+ * any other event.
+ *
+ * <p>Liveness (README, "Extensions"): while its stream is generating, {@link #keepAlive} sends a {@code ping} after a
+ * silence, so that a client can tell a slow answer from a dead connection within seconds, not heartbeats.
  */
 public final class SseConnection extends Pump implements GuardedConnection {
 
@@ -35,7 +46,13 @@ public final class SseConnection extends Pump implements GuardedConnection {
     private final SseEdge edge;
     private final EventSink sink;
     private final Executor writers;
+    private final Delivery delivery;
+    private final ScheduledExecutorService timers;
     private volatile Runnable onClose = () -> { };
+    /** When the last frame was written, or the connection made ({@link System#nanoTime()}). */
+    private volatile long lastWriteNanos = System.nanoTime();
+    /** Whether a timer will wake the pump for the group's deadline. */
+    private volatile boolean groupTimer;
     private volatile boolean pingDue;
     private volatile boolean abandoned;
     private volatile long writeStartedNanos;
@@ -43,6 +60,14 @@ public final class SseConnection extends Pump implements GuardedConnection {
     // touched by pump() only, which never runs concurrently with itself
     private EventLog.Logged<StreamEntry> first;
     private long cursor;
+    // the held group of a grouping delivery: its deltas' text, kind, start, last id, answer length and final flag
+    private final StringBuilder group = new StringBuilder();
+    private DeltaCoalescer.Kind groupKind;
+    private int groupFrom;
+    private long groupLastId;
+    private int groupContentEnd;
+    private boolean groupFinal;
+    private long groupSinceNanos;
 
     /**
      * @param from     where to start reading (after an id, optionally with the rest of a delta first)
@@ -62,7 +87,22 @@ public final class SseConnection extends Pump implements GuardedConnection {
      */
     public SseConnection(Stream stream, Stream.Resumption from, String clientId, SseEdge edge, EventSink sink,
                          Executor writers, boolean held) {
+        this(stream, from, clientId, edge, sink, writers, held, Delivery.DEFAULT, null);
+    }
+
+    /**
+     * @param delivery how deltas are grouped into events on this connection
+     * @param timers   wakes the pump at a group's deadline; may be {@code null} for {@link Delivery#DEFAULT}
+     * @see #SseConnection(Stream, Stream.Resumption, String, SseEdge, EventSink, Executor, boolean)
+     */
+    public SseConnection(Stream stream, Stream.Resumption from, String clientId, SseEdge edge, EventSink sink,
+                         Executor writers, boolean held, Delivery delivery, ScheduledExecutorService timers) {
         super(writers);
+        if (delivery.groups() && timers == null) {
+            throw new IllegalArgumentException("a grouping delivery needs timers");
+        }
+        this.delivery = delivery;
+        this.timers = timers;
         this.held = held;
         this.stream = stream;
         this.clientId = clientId;
@@ -103,6 +143,20 @@ public final class SseConnection extends Pump implements GuardedConnection {
     public void ping() {
         pingDue = true;
         wake();
+    }
+
+    /**
+     * Sends a {@code ping} when the stream is still generating and nothing was written for {@code silenceNanos}
+     * (called by the {@link ConnectionGuard}'s liveness tick). Never blocks.
+     *
+     * @param now          {@link System#nanoTime()}
+     * @param silenceNanos the silence, in ns, after which a generating stream's connection is pinged
+     */
+    @Override
+    public void keepAlive(long now, long silenceNanos) {
+        if (now - lastWriteNanos >= silenceNanos && !pingDue && !stream.log().terminated()) {
+            ping();
+        }
     }
 
     /** The age of a write still in progress, in ns, or 0 when no write is blocked. */
@@ -188,15 +242,92 @@ public final class SseConnection extends Pump implements GuardedConnection {
         List<EventLog.Logged<StreamEntry>> batch;
         while (!(batch = log.after(cursor, BATCH)).isEmpty()) {
             for (EventLog.Logged<StreamEntry> logged : batch) {
+                if (delivery.groups()) {
+                    if (logged.entry() instanceof StreamEntry.Delta d) {
+                        if (!hold(logged.id(), d)) {
+                            return;
+                        }
+                        cursor = logged.id();
+                        continue;
+                    }
+                    if (!sendGroup()) {
+                        return;
+                    }
+                }
                 if (!writeAll(edge.render(stream, logged))) {
                     return;
                 }
                 cursor = logged.id();
             }
         }
+        if (groupKind != null) {
+            long now = System.nanoTime();
+            long due = groupSinceNanos + TimeUnit.MILLISECONDS.toNanos(delivery.flushMs());
+            if (now - due >= 0) {
+                if (!sendGroup()) {
+                    return;
+                }
+            } else if (!groupTimer) {
+                groupTimer = true;
+                try {
+                    timers.schedule(() -> {
+                        groupTimer = false;
+                        wake();
+                    }, due - now, TimeUnit.NANOSECONDS);
+                } catch (RejectedExecutionException stopping) { // undeploy: send it now rather than never
+                    groupTimer = false;
+                    if (!sendGroup()) {
+                        return;
+                    }
+                }
+            }
+        }
         if (log.terminated() && cursor >= log.lastId()) {
             close();
         }
+    }
+
+    /**
+     * Adds a delta to the held group (a grouping delivery), sending the group first when the delta is of the other
+     * kind, and after it when it is full or final.
+     *
+     * @return {@code false} when a write failed (the connection is closed)
+     */
+    private boolean hold(long id, StreamEntry.Delta d) {
+        if (groupKind != null && groupKind != d.kind() && !sendGroup()) {
+            return false;
+        }
+        if (groupKind == null) {
+            groupKind = d.kind();
+            groupFrom = d.from();
+            groupSinceNanos = System.nanoTime();
+        }
+        group.append(d.text());
+        groupLastId = id;
+        groupContentEnd = d.contentEnd();
+        groupFinal = d.isFinal();
+        boolean full = delivery.minChunk() > 0 && group.length() >= delivery.minChunk();
+        return !(full || d.isFinal()) || sendGroup();
+    }
+
+    /**
+     * Sends the held group as one {@code message} event under its last delta's id; nothing when none is held.
+     *
+     * @return {@code false} when the write failed (the connection is closed)
+     */
+    private boolean sendGroup() {
+        if (groupKind == null) {
+            return true;
+        }
+        StreamEntry.Delta merged = new StreamEntry.Delta(groupKind, groupFrom, group.toString(), groupContentEnd,
+                groupFinal);
+        long id = groupLastId;
+        groupKind = null;
+        group.setLength(0);
+        if (group.capacity() > 2 * Delivery.MAX_MIN_CHUNK) {
+            group.trimToSize(); // a catch-up burst's group does not stay allocated
+        }
+        return writeAll(edge.render(stream, new EventLog.Logged<>(id, merged)));
     }
 
     private boolean writeAll(List<StreamEvent> events) {
@@ -215,6 +346,7 @@ public final class SseConnection extends Pump implements GuardedConnection {
             writeStartedNanos = System.nanoTime();
             try {
                 ok = sink.send(event);
+                lastWriteNanos = System.nanoTime();
             } catch (RuntimeException e) {
                 LOG.log(Level.FINE, "stream " + stream.id() + ": write failed", e);
                 ok = false;

@@ -54,6 +54,11 @@ class ConnectionGuardTest {
             public int maxConnectionsPerOwner() {
                 return 3;
             }
+
+            @Override
+            public int livenessMillis() {
+                return 100;
+            }
         };
         guard.executors = new ManagedExecutors() {
             @Override
@@ -167,6 +172,15 @@ class ConnectionGuardTest {
         assertEquals(0, guard.connectionCount());
         assertEquals(0, stream.followerCount());
         assertFalse(stream.status().ended(), "a gone client is not a stop");
+    }
+
+    @Test
+    void whileTheStreamGeneratesASilentConnectionIsPingedWithinTheLivenessPeriod() throws Exception {
+        FakeSink sink = new FakeSink();
+        guard.open("anon:a", connection("tab-1", sink));
+        Thread.sleep(1000); // five heartbeats (200 ms) and about ten liveness periods (100 ms, ticked every 25 ms)
+        long pings = sink.sent.stream().filter(e -> e.getName().equals("ping")).count();
+        assertTrue(pings >= 6, "a ping after each 100 ms of silence, not only each heartbeat: " + pings);
     }
 
     @Test
