@@ -93,8 +93,8 @@ export class GapMeter {
     this.last = now;
   }
 
-  /** The median gap, or NaN while fewer than GAP_MIN_SAMPLES gaps are known. */
-  median() { return this.gaps.length >= GAP_MIN_SAMPLES ? median(this.gaps) : NaN; }
+  /** The median gap, or NaN while fewer than GAP_MIN_SAMPLES gaps (or a full window, if smaller) are known. */
+  median() { return this.gaps.length >= Math.min(GAP_MIN_SAMPLES, this.size) ? median(this.gaps) : NaN; }
 }
 
 /* ---------- the page's state ---------- */
@@ -118,7 +118,10 @@ export function nextRate() {
 /** The rate of the latest connection. */
 export function activeRate() { return active; }
 
-/** Records the arrival of an event (pings included: they are what a quiet stream receives). */
+/**
+ * Records the arrival of a `message` event (pings are left out: they come while the model is silent, and say
+ * nothing of the network); `fresh` for the first of a connection.
+ */
 export function eventArrived(fresh = false) { meter.arrive(performance.now(), fresh); }
 
 /** Test and debugging hook: the measured gaps and the active rate. */

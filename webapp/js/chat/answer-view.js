@@ -190,7 +190,7 @@ export class AnswerBubble {
       renderBudget.left -= content.length;
       b.md.finish();
     } else {
-      b.md.schedule(true, null, false, true); // in time slices, after the answers made before it
+      b.md.schedule(true, scrolled, false, true); // in time slices, after the answers made before it; the pane stays at the bottom
     }
     b.setStatus(msg.status);
     b.applySaved(msg);

@@ -690,8 +690,50 @@ class BrowserIT extends BlackBoxTest {
         cdp.detach();
     }
 
+    @Test
+    void theDeliveryRateFollowsTheNetworkTypeOrTheMeasuredGaps() {
+        open();
+        // net.js's pure functions, in the page's own engine (seed 001's table; API.md section 13's ranges)
+        JsonObject r = pageJson("""
+                async () => {
+                  const net = await import(new URL('js/net.js', document.baseURI).href);
+                  const meter = new net.GapMeter(4);
+                  [0, 100, 700, 1300, 1900, 2500].forEach((t, i) => meter.arrive(t, i === 0));
+                  return JSON.stringify({
+                    slow2g: net.rateQuery(net.rateForType('slow-2g')), g2: net.rateQuery(net.rateForType('2g')),
+                    g3: net.rateQuery(net.rateForType('3g')), g4: net.rateQuery(net.rateForType('4g')),
+                    none: net.rateForType(null) === null,
+                    gapsSlow: net.rateQuery(net.rateForGaps(600, null)), gapsMid: net.rateQuery(net.rateForGaps(260, null)),
+                    gapsFast: net.rateQuery(net.rateForGaps(60, null)), gapsAtRate: net.rateQuery(net.rateForGaps(520, 500)),
+                    unmeasured: net.rateForGaps(NaN, null) === null,
+                    chosenByType: net.rateQuery(net.chooseRate({ effectiveType: '3g', medianGapMs: 900 })),
+                    chosenByGaps: net.rateQuery(net.chooseRate({ effectiveType: null, medianGapMs: 900 })),
+                    renderDefault: net.renderInterval(net.DEFAULT_RATE), render2g: net.renderInterval(net.RATES['2g']),
+                    median: meter.median(), window: meter.gaps.length, unmeasuredMedian: Number.isNaN(new net.GapMeter().median()) });
+                }""");
+        assertEquals("&flushMs=500&minChunk=1024", r.getString("slow2g"));
+        assertEquals("&flushMs=500&minChunk=1024", r.getString("g2"));
+        assertEquals("&flushMs=200&minChunk=512", r.getString("g3"));
+        assertEquals("", r.getString("g4"));
+        assertTrue(r.getBoolean("none"));
+        assertEquals("&flushMs=500&minChunk=1024", r.getString("gapsSlow"));
+        assertEquals("&flushMs=200&minChunk=512", r.getString("gapsMid"));
+        assertEquals("", r.getString("gapsFast"));
+        assertEquals("", r.getString("gapsAtRate"), "gaps the asked rate explains say nothing of the network");
+        assertTrue(r.getBoolean("unmeasured"));
+        assertEquals("&flushMs=200&minChunk=512", r.getString("chosenByType"));
+        assertEquals("&flushMs=500&minChunk=1024", r.getString("chosenByGaps"));
+        assertEquals(100, r.getInt("renderDefault"));
+        assertEquals(500, r.getInt("render2g"));
+        assertEquals(4, r.getInt("window"), "a moving window");
+        assertEquals(600, r.getInt("median"));
+        assertTrue(r.getBoolean("unmeasuredMedian"));
+    }
+
     /** Characters of the big answers (10 MiB). */
     private static final int BIG = 10 * 1024 * 1024;
+    /** Longest wait for a big answer to end. */
+    private static final double BIG_END_MS = 180_000;
 
     @Test
     void aTenMegabyteAnswerStreamsExactlyWithoutLongTasksInLittleMemoryAndAReloadResumesAnother() throws Exception {
@@ -709,12 +751,13 @@ class BrowserIT extends BlackBoxTest {
         page.evaluate("() => { window.__sentAt = performance.now(); }");
         send("Ten megabytes " + UUID.randomUUID());
         Locator answer = lastAnswer();
-        awaitEnd(answer, "completed");
+        awaitEnd(answer, "completed", BIG_END_MS);
         JsonObject run = pageJson("""
                 () => { const done = performance.now();
                   const s = [...window.sluice.store.streams.values()].filter(x => x.type === 'chat').pop();
                   const tasks = (window.__longTasks || []).filter(t => t.start >= window.__sentAt);
                   return JSON.stringify({ ms: Math.round(done - window.__sentAt), events: s.events,
+                    streamMs: Math.round(s.endedAt - window.__sentAt),
                     observed: window.__longTasks !== null, longTasks: tasks.length,
                     longest: Math.round(Math.max(0, ...tasks.map(t => t.duration))) }); }""");
         JsonObject text = streamText(false);
@@ -726,8 +769,9 @@ class BrowserIT extends BlackBoxTest {
         cdp.send("HeapProfiler.collectGarbage");
         long heap = cdp.send("Runtime.getHeapUsage").get("usedSize").getAsLong();
         cdp.detach();
-        System.out.printf("10 MiB answer: streamed and rendered in %d ms over %d events; %d long tasks, the longest %d ms;"
-                + " JS heap %.1f MB after GC (%.2fx the text)%n", run.getInt("ms"), run.getInt("events"),
+        System.out.printf("10 MiB answer: streamed in %d ms, rendered in %d ms, over %d events; %d long tasks, the longest"
+                + " %d ms; JS heap %.1f MB after GC (%.2fx the text)%n", run.getInt("streamMs"), run.getInt("ms"),
+                run.getInt("events"),
                 run.getInt("longTasks"), run.getInt("longest"), heap / 1e6, (double) heap / expected.length());
         assertTrue(run.getInt("longest") <= 200, "no task over 200 ms while streaming: " + run);
         assertTrue(heap < 3L * expected.length(), "heap " + heap + " under 3x the text");
@@ -743,7 +787,7 @@ class BrowserIT extends BlackBoxTest {
         page.reload();
         page.waitForSelector("html[data-ready=true]");
         Locator resumed = lastAnswer();
-        awaitEnd(resumed, "completed");
+        awaitEnd(resumed, "completed", BIG_END_MS);
         JsonObject again = streamText(true);
         assertEquals(expected.length(), again.getInt("length"));
         assertEquals(expectedSha, again.getString("sha256"), "the resumed text is the upstream's, exactly");
@@ -790,20 +834,26 @@ class BrowserIT extends BlackBoxTest {
         page.locator("[data-conversation-id=\"" + conversationId + "\"] .conv-open").waitFor();
 
         // From the click to the last answer rendered and on screen.
-        double openMs = ((Number) page.evaluate("""
+        JsonObject opened = pageJson("""
                 async (id) => {
                   const t0 = performance.now();
                   document.querySelector(`[data-conversation-id="${CSS.escape(id)}"] .conv-open`).click();
                   const pane = document.getElementById('messages');
-                  for (;;) {
+                  let last = null;
+                  while (performance.now() - t0 < 20000) {
                     await new Promise((r) => requestAnimationFrame(r));
-                    const last = [...pane.querySelectorAll('.msg.assistant')].pop();
+                    last = [...pane.querySelectorAll('.msg.assistant')].pop();
                     if (!last || last.dataset.status !== 'completed' || !last.querySelector('.md-block')) continue;
                     const r = last.getBoundingClientRect();
                     const p = pane.getBoundingClientRect();
-                    if (r.bottom > p.top && r.top < p.bottom) return performance.now() - t0;
+                    if (r.bottom > p.top && r.top < p.bottom) return JSON.stringify({ ms: performance.now() - t0 });
                   }
-                }""", conversationId)).doubleValue();
+                  return JSON.stringify({ ms: -1, messages: pane.querySelectorAll('.msg').length,
+                    status: last && last.dataset.status, blocks: last && last.querySelectorAll('.md-block').length,
+                    notice: document.getElementById('notice-text').textContent, html: pane.innerHTML.slice(0, 300) });
+                }""", conversationId);
+        assertTrue(opened.getJsonNumber("ms").doubleValue() >= 0, "the last answer showed: " + opened);
+        double openMs = opened.getJsonNumber("ms").doubleValue();
         int shown = page.locator("#messages .msg").count();
         System.out.printf("500 answers of 20 KB: the last one on screen %.0f ms after the click, %d of 1000 messages"
                 + " in the DOM%n", openMs, shown);
@@ -1506,8 +1556,12 @@ class BrowserIT extends BlackBoxTest {
     }
 
     private static void awaitEnd(Locator answer, String status) {
+        awaitEnd(answer, status, END_MS);
+    }
+
+    private static void awaitEnd(Locator answer, String status, double timeoutMs) {
         assertThat(answer).hasAttribute("data-status", status,
-                new LocatorAssertions.HasAttributeOptions().setTimeout(END_MS));
+                new LocatorAssertions.HasAttributeOptions().setTimeout(timeoutMs));
     }
 
     /** The conversation on screen, from the location hash. */
