@@ -246,8 +246,11 @@ function removeAt(text, index, length) {
 
 /* ---------- rendering ---------- */
 
-/** Work done, for tests: UTF-16 code units handed to the Markdown parser so far. */
-export const stats = { parsedChars: 0 };
+/**
+ * Work done, for tests: UTF-16 code units handed to the Markdown parser so far; blocks committed and the ms spent
+ * parsing and committing them; time slices run and their ms.
+ */
+export const stats = { parsedChars: 0, parseMs: 0, commits: 0, commitMs: 0, slices: 0, sliceMs: 0 };
 
 /** DOMPurify's settings: its defaults, plus the MathML wrapper KaTeX uses for screen readers, minus style sheets. */
 const PURIFY = { RETURN_DOM_FRAGMENT: true, ADD_TAGS: ['semantics', 'annotation'], ADD_ATTR: ['encoding'],
@@ -365,13 +368,16 @@ function postSlice() {
 
 function runSlice() {
   slicePosted = false;
-  const deadline = performance.now() + SLICE_MS;
+  const t0 = performance.now();
+  stats.slices++;
+  const deadline = t0 + SLICE_MS;
   while (jobs.length && performance.now() < deadline) {
     const job = jobs[0];
     let done = true;
     try { done = job.run(deadline); } catch (e) { console.error(e); }
     if (done) { jobs.shift(); job.queued = false; }
   }
+  stats.sliceMs += performance.now() - t0;
   if (jobs.length) postSlice();
 }
 
@@ -516,11 +522,16 @@ export class MarkdownView {
     this.boundaries.splice(0, drop);
     for (let i = 0; i < this.boundaries.length; i++) this.boundaries[i] -= upTo;
     if (this.rawNode) { this.rawNode = null; this.rawShown = 0; this.tailEl.replaceChildren(); }
+    const c0 = performance.now();
+    stats.commits++;
     const block = document.createElement('div');
     block.className = 'md-block';
-    block.append(markdownFragment(text));
+    const f = markdownFragment(text);
+    stats.parseMs += performance.now() - c0;
+    block.append(f);
     decorateCode(block);
     this.blocks.append(block);
+    stats.commitMs += performance.now() - c0;
     this.tailDirty = true;
   }
 

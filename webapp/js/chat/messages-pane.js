@@ -15,8 +15,14 @@ import { updateComposer, failedTurnEl } from './composer.js';
 
 let pinned = true;
 let scrollQueued = false;
+let lastHeight = 0;
 els.messages.addEventListener('scroll', () => {
   const m = els.messages;
+  // A scroll that comes with a change of the content's height is the browser's (answers above rendering in time
+  // slices, scroll anchoring): it does not unpin the pane, which goes back to the bottom.
+  const grew = m.scrollHeight !== lastHeight;
+  lastHeight = m.scrollHeight;
+  if (pinned && grew) { followScroll(); return; }
   pinned = m.scrollHeight - m.scrollTop - m.clientHeight < 48;
 }, { passive: true });
 
@@ -27,6 +33,7 @@ export function followScroll(force = false) {
   requestAnimationFrame(() => {
     scrollQueued = false;
     els.messages.scrollTop = els.messages.scrollHeight;
+    lastHeight = els.messages.scrollHeight;
   });
 }
 

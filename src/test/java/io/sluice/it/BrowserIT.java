@@ -745,6 +745,10 @@ class BrowserIT extends BlackBoxTest {
                     .observe({ type: 'longtask', buffered: true });
                 } catch (e) { window.__longTasks = null; }""");
         open();
+        com.microsoft.playwright.CDPSession cdp = context.newCDPSession(page);
+        cdp.send("HeapProfiler.enable");
+        cdp.send("HeapProfiler.collectGarbage");
+        long baseline = cdp.send("Runtime.getHeapUsage").get("usedSize").getAsLong();
         String expected = FakeUpstream.bigText(BIG);
         String expectedSha = sha256(expected);
         setModel("big:" + BIG);
@@ -753,28 +757,31 @@ class BrowserIT extends BlackBoxTest {
         Locator answer = lastAnswer();
         awaitEnd(answer, "completed", BIG_END_MS);
         JsonObject run = pageJson("""
-                () => { const done = performance.now();
+                async () => { const done = performance.now();
+                  const md = await import(new URL('js/markdown.js', document.baseURI).href);
                   const s = [...window.sluice.store.streams.values()].filter(x => x.type === 'chat').pop();
                   const tasks = (window.__longTasks || []).filter(t => t.start >= window.__sentAt);
                   return JSON.stringify({ ms: Math.round(done - window.__sentAt), events: s.events,
-                    streamMs: Math.round(s.endedAt - window.__sentAt),
+                    streamMs: Math.round(s.endedAt - window.__sentAt), stats: JSON.stringify(md.stats),
                     observed: window.__longTasks !== null, longTasks: tasks.length,
                     longest: Math.round(Math.max(0, ...tasks.map(t => t.duration))) }); }""");
         JsonObject text = streamText(false);
         assertEquals(expected.length(), text.getInt("length"));
         assertEquals(expectedSha, text.getString("sha256"), "the page's text is the upstream's, exactly");
         assertTrue(run.getBoolean("observed"), "the Long Tasks API is there");
-        com.microsoft.playwright.CDPSession cdp = context.newCDPSession(page);
-        cdp.send("HeapProfiler.enable");
         cdp.send("HeapProfiler.collectGarbage");
         long heap = cdp.send("Runtime.getHeapUsage").get("usedSize").getAsLong();
         cdp.detach();
         System.out.printf("10 MiB answer: streamed in %d ms, rendered in %d ms, over %d events; %d long tasks, the longest"
-                + " %d ms; JS heap %.1f MB after GC (%.2fx the text)%n", run.getInt("streamMs"), run.getInt("ms"),
-                run.getInt("events"),
-                run.getInt("longTasks"), run.getInt("longest"), heap / 1e6, (double) heap / expected.length());
+                + " %d ms; JS heap %.1f MB after GC (%.2fx the text), %.1f MB more than before the answer (%.2fx)%n",
+                run.getInt("streamMs"), run.getInt("ms"), run.getInt("events"),
+                run.getInt("longTasks"), run.getInt("longest"), heap / 1e6, (double) heap / expected.length(),
+                (heap - baseline) / 1e6, (double) (heap - baseline) / expected.length());
+        System.out.println("10 MiB render stats: " + run.getString("stats"));
         assertTrue(run.getInt("longest") <= 200, "no task over 200 ms while streaming: " + run);
-        assertTrue(heap < 3L * expected.length(), "heap " + heap + " under 3x the text");
+        // What the answer costs the page (the page's own baseline, its libraries, is some 10-20 MB of the total)
+        assertTrue(heap - baseline < 3L * expected.length(), "heap " + heap + " (" + baseline + " before) grew by"
+                + " under 3x the text");
         assertEquals(expected, lastAssistantMessage(conversationId()).getString("content"));
         assertThat(answer.locator(".md-block").last()).containsText("Paragraph");
 
@@ -850,7 +857,9 @@ class BrowserIT extends BlackBoxTest {
                   }
                   return JSON.stringify({ ms: -1, messages: pane.querySelectorAll('.msg').length,
                     status: last && last.dataset.status, blocks: last && last.querySelectorAll('.md-block').length,
-                    notice: document.getElementById('notice-text').textContent, html: pane.innerHTML.slice(0, 300) });
+                    notice: document.getElementById('notice-text').textContent, top: pane.scrollTop,
+                    height: pane.scrollHeight, client: pane.clientHeight,
+                    rect: last && JSON.stringify(last.getBoundingClientRect()), pane: JSON.stringify(pane.getBoundingClientRect()) });
                 }""", conversationId);
         assertTrue(opened.getJsonNumber("ms").doubleValue() >= 0, "the last answer showed: " + opened);
         double openMs = opened.getJsonNumber("ms").doubleValue();
