@@ -764,7 +764,8 @@ class BrowserIT extends BlackBoxTest {
                   return JSON.stringify({ ms: Math.round(done - window.__sentAt), events: s.events,
                     streamMs: Math.round(s.endedAt - window.__sentAt), stats: JSON.stringify(md.stats),
                     observed: window.__longTasks !== null, longTasks: tasks.length,
-                    longest: Math.round(Math.max(0, ...tasks.map(t => t.duration))) }); }""");
+                    longest: Math.round(Math.max(0, ...tasks.map(t => t.duration))),
+                    tasks: JSON.stringify(tasks.map(t => [Math.round(t.start - window.__sentAt), Math.round(t.duration)])) }); }""");
         JsonObject text = streamText(false);
         assertEquals(expected.length(), text.getInt("length"));
         assertEquals(expectedSha, text.getString("sha256"), "the page's text is the upstream's, exactly");
@@ -777,7 +778,8 @@ class BrowserIT extends BlackBoxTest {
                 run.getInt("streamMs"), run.getInt("ms"), run.getInt("events"),
                 run.getInt("longTasks"), run.getInt("longest"), heap / 1e6, (double) heap / expected.length(),
                 (heap - baseline) / 1e6, (double) (heap - baseline) / expected.length());
-        System.out.println("10 MiB render stats: " + run.getString("stats"));
+        System.out.println("10 MiB render stats: " + run.getString("stats") + "; long tasks [ms after the send, ms]: "
+                + run.getString("tasks"));
         assertTrue(run.getInt("longest") <= 200, "no task over 200 ms while streaming: " + run);
         // What the answer costs the page (the page's own baseline, its libraries, is some 10-20 MB of the total)
         assertTrue(heap - baseline < 3L * expected.length(), "heap " + heap + " (" + baseline + " before) grew by"
