@@ -13,12 +13,16 @@
 // its sequence is above the run's last one, so the replay of a `resume` never repeats text. When the socket
 // drops it reconnects with backoff and resumes each unfinished run after its last sequence; after a reload it
 // lists the runs (`GET /api/agents/runs`) and resumes them from 0 to rebuild the lanes.
+//
+// The socket, its backoff and the batching of redraws are the ones the chat's streams use (conn.js), and each
+// lane's text is the store's Text (store.js), so both views behave alike on a poor network.
 
 import { api, clientId } from './api.js';
 import { MarkdownView } from './markdown.js';
 import { ModelPicker } from './models.js';
 import { settings } from './settings.js';
-import { FLUSH_MS } from './store.js';
+import { Text } from './store.js';
+import { Batcher, ResumingSocket } from './conn.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -35,19 +39,12 @@ const DEFAULT_ROSTER = [
 ];
 const RUN_TERMINAL = new Set(['completed', 'partial', 'stopped', 'error']);
 const AGENT_TERMINAL = new Set(['completed', 'stopped', 'error']);
-const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 /** Most runs rebuilt after a reload. */
 const RESTORE_MAX = 5;
 
 const runs = new Map();   // runId -> run
-const dirty = new Set();  // lanes and runs to redraw at the next batch
-let flushTimer = null;
-let socket = null;
-let socketOpen = false;
-let attempts = 0;
 let pendingRuns = 0;      // `run` frames sent, whose `run_started` has not come yet
 let started = false;
-const outbox = [];
 
 function h(tag, className, text) {
   const el = document.createElement(tag);
@@ -69,46 +66,32 @@ function socketUrl() {
   return url.href;
 }
 
-function send(frame) {
-  if (socketOpen) socket.send(JSON.stringify(frame));
-  else outbox.push(frame);
-}
-
-function connect() {
-  socket = new WebSocket(socketUrl());
-  els.connection.textContent = attempts ? `Reconnecting… (attempt ${attempts})` : 'Connecting…';
-  els.connection.dataset.state = attempts ? 'reconnecting' : 'connecting';
-  socket.addEventListener('open', () => {
-    socketOpen = true;
-    const reconnected = attempts > 0;
-    attempts = 0;
-    els.connection.textContent = 'Connected';
-    els.connection.dataset.state = 'open';
-    // Catch up every unfinished run from where its lanes are, then send what waited for the socket.
-    for (const run of runs.values()) {
-      if (!RUN_TERMINAL.has(run.status)) socket.send(JSON.stringify({ type: 'resume', runId: run.id, afterSequence: run.sequence }));
+const socket = new ResumingSocket(socketUrl, {
+  onState(state, attempt) {
+    els.connection.textContent = state === 'open' ? 'Connected'
+      : attempt ? `Reconnecting… (attempt ${attempt})` : 'Connecting…';
+    els.connection.dataset.state = state;
+    if (state === 'reconnecting') {
+      pendingRuns = 0;
+      els.run.disabled = false;
     }
-    while (outbox.length) socket.send(JSON.stringify(outbox.shift()));
+  },
+  onOpen(reconnected) {
+    // Catch up every unfinished run from where its lanes are; what waited for the socket goes next.
+    for (const run of runs.values()) {
+      if (!RUN_TERMINAL.has(run.status)) socket.sendNow({ type: 'resume', runId: run.id, afterSequence: run.sequence });
+    }
     // A run started just before the drop may have no lane here yet: the server's list has it.
     if (reconnected) restoreRuns();
-  });
-  socket.addEventListener('message', (e) => {
+  },
+  onMessage(data) {
     let frame;
-    try { frame = JSON.parse(e.data); } catch { return; }
+    try { frame = JSON.parse(data); } catch { return; }
     onFrame(frame);
-  });
-  socket.addEventListener('close', () => {
-    socketOpen = false;
-    socket = null;
-    attempts += 1;
-    pendingRuns = 0;
-    els.run.disabled = false;
-    const base = BACKOFF_MS[Math.min(attempts - 1, BACKOFF_MS.length - 1)];
-    els.connection.textContent = `Reconnecting… (attempt ${attempts})`;
-    els.connection.dataset.state = 'reconnecting';
-    setTimeout(connect, base + Math.floor(Math.random() * base * 0.25));
-  });
-}
+  },
+});
+
+function send(frame) { socket.send(frame); }
 
 /* ---------- runs and lanes ---------- */
 
@@ -124,7 +107,8 @@ function newRun(id, fields = {}) {
 function lane(run, agent) {
   let l = run.lanes.get(agent);
   if (!l) {
-    l = { agent, status: 'waiting', error: null, parts: [], reasoning: [], shown: 0, reasoningShown: 0, el: null };
+    l = { agent, status: 'waiting', error: null, text: new Text(), reasoning: new Text(), shown: 0, reasoningShown: 0,
+      el: null };
     run.lanes.set(agent, l);
     if (!run.agents.includes(agent)) run.agents.push(agent);
     if (run.el) buildLanes(run);
@@ -171,7 +155,7 @@ function onFrame(f) {
     }
     case 'agent_output': {
       const l = lane(run, f.agent);
-      if (f.content) l.parts.push(f.content);
+      if (f.content) l.text.push(f.content);
       if (f.reasoning) l.reasoning.push(f.reasoning);
       if (l.status === 'waiting') l.status = 'running';
       mark(run, l);
@@ -185,20 +169,17 @@ function onFrame(f) {
   }
 }
 
-function mark(run, l) {
-  dirty.add(run);
-  if (l) dirty.add(l);
-  if (!flushTimer) flushTimer = setTimeout(flush, FLUSH_MS);
-}
-
 /** Redraws what changed since the last batch: lanes append only their new text. */
-function flush() {
-  flushTimer = null;
-  for (const item of dirty) {
+const batcher = new Batcher((items) => {
+  for (const item of items) {
     if (item.lanes) renderRunHead(item);
     else renderLane(item);
   }
-  dirty.clear();
+});
+
+function mark(run, l) {
+  batcher.mark(run);
+  if (l) batcher.mark(l);
 }
 
 function render(run) {
@@ -241,9 +222,9 @@ function renderResult(run) {
   const heading = h('h4', 'agent-result-heading', `Result · ${agent}`);
   const body = h('div', 'agent-result-body md');
   const md = new MarkdownView(body);
-  md.append(l.parts.join(''));
+  md.append(l.text.toString());
   md.finish();
-  if (!l.parts.length) body.append(h('p', 'muted', l.error || `The ${agent} wrote nothing (${l.status}).`));
+  if (!l.text.length) body.append(h('p', 'muted', l.error || `The ${agent} wrote nothing (${l.status}).`));
   run.resultEl.replaceChildren(heading, body);
   run.resultEl.hidden = false;
   if (!run.foldToggled) {
@@ -319,13 +300,15 @@ function renderLane(l) {
   l.statusEl.className = `badge lane-status status-${l.status}`;
   l.stopEl.hidden = AGENT_TERMINAL.has(l.status);
   if (l.reasoningShown < l.reasoning.length) {
-    l.reasoningText.appendData(l.reasoning.slice(l.reasoningShown).join(''));
-    l.reasoningShown = l.reasoning.length;
+    const r = l.reasoning.since(l.reasoningShown);
+    l.reasoningText.appendData(r.text);
+    l.reasoningShown = r.cursor;
     l.reasoningEl.hidden = false;
   }
-  if (l.shown < l.parts.length) {
-    l.md.append(l.parts.slice(l.shown).join(''));
-    l.shown = l.parts.length;
+  if (l.shown < l.text.length) {
+    const c = l.text.since(l.shown);
+    l.md.append(c.text);
+    l.shown = c.cursor;
   }
   if (AGENT_TERMINAL.has(l.status)) {
     if (!l.finished) { l.finished = true; l.md.finish(); }
@@ -382,7 +365,7 @@ async function restoreRuns() {
 export function show() {
   if (started) { els.task.focus(); return; }
   started = true;
-  connect();
+  socket.connect();
   loadRoster();
   restoreRuns();
   els.task.focus();

@@ -91,6 +91,33 @@ export async function api(path, options = {}) {
   return res.status === 204 || res.status === 202 && !res.headers.get('content-type') ? null : res.json();
 }
 
+/**
+ * JSON GET that also returns the response's `Link` header by relation (RFC 8288): `{body, links: {prev, ...}}`,
+ * each link its URL as sent. Throws HttpError as `api` does.
+ */
+export async function apiWithLinks(path) {
+  let res;
+  try {
+    res = await fetch(`${API}/${path}`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  } catch (e) {
+    markReachable(false);
+    throw new HttpError('The server could not be reached.', 0);
+  }
+  markReachable(true);
+  if (!res.ok) throw new HttpError(await problemText(res), res.status);
+  return { body: await res.json(), links: parseLinks(res.headers.get('Link')) };
+}
+
+/** The links of a `Link` header by `rel`: `<url>; rel="prev", <url2>; rel="next"` gives `{prev: url, next: url2}`. */
+export function parseLinks(header) {
+  const links = {};
+  for (const m of (header || '').matchAll(/<([^>]*)>\s*((?:;\s*[^;,]+)*)/g)) {
+    const rel = /;\s*rel\s*=\s*"?([^";,]+)"?/i.exec(m[2]);
+    if (rel) for (const r of rel[1].trim().split(/\s+/)) links[r.toLowerCase()] = m[1];
+  }
+  return links;
+}
+
 /** `path` with this tab's clientId added as a query parameter. */
 export function withClient(path) {
   return `${path}${path.includes('?') ? '&' : '?'}clientId=${encodeURIComponent(clientId)}`;

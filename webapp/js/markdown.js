@@ -14,6 +14,10 @@
 // it shows it is complete ("committed"), and never touched again; only the open tail is re-rendered at each
 // batch. A tail longer than TAIL_MARKDOWN_MAX (a huge code block, say) is shown as plain text, appended in
 // place, until its block completes. So each character is parsed a bounded number of times.
+//
+// A very long answer (10 MB) is rendered in time slices (`MarkdownView.schedule`): complete blocks are committed
+// at most COMMIT_SLICE characters at a time, in tasks of about 10 ms, so the page never blocks (no long task).
+// While committed blocks wait, the open tail is not redrawn; committed blocks keep no copy of their text.
 
 const { marked, DOMPurify, hljs, katex } = window;
 
@@ -242,11 +246,14 @@ function removeAt(text, index, length) {
 
 /* ---------- rendering ---------- */
 
-/** Work done, for tests: UTF-16 code units handed to the Markdown parser so far. */
-export const stats = { parsedChars: 0 };
+/**
+ * Work done, for tests: UTF-16 code units handed to the Markdown parser so far; blocks committed and the ms spent
+ * parsing and committing them; time slices run and their ms.
+ */
+export const stats = { parsedChars: 0, parseMs: 0, commits: 0, commitMs: 0, slices: 0, sliceMs: 0 };
 
 /** DOMPurify's settings: its defaults, plus the MathML wrapper KaTeX uses for screen readers, minus style sheets. */
-const PURIFY = { RETURN_DOM_FRAGMENT: true, ADD_TAGS: ['semantics', 'annotation'], ADD_ATTR: ['encoding'],
+const PURIFY = { ADD_TAGS: ['semantics', 'annotation'], ADD_ATTR: ['encoding'],
   FORBID_TAGS: ['style', 'mglyph', 'malignmark'] };
 
 /** Sanitized DOM fragment of a piece of Markdown. */
@@ -261,7 +268,11 @@ export function markdownFragment(text) {
     return f;
   }
   const html = marked.parse(text, { async: false });
-  return DOMPurify.sanitize(html, PURIFY);
+  // DOMPurify's string (its documented use), parsed by a template: the nodes DOMPurify walked, and their JS
+  // wrappers, stay in its inert document and can be collected; the page gets fresh nodes that no script touched.
+  const template = document.createElement('template');
+  template.innerHTML = DOMPurify.sanitize(html, PURIFY);
+  return template.content;
 }
 
 /** The fragment of a streaming tail (see streamingSafe): pending math stays plain text, in place. */
@@ -334,12 +345,65 @@ export async function copyText(text, button) {
   return ok;
 }
 
+/** Most text committed as one block of DOM in one step of a sliced render (UTF-16 code units). */
+const COMMIT_SLICE = 24 * 1024;
+/** Most text scanned for block boundaries in one step, for text handed over at once (a saved answer). */
+const FEED_SLICE = 256 * 1024;
+/** Work below this size (text not yet committed) is done at once rather than in slices. */
+const SYNC_MAX = 64 * 1024;
+/** Length of one slice of rendering work before the browser gets the thread back (ms). */
+const SLICE_MS = 10;
+
+/*
+ * Time-sliced work: jobs run one after the other in tasks of about SLICE_MS, so that rendering a 10 MB answer
+ * never blocks the page (no task of 200 ms). A job is `{run(deadline) -> done}`; the first job keeps the
+ * thread until it is done, so the newest answer (scheduled first) shows first.
+ */
+const jobs = [];
+let slicePosted = false;
+const sliceChannel = new MessageChannel();
+sliceChannel.port1.onmessage = runSlice;
+
+function postSlice() {
+  if (slicePosted) return;
+  slicePosted = true;
+  sliceChannel.port2.postMessage(0);
+}
+
+function runSlice() {
+  slicePosted = false;
+  const t0 = performance.now();
+  stats.slices++;
+  const deadline = t0 + SLICE_MS;
+  while (jobs.length && performance.now() < deadline) {
+    const job = jobs[0];
+    let done = true;
+    try { done = job.run(deadline); } catch (e) { console.error(e); }
+    if (done) { jobs.shift(); job.queued = false; }
+  }
+  stats.sliceMs += performance.now() - t0;
+  if (jobs.length) postSlice();
+}
+
+/** Queues a job of time-sliced work (once: a job already queued keeps its place, or moves first with `first`). */
+export function sliced(job, first = false) {
+  if (job.queued) {
+    if (!first || jobs[0] === job) return;
+    jobs.splice(jobs.indexOf(job), 1);
+  }
+  job.queued = true;
+  if (first) jobs.unshift(job); else jobs.push(job);
+  postSlice();
+}
+
 /**
  * Renders a growing Markdown text into an element. `append(delta)` is cheap; `render()` (called once per
- * batch) commits complete blocks and redraws only the open tail; `finish()` commits everything.
+ * batch) commits complete blocks and redraws only the open tail; `finish()` commits everything. `schedule()`
+ * does the same work in time slices (see `sliced`), for answers too big to render in one task.
  *
  * The tail is kept as a list of pieces and scanned line by line as deltas arrive, so no step re-reads (or
- * makes the engine flatten) the whole tail at each delta.
+ * makes the engine flatten) the whole tail at each delta. Committed blocks are DOM only: the view keeps no copy
+ * of their text, and the page skips their layout while they are off screen (`content-visibility` in app.css).
  */
 export class MarkdownView {
   constructor(el) {
@@ -355,11 +419,16 @@ export class MarkdownView {
     this.fence = null;     // the open fence's marker while inside a code block
     this.mathFence = null; // the closer awaited while inside a display-math block ($$ or \])
     this.candidate = -1;   // offset in the tail after a blank line: a block may end there
-    this.boundary = 0;     // offset in the tail up to which blocks are known complete
+    this.boundaries = [];  // offsets in the tail, ascending, at which complete blocks end
     this.tailDirty = false;
     this.rawNode = null;   // plain-text tail node while the tail is too long for Markdown
     this.rawShown = 0;     // pieces of the tail the raw node shows
     this.length = 0;
+    this.feed = [];        // text handed over but not scanned yet (see `appendLater`)
+    this.feedLength = 0;
+    this.final = false;    // the text is complete: `schedule` commits everything
+    this.done = [];        // callbacks for when a scheduled render has caught up
+    this.job = { run: (deadline) => this.step(deadline), queued: false };
   }
 
   append(delta) {
@@ -377,6 +446,13 @@ export class MarkdownView {
       from = nl + 1;
     }
     if (from < delta.length) this.line += delta.slice(from);
+  }
+
+  /** Like `append`, but the text is scanned in the slices of `schedule()` (a whole saved answer at once). */
+  appendLater(text) {
+    if (!text) return;
+    this.feed.push(text);
+    this.feedLength += text.length;
   }
 
   /**
@@ -397,13 +473,13 @@ export class MarkdownView {
       if (fence && fence[1][0] === this.fence[0] && fence[1].length >= this.fence.length
           && /^\s*$/.test(line.slice(fence[0].length))) {
         this.fence = null;
-        this.boundary = end;
+        this.addBoundary(end);
         this.candidate = -1;
       }
     } else if (/^\s*$/.test(line)) {
       if (this.candidate < 0) this.candidate = end;
     } else {
-      if (this.candidate >= 0 && !/^[ \t]/.test(line)) this.boundary = this.candidate;
+      if (this.candidate >= 0 && !/^[ \t]/.test(line)) this.addBoundary(this.candidate);
       this.candidate = -1;
       if (fence) this.fence = fence[1];
       const math = /^ {0,3}(\$\$|\\\[)/.exec(line);
@@ -413,27 +489,73 @@ export class MarkdownView {
     }
   }
 
-  /** Moves complete blocks out of the tail: rendered once, appended, never redrawn. */
+  addBoundary(offset) {
+    const last = this.boundaries.length ? this.boundaries[this.boundaries.length - 1] : 0;
+    if (offset > last) this.boundaries.push(offset);
+  }
+
+  /** Removes and returns the first `k` characters of the tail. */
+  takeFront(k) {
+    const out = [];
+    let n = 0;
+    let i = 0;
+    while (n < k) {
+      const p = this.parts[i];
+      if (n + p.length <= k) {
+        out.push(p);
+        n += p.length;
+        i++;
+      } else {
+        out.push(p.slice(0, k - n));
+        this.parts[i] = p.slice(k - n);
+        n = k;
+      }
+    }
+    this.parts.splice(0, i);
+    this.tailLength -= k;
+    return out.length === 1 ? out[0] : out.join('');
+  }
+
+  /** Moves the first `upTo` characters of the tail (whole blocks) out of it: rendered once, appended, never redrawn. */
   commit(upTo) {
     if (upTo <= 0) return;
-    const all = this.parts.join('');
-    const text = all.slice(0, upTo);
-    const rest = all.slice(upTo);
-    this.parts = rest ? [rest] : [];
-    this.tailLength = rest.length;
+    const text = this.takeFront(upTo);
     this.candidate = this.candidate >= 0 ? this.candidate - upTo : -1;
-    this.boundary = 0;
+    let drop = 0;
+    while (drop < this.boundaries.length && this.boundaries[drop] <= upTo) drop++;
+    this.boundaries.splice(0, drop);
+    for (let i = 0; i < this.boundaries.length; i++) this.boundaries[i] -= upTo;
     if (this.rawNode) { this.rawNode = null; this.rawShown = 0; this.tailEl.replaceChildren(); }
+    const c0 = performance.now();
+    stats.commits++;
     const block = document.createElement('div');
     block.className = 'md-block';
-    block.append(markdownFragment(text));
+    const f = markdownFragment(text);
+    stats.parseMs += performance.now() - c0;
+    block.append(f);
     decorateCode(block);
     this.blocks.append(block);
+    stats.commitMs += performance.now() - c0;
     this.tailDirty = true;
   }
 
+  /** Commits the next complete blocks, up to COMMIT_SLICE characters (or the first block, if longer). */
+  commitSlice() {
+    let upTo = this.boundaries[0];
+    for (const b of this.boundaries) {
+      if (b > COMMIT_SLICE) break;
+      upTo = b;
+    }
+    this.commit(upTo);
+  }
+
   render() {
-    if (this.boundary > 0) this.commit(this.boundary);
+    if (this.boundaries.length) this.commit(this.boundaries[this.boundaries.length - 1]);
+    this.renderTail();
+  }
+
+  /** Redraws the open tail: as Markdown while it is short, else as plain text appended in place. */
+  renderTail() {
     if (!this.tailDirty) return;
     this.tailDirty = false;
     if (this.tailLength <= TAIL_MARKDOWN_MAX) {
@@ -459,9 +581,68 @@ export class MarkdownView {
 
   /** The text is complete: everything becomes committed Markdown. */
   finish() {
+    this.final = true;
+    while (this.feed.length) this.append(this.feed.shift());
+    this.feedLength = 0;
     this.tailEl.replaceChildren();
     this.rawNode = null;
     this.commit(this.tailLength);
     this.tailDirty = false;
+  }
+
+  /** Text not rendered for good yet (UTF-16 code units). */
+  pending() { return this.tailLength + this.feedLength; }
+
+  /**
+   * Renders what arrived (`render()`, or `finish()` once `final`), in time slices when it is big; `onDone` is
+   * called when the view has caught up (at once when the work was small enough to do now). `first` puts this
+   * view's work before the others'; `slice` never does the work now, even when small.
+   */
+  schedule(final = false, onDone = null, first = false, slice = false) {
+    if (final) this.final = true;
+    if (onDone) this.done.push(onDone);
+    if (!slice && this.pending() <= SYNC_MAX && !this.job.queued) {
+      if (this.final) this.finish(); else this.render();
+      this.caughtUp();
+      return;
+    }
+    sliced(this.job, first);
+  }
+
+  /** One slice of `schedule`'s work, until `deadline` (ms, performance.now()); true when caught up. */
+  step(deadline) {
+    while (this.feed.length) {
+      if (performance.now() >= deadline) return false;
+      const text = this.feed[0];
+      const piece = text.length <= FEED_SLICE ? text : text.slice(0, FEED_SLICE);
+      if (piece === text) this.feed.shift(); else this.feed[0] = text.slice(FEED_SLICE);
+      this.feedLength -= piece.length;
+      this.append(piece);
+    }
+    while (this.boundaries.length) {
+      if (performance.now() >= deadline) return false;
+      this.commitSlice();
+    }
+    if (this.final) {
+      if (this.tailLength) {
+        if (performance.now() >= deadline) return false;
+        this.tailEl.replaceChildren();
+        this.rawNode = null;
+        this.commit(this.tailLength);
+      }
+      this.tailDirty = false;
+    } else {
+      this.renderTail();
+    }
+    this.caughtUp();
+    return true;
+  }
+
+  caughtUp() {
+    const done = this.done;
+    this.done = [];
+    for (const fn of done) {
+      try { fn(); } catch (e) { console.error(e); }
+    }
   }
 }

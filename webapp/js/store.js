@@ -11,7 +11,12 @@
 // - A dropped connection (network error, body ended without a terminal event, silence past the watchdog) is
 //   not the end: the store reconnects with `lastEventId` = the last id applied, after a backoff it shows as
 //   the `reconnecting` state. The server sends exactly the events after that id, so every character arrives
-//   exactly once. An `online` event of the browser cuts the wait short.
+//   exactly once. While a stream generates, the server sends a `ping` after 1 s without an event, so 2 s of
+//   silence means a dead connection (a path that died without FIN or RST): the watchdog (conn.js) aborts it
+//   and the stream resumes within about 2.5 s. The browser's `online` event, and a hidden tab becoming
+//   visible, end a silent connection and cut any backoff short.
+// - Each connection asks for the delivery rate that suits the network (net.js: `flushMs`, `minChunk`), chosen
+//   when it opens; views are told about changes in batches at the same rate.
 // - A user stop is final: the stream is marked `userStopped` and is never followed again.
 // - When the event stream cannot be opened while plain requests work (a proxy that buffers or refuses
 //   `text/event-stream`), the store switches that stream to the polling fallback
@@ -22,17 +27,13 @@
 
 import { API, HttpError, api, clientId, enc, markReachable, problemText, withClient } from './api.js';
 import { isEventStream, readEventStream } from './sse.js';
+import { Batcher, GENERATING_SILENCE_MS, IDLE_SILENCE_MS, Watchdog, backoff, onRevive } from './conn.js';
+import * as net from './net.js';
 
 /** Statuses after which nothing more arrives. */
 export const TERMINAL = new Set(['completed', 'stopped', 'partial', 'error', 'rejected', 'gone']);
-/** How often views are told about changes: deltas are applied in batches. */
-export const FLUSH_MS = 100;
-/** Backoff before reconnect attempt n (ms), then the last value; jitter is added. */
-const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 /** Failed attempts in a row after which the user is asked (about 30 s of trying). */
 const STALL_AFTER = 9;
-/** Without a known heartbeat, silence after which a connection is deemed dead. */
-const DEFAULT_SILENCE_MS = 45000;
 /**
  * Running streams that `discover()` follows again: chats and conversation titles (and, below, conversation topics).
  * Agent streams are the agents
@@ -47,8 +48,6 @@ const POLL_WAIT_S = 20;
 
 const streams = new Map();
 const listeners = new Set();
-const dirty = new Set();
-let flushTimer = null;
 let localIds = 0;
 const lastTyped = {}; // type -> id of the latest typed stream this page started (debug hook)
 
@@ -72,23 +71,29 @@ const tabStreams = (() => {
   };
 })();
 
-/** A stream's text as a list of deltas: appending is O(delta) and a view reads only what is new to it. */
-class Text {
-  constructor() { this.parts = []; this.length = 0; this.joined = ''; this.joinedParts = 0; }
+/**
+ * A stream's text as a list of deltas: appending is O(delta) (never a concatenation of the whole text, which
+ * would be O(n^2) over an answer), and a view reads only what is new to it. Cursors count UTF-16 code units, so
+ * `toString()` can join the parts into one and keep only that: the text is held once, whatever its size.
+ */
+export class Text {
+  constructor() { this.parts = []; this.length = 0; }
   push(s) { if (s) { this.parts.push(s); this.length += s.length; } }
-  reset(s) { this.parts = s ? [s] : []; this.length = s ? s.length : 0; this.joinedParts = -1; }
-  /** `{text, cursor}`: what was added after `cursor` (a count of parts), and the new cursor. */
+  reset(s) { this.parts = s ? [s] : []; this.length = s ? s.length : 0; }
+  /** `{text, cursor}`: what was added after `cursor` (a length already read), and the new cursor. */
   since(cursor) {
-    const to = this.parts.length;
-    return { text: cursor >= to ? '' : this.parts.slice(cursor, to).join(''), cursor: to };
+    if (cursor >= this.length) return { text: '', cursor: this.length };
+    let i = this.parts.length;
+    let at = this.length;
+    while (i > 0 && at > cursor) at -= this.parts[--i].length;
+    const first = this.parts[i].slice(cursor - at);
+    const text = i + 1 === this.parts.length ? first : first + this.parts.slice(i + 1).join('');
+    return { text, cursor: this.length };
   }
-  /** The whole text; cached until the next push (parts are never merged: cursors count them). */
+  /** The whole text; the parts are joined into one, which replaces them. */
   toString() {
-    if (this.joinedParts !== this.parts.length) {
-      this.joined = this.parts.join('');
-      this.joinedParts = this.parts.length;
-    }
-    return this.joined;
+    if (this.parts.length > 1) this.parts = [this.parts.join('')];
+    return this.parts.length ? this.parts[0] : '';
   }
 }
 
@@ -99,7 +104,8 @@ function newState(fields) {
     status: 'connecting', transport: 'sse', lastEventId: 0,
     content: new Text(), reasoning: new Text(),
     finishReason: null, usage: null, reason: null, error: null,
-    userStopped: false, failures: 0, sseFailures: 0, resumes: 0, heartbeatMs: 0,
+    userStopped: false, failures: 0, sseFailures: 0, resumes: 0, heartbeatMs: 0, silentDrops: 0,
+    events: 0, // `message` events applied (each may group several deltas: see net.js)
     startedAt: performance.now(), firstTokenAt: null, endedAt: null, reasoningAt: null, answerAt: null,
     continues: null, // for a Continue: the saved answer this stream continues
     controller: null, wake: null, decide: null, following: false,
@@ -110,23 +116,18 @@ function newState(fields) {
 
 /* ---------- batched change notification ---------- */
 
-function changed(s) {
-  dirty.add(s);
-  if (!flushTimer) flushTimer = setTimeout(flush, FLUSH_MS);
-}
-
-/** Tells listeners now (also used at a stream's end, so its last state is not held back). */
-export function flush() {
-  if (flushTimer) { clearTimeout(flushTimer); flushTimer = null; }
-  if (!dirty.size) return;
-  const batch = [...dirty];
-  dirty.clear();
+const batcher = new Batcher((batch) => {
   for (const fn of listeners) {
     try { fn(batch); } catch (e) { console.error(e); }
   }
-}
+});
 
-/** Calls `fn(changedStreams)` at most every FLUSH_MS; returns the unsubscribe function. */
+function changed(s) { batcher.mark(s); }
+
+/** Tells listeners now (also used at a stream's end, so its last state is not held back). */
+export function flush() { batcher.flush(); }
+
+/** Calls `fn(changedStreams)` in batches (every 100 ms, or the network's coarser rate); returns the unsubscribe function. */
 export function subscribe(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);
@@ -180,6 +181,7 @@ function apply(s, name, id, rawData) {
       if (s.status === 'connecting' || s.status === 'reconnecting') s.status = 'streaming';
       break;
     case 'message':
+      s.events += 1;
       if (data.reasoning) s.reasoning.push(data.reasoning);
       if (data.delta) s.content.push(data.delta);
       if (s.firstTokenAt == null && (data.delta || data.reasoning)) s.firstTokenAt = performance.now();
@@ -223,29 +225,37 @@ const sleep = (s, ms) => new Promise((resolve) => {
   s.wake = done; // `online`, stop and "keep trying" call it to cut the wait short
 });
 
-function backoff(attempt) {
-  const base = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
-  return base + Math.floor(Math.random() * base * 0.25);
+/**
+ * Silence after which the connection of `s` is deemed dead (ms): 2 s while the stream generates (the server
+ * pings after 1 s without an event), else 2.5 heartbeats (15 s on an idle connection), or 45 s while unknown.
+ */
+function silenceLimit(s) {
+  if (isRunning(s) && s.lastEventId > 0) return GENERATING_SILENCE_MS;
+  return s.heartbeatMs ? Math.max(2.5 * s.heartbeatMs, 5000) : IDLE_SILENCE_MS;
 }
 
 /**
  * Reads one event-stream response into the stream; resolves when the response ends. A watchdog aborts a
- * connection that goes silent for 2.5 heartbeats (pings count), since a dead TCP path may never error.
+ * connection that goes silent past `silenceLimit` (pings count), since a dead TCP path may never error.
  */
 async function consume(s, response, controller) {
-  let last = performance.now();
-  const watchdog = setInterval(() => {
-    const limit = s.heartbeatMs ? Math.max(2.5 * s.heartbeatMs, 5000) : DEFAULT_SILENCE_MS;
-    if (performance.now() - last > limit) controller.abort();
-  }, 1000);
+  const watchdog = new Watchdog(() => silenceLimit(s), () => {
+    s.silentDrops += 1;
+    s.silentDrop = true; // the path died, nothing refused us: the first retry goes at once
+    controller.abort();
+  });
+  let fresh = true;
   try {
     await readEventStream(response, {
-      onBytes: () => { last = performance.now(); },
-      onEvent: (ev) => apply(s, ev.type, ev.ownId ? Number(ev.id) || 0 : 0, ev.data),
+      onBytes: () => watchdog.touch(),
+      onEvent: (ev) => {
+        if (ev.type === 'message') { net.eventArrived(fresh); fresh = false; }
+        apply(s, ev.type, ev.ownId ? Number(ev.id) || 0 : 0, ev.data);
+      },
       shouldStop: () => TERMINAL.has(s.status),
     });
   } finally {
-    clearInterval(watchdog);
+    watchdog.stop();
   }
 }
 
@@ -255,7 +265,8 @@ async function connectSse(s) {
   s.controller = controller;
   let res;
   try {
-    res = await fetch(withClient(`${API}/streams/${enc(s.id)}/events?lastEventId=${s.lastEventId}`), {
+    res = await fetch(withClient(`${API}/streams/${enc(s.id)}/events?lastEventId=${s.lastEventId}`)
+      + net.rateQuery(net.nextRate()), {
       credentials: 'same-origin', headers: { Accept: 'text/event-stream' }, signal: controller.signal,
     });
   } catch (e) {
@@ -318,6 +329,13 @@ async function settle(s) {
   changed(s);
 }
 
+/** The wait before the next attempt: none after a first silent drop (a dead path), else the backoff. */
+function retryWait(s) {
+  const silent = s.silentDrop;
+  s.silentDrop = false;
+  return silent && s.failures <= 1 ? 0 : backoff(s.failures - 1);
+}
+
 /**
  * Follows a stream until it ends or the user stops it: SSE (or the polling fallback), reconnecting from the
  * last applied event id with backoff. Only one loop runs per stream.
@@ -364,7 +382,7 @@ async function follow(s) {
         s.status = 'reconnecting';
         changed(s);
       } else {
-        await sleep(s, backoff(s.failures - 1));
+        await sleep(s, retryWait(s));
       }
     }
   } finally {
@@ -404,7 +422,7 @@ export function startChat({ conversationId, message, parentId, continueFrom, mod
     s.controller = controller;
     let res;
     try {
-      res = await fetch(withClient(`${API}/chat/stream`), {
+      res = await fetch(withClient(`${API}/chat/stream`) + net.rateQuery(net.nextRate()), {
         method: 'POST', credentials: 'same-origin', signal: controller.signal,
         headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
         body: JSON.stringify(body),
@@ -452,7 +470,7 @@ export function startChat({ conversationId, message, parentId, continueFrom, mod
       s.status = 'reconnecting';
       s.failures = 1;
       changed(s);
-      await sleep(s, backoff(0));
+      await sleep(s, retryWait(s));
     }
     follow(s);
   })();
@@ -539,10 +557,11 @@ export function forget(s) {
 
 /* ---------- browser events ---------- */
 
-// Back online: every waiting stream retries now, and streams started meanwhile (a title) are found.
-addEventListener('online', () => {
+// Back online, or a hidden tab shown again: every waiting stream retries now (conn.js has already ended the
+// connections that went silent), and on `online` streams started meanwhile (a title) are found.
+onRevive((why) => {
   for (const s of streams.values()) if (s.wake) s.wake();
-  discover();
+  if (why === 'online') discover();
 });
 
 // Leaving the page: a beacon abort with reason "unload" for each running stream this tab started (before a
@@ -557,4 +576,4 @@ addEventListener('pagehide', () => {
 });
 
 /** Test and debugging hook: the store's state, read-only by convention. */
-export const debug = { streams, clientId, lastTyped, tabStreams };
+export const debug = { streams, clientId, lastTyped, tabStreams, net: net.debug };

@@ -618,6 +618,324 @@ class BrowserIT extends BlackBoxTest {
                 parsed, length, (double) parsed / length, result.getInt("ms"), result.getInt("longestBatchMs"));
     }
 
+    // --- slow and flaky networks, big answers, long conversations (issue 20)
+
+    @Test
+    void aConnectionThatGoesSilentMidAnswerIsResumedWithinThreeSeconds() throws Exception {
+        try (BrowserNetwork network = new BrowserNetwork(base.getHost(), base.getPort())) {
+            open(network);
+            networkFailuresExpected = true; // the dead connection is aborted by the page
+            setModel("paced:60:40");
+            send("Blackhole " + UUID.randomUUID());
+            Locator answer = lastAnswer();
+            awaitText(answer, "w12 ");
+            // The streaming connection goes silent, without FIN or RST: only the page's watchdog can tell.
+            int silenced = network.blackholeBusy(300);
+            page.evaluate("() => { window.__blackholeAt = performance.now(); }");
+            assertTrue(silenced >= 1, "a streaming connection was blackholed");
+            awaitEnd(answer, "completed");
+
+            JsonObject s = pageJson("""
+                    () => { const s = [...window.sluice.store.streams.values()].filter(x => x.type === 'chat')
+                      .sort((a, b) => a.startedAt - b.startedAt).pop();
+                      return JSON.stringify({ endedMs: Math.round(s.endedAt - window.__blackholeAt),
+                        silentDrops: s.silentDrops, resumes: s.resumes }); }""");
+            System.out.printf("blackholed mid-answer: completed %d ms later over a new connection (%d silent drop)%n",
+                    s.getInt("endedMs"), s.getInt("silentDrops"));
+            assertTrue(s.getInt("silentDrops") >= 1, "the watchdog noticed the silence: " + s);
+            assertTrue(s.getInt("endedMs") < 3000, "completed within 3 s of the blackhole: " + s);
+            assertEquals(FakeUpstream.pacedText(60).strip(), text(answer));
+            assertEquals(FakeUpstream.pacedText(60), lastAssistantMessage(conversationId()).getString("content"));
+        }
+    }
+
+    @Test
+    void onA2gNetworkThePageAsksForTheSlowRateAndTheAnswerIsExact() {
+        open();
+        // Chromium's "2G"-like conditions: 1.4 s round trips, 250 kbit/s down, 50 kbit/s up.
+        com.microsoft.playwright.CDPSession cdp = context.newCDPSession(page);
+        cdp.send("Network.enable");
+        cdp.send("Network.emulateNetworkConditions", jsonArgs(Map.of("offline", false, "latency", 1400,
+                "downloadThroughput", 250 * 1024 / 8, "uploadThroughput", 50 * 1024 / 8)));
+        Object reported = page.evaluate("() => navigator.connection ? navigator.connection.effectiveType : null");
+        if (!"2g".equals(reported)) {
+            // Where the emulation does not reach the Network Information API, say what it would say.
+            page.evaluate("""
+                    () => { const c = navigator.connection;
+                      if (c) Object.defineProperty(Object.getPrototypeOf(c), 'effectiveType', { get: () => '2g', configurable: true });
+                      else Object.defineProperty(navigator, 'connection', { value: { effectiveType: '2g' }, configurable: true }); }""");
+        }
+        List<String> streamUrls = Collections.synchronizedList(new ArrayList<>());
+        page.onRequest(r -> {
+            if (r.url().contains("/api/chat/stream") || r.url().contains("/events")) {
+                streamUrls.add(r.url());
+            }
+        });
+        setModel("paced:100:20");
+        send("Slow network " + UUID.randomUUID());
+        Locator answer = lastAnswer();
+        awaitEnd(answer, "completed");
+
+        assertFalse(streamUrls.isEmpty());
+        assertTrue(streamUrls.get(0).contains("flushMs=500&minChunk=1024"), streamUrls.get(0));
+        assertEquals(FakeUpstream.pacedText(100).strip(), text(answer));
+        JsonObject s = pageJson("""
+                () => { const s = [...window.sluice.store.streams.values()].filter(x => x.type === 'chat').pop();
+                  return JSON.stringify({ events: s.events, ms: Math.round(s.endedAt - s.firstTokenAt) }); }""");
+        double perSecond = s.getInt("events") * 1000.0 / Math.max(1, s.getInt("ms"));
+        System.out.printf("2g (effectiveType %s from Chromium): %d message events in %d ms, %.1f events/s, for 100 deltas"
+                + " over 2 s%n", reported, s.getInt("events"), s.getInt("ms"), perSecond);
+        // 100 deltas in 2 s, grouped at most every 500 ms: a handful of events, not 100
+        assertTrue(s.getInt("events") <= 12, "grouped events: " + s);
+        cdp.detach();
+    }
+
+    @Test
+    void theDeliveryRateFollowsTheNetworkTypeOrTheMeasuredGaps() {
+        open();
+        // net.js's pure functions, in the page's own engine (seed 001's table; API.md section 13's ranges)
+        JsonObject r = pageJson("""
+                async () => {
+                  const net = await import(new URL('js/net.js', document.baseURI).href);
+                  const meter = new net.GapMeter(4);
+                  [0, 100, 700, 1300, 1900, 2500].forEach((t, i) => meter.arrive(t, i === 0));
+                  return JSON.stringify({
+                    slow2g: net.rateQuery(net.rateForType('slow-2g')), g2: net.rateQuery(net.rateForType('2g')),
+                    g3: net.rateQuery(net.rateForType('3g')), g4: net.rateQuery(net.rateForType('4g')),
+                    none: net.rateForType(null) === null,
+                    gapsSlow: net.rateQuery(net.rateForGaps(600, null)), gapsMid: net.rateQuery(net.rateForGaps(260, null)),
+                    gapsFast: net.rateQuery(net.rateForGaps(60, null)), gapsAtRate: net.rateQuery(net.rateForGaps(520, 500)),
+                    unmeasured: net.rateForGaps(NaN, null) === null,
+                    chosenByType: net.rateQuery(net.chooseRate({ effectiveType: '3g', medianGapMs: 900 })),
+                    chosenByGaps: net.rateQuery(net.chooseRate({ effectiveType: null, medianGapMs: 900 })),
+                    renderDefault: net.renderInterval(net.DEFAULT_RATE), render2g: net.renderInterval(net.RATES['2g']),
+                    median: meter.median(), window: meter.gaps.length, unmeasuredMedian: Number.isNaN(new net.GapMeter().median()) });
+                }""");
+        assertEquals("&flushMs=500&minChunk=1024", r.getString("slow2g"));
+        assertEquals("&flushMs=500&minChunk=1024", r.getString("g2"));
+        assertEquals("&flushMs=200&minChunk=512", r.getString("g3"));
+        assertEquals("", r.getString("g4"));
+        assertTrue(r.getBoolean("none"));
+        assertEquals("&flushMs=500&minChunk=1024", r.getString("gapsSlow"));
+        assertEquals("&flushMs=200&minChunk=512", r.getString("gapsMid"));
+        assertEquals("", r.getString("gapsFast"));
+        assertEquals("", r.getString("gapsAtRate"), "gaps the asked rate explains say nothing of the network");
+        assertTrue(r.getBoolean("unmeasured"));
+        assertEquals("&flushMs=200&minChunk=512", r.getString("chosenByType"));
+        assertEquals("&flushMs=500&minChunk=1024", r.getString("chosenByGaps"));
+        assertEquals(100, r.getInt("renderDefault"));
+        assertEquals(500, r.getInt("render2g"));
+        assertEquals(4, r.getInt("window"), "a moving window");
+        assertEquals(600, r.getInt("median"));
+        assertTrue(r.getBoolean("unmeasuredMedian"));
+    }
+
+    /** Characters of the big answers (10 MiB). */
+    private static final int BIG = 10 * 1024 * 1024;
+    /** Longest wait for a big answer to end. */
+    private static final double BIG_END_MS = 180_000;
+
+    @Test
+    void aTenMegabyteAnswerStreamsExactlyWithoutLongTasksInLittleMemoryAndAReloadResumesAnother() throws Exception {
+        page.addInitScript("""
+                window.__longTasks = [];
+                try {
+                  new PerformanceObserver((list) => { for (const e of list.getEntries())
+                    window.__longTasks.push({ start: e.startTime, duration: e.duration }); })
+                    .observe({ type: 'longtask', buffered: true });
+                } catch (e) { window.__longTasks = null; }""");
+        open();
+        com.microsoft.playwright.CDPSession cdp = context.newCDPSession(page);
+        cdp.send("HeapProfiler.enable");
+        cdp.send("HeapProfiler.collectGarbage");
+        long baseline = cdp.send("Runtime.getHeapUsage").get("usedSize").getAsLong();
+        String expected = FakeUpstream.bigText(BIG);
+        String expectedSha = sha256(expected);
+        setModel("big:" + BIG);
+        page.evaluate("() => { window.__sentAt = performance.now(); }");
+        send("Ten megabytes " + UUID.randomUUID());
+        Locator answer = lastAnswer();
+        awaitEnd(answer, "completed", BIG_END_MS);
+        JsonObject run = pageJson("""
+                async () => { const done = performance.now();
+                  const md = await import(new URL('js/markdown.js', document.baseURI).href);
+                  const s = [...window.sluice.store.streams.values()].filter(x => x.type === 'chat').pop();
+                  const tasks = (window.__longTasks || []).filter(t => t.start >= window.__sentAt);
+                  return JSON.stringify({ ms: Math.round(done - window.__sentAt), events: s.events,
+                    streamMs: Math.round(s.endedAt - window.__sentAt), stats: JSON.stringify(md.stats),
+                    observed: window.__longTasks !== null, longTasks: tasks.length,
+                    longest: Math.round(Math.max(0, ...tasks.map(t => t.duration))),
+                    tasks: JSON.stringify(tasks.map(t => [Math.round(t.start - window.__sentAt), Math.round(t.duration)])) }); }""");
+        JsonObject text = streamText(false);
+        assertEquals(expected.length(), text.getInt("length"));
+        assertEquals(expectedSha, text.getString("sha256"), "the page's text is the upstream's, exactly");
+        assertTrue(run.getBoolean("observed"), "the Long Tasks API is there");
+        cdp.send("HeapProfiler.collectGarbage");
+        long heap = cdp.send("Runtime.getHeapUsage").get("usedSize").getAsLong();
+        cdp.detach();
+        System.out.printf("10 MiB answer: streamed in %d ms, rendered in %d ms, over %d events; %d long tasks, the longest"
+                + " %d ms; JS heap %.1f MB after GC (%.2fx the text), %.1f MB more than before the answer (%.2fx)%n",
+                run.getInt("streamMs"), run.getInt("ms"), run.getInt("events"),
+                run.getInt("longTasks"), run.getInt("longest"), heap / 1e6, (double) heap / expected.length(),
+                (heap - baseline) / 1e6, (double) (heap - baseline) / expected.length());
+        System.out.println("10 MiB render stats: " + run.getString("stats") + "; long tasks [ms after the send, ms]: "
+                + run.getString("tasks"));
+        assertTrue(run.getInt("longest") <= 200, "no task over 200 ms while streaming: " + run);
+        // What the answer costs the page (the page's own baseline, its libraries, is some 10-20 MB of the total)
+        assertTrue(heap - baseline < 3L * expected.length(), "heap " + heap + " (" + baseline + " before) grew by"
+                + " under 3x the text");
+        assertEquals(expected, lastAssistantMessage(conversationId()).getString("content"));
+        assertThat(answer.locator(".md-block").last()).containsText("Paragraph");
+
+        // A second big answer, slower; a reload in its middle resumes it and it completes exactly.
+        setModel("big:" + BIG + ":65536:25");
+        send("Ten megabytes again " + UUID.randomUUID());
+        page.waitForFunction("() => [...window.sluice.store.streams.values()].some(s => s.type === 'chat'"
+                + " && s.status === 'streaming' && s.content.length > 2000000)", null,
+                new Page.WaitForFunctionOptions().setTimeout(END_MS));
+        page.reload();
+        page.waitForSelector("html[data-ready=true]");
+        Locator resumed = lastAnswer();
+        awaitEnd(resumed, "completed", BIG_END_MS);
+        JsonObject again = streamText(true);
+        assertEquals(expected.length(), again.getInt("length"));
+        assertEquals(expectedSha, again.getString("sha256"), "the resumed text is the upstream's, exactly");
+        assertEquals(2, page.locator(".msg.assistant").count());
+    }
+
+    @Test
+    void aConversationOf500LongAnswersOpensInUnderASecondAndPagesInOlderMessages() {
+        open();
+        long seedStart = System.nanoTime();
+        String conversationId = null;
+        for (int i = 0; i < 500; i++) {
+            String body = Json.createObjectBuilder().add("message", "Question " + i)
+                    .add("model", "bulk:20480")
+                    .add("conversationId", conversationId == null ? JsonValue.NULL : Json.createValue(conversationId))
+                    .build().toString();
+            if (conversationId == null) {
+                body = body.replace(",\"conversationId\":null", "");
+            }
+            var response = context.request().post(base.toString() + "api/chat/stream",
+                    com.microsoft.playwright.options.RequestOptions.create()
+                            .setHeader("Content-Type", "application/json")
+                            .setHeader("Accept", "text/event-stream").setData(body));
+            String events = response.text();
+            assertEquals(200, response.status(), events);
+            assertTrue(events.contains("event: done"), "answer " + i + " completed: "
+                    + events.substring(Math.max(0, events.length() - 300)));
+            if (conversationId == null) {
+                Matcher m = Pattern.compile("\"conversationId\":\"([^\"]+)\"").matcher(events);
+                assertTrue(m.find(), events.substring(0, Math.min(400, events.length())));
+                conversationId = m.group(1);
+            }
+        }
+        System.out.printf("seeded 500 answers of 20 KB in %d ms%n",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - seedStart));
+        List<String> pages = Collections.synchronizedList(new ArrayList<>());
+        page.onRequest(r -> {
+            if (r.url().contains("/messages?")) {
+                pages.add(r.url());
+            }
+        });
+        page.reload();
+        page.waitForSelector("html[data-ready=true]");
+        page.locator("[data-conversation-id=\"" + conversationId + "\"] .conv-open").waitFor();
+
+        // From the click to the last answer rendered and on screen.
+        JsonObject opened = pageJson("""
+                async (id) => {
+                  const t0 = performance.now();
+                  document.querySelector(`[data-conversation-id="${CSS.escape(id)}"] .conv-open`).click();
+                  const pane = document.getElementById('messages');
+                  let last = null;
+                  while (performance.now() - t0 < 20000) {
+                    await new Promise((r) => requestAnimationFrame(r));
+                    last = [...pane.querySelectorAll('.msg.assistant')].pop();
+                    if (!last || last.dataset.status !== 'completed' || !last.querySelector('.md-block')) continue;
+                    const r = last.getBoundingClientRect();
+                    const p = pane.getBoundingClientRect();
+                    if (r.bottom > p.top && r.top < p.bottom) return JSON.stringify({ ms: performance.now() - t0 });
+                  }
+                  return JSON.stringify({ ms: -1, messages: pane.querySelectorAll('.msg').length,
+                    status: last && last.dataset.status, blocks: last && last.querySelectorAll('.md-block').length,
+                    notice: document.getElementById('notice-text').textContent, top: pane.scrollTop,
+                    height: pane.scrollHeight, client: pane.clientHeight,
+                    rect: last && JSON.stringify(last.getBoundingClientRect()), pane: JSON.stringify(pane.getBoundingClientRect()) });
+                }""", conversationId);
+        assertTrue(opened.getJsonNumber("ms").doubleValue() >= 0, "the last answer showed: " + opened);
+        double openMs = opened.getJsonNumber("ms").doubleValue();
+        int shown = page.locator("#messages .msg").count();
+        System.out.printf("500 answers of 20 KB: the last one on screen %.0f ms after the click, %d of 1000 messages"
+                + " in the DOM%n", openMs, shown);
+        assertTrue(openMs < 1000, "opened in " + openMs + " ms");
+        assertTrue(shown <= 80, shown + " message elements in the DOM");
+        assertTrue(pages.stream().anyMatch(u -> u.contains("limit=")), String.valueOf(pages));
+
+        // Scrolling to the top loads the older pages, one at a time, keeping the messages in order.
+        for (int k = 1; k <= 2; k++) {
+            int before = page.locator("#messages .msg").count();
+            page.evaluate("() => { document.getElementById('messages').scrollTop = 0; }");
+            page.waitForFunction("n => document.querySelectorAll('#messages .msg').length > n", before);
+        }
+        assertTrue(pages.stream().filter(u -> u.contains("before=")).count() >= 2, String.valueOf(pages));
+        List<String> questions = page.locator("#messages .msg.user .msg-body").allTextContents();
+        int first = Integer.parseInt(questions.get(0).replace("Question ", ""));
+        for (int i = 0; i < questions.size(); i++) {
+            assertEquals("Question " + (first + i), questions.get(i));
+        }
+        assertEquals("Question 499", questions.get(questions.size() - 1));
+    }
+
+    /** What a page script returns (a JSON string), parsed. */
+    private JsonObject pageJson(String script) {
+        return pageJson(script, null);
+    }
+
+    /** What a page script given {@code arg} returns (a JSON string), parsed. */
+    private JsonObject pageJson(String script, Object arg) {
+        return Json.createReader(new StringReader(String.valueOf(page.evaluate(script, arg)))).readObject();
+    }
+
+    /** Arguments of a CDP command, as Playwright's CDPSession takes them. */
+    private static com.google.gson.JsonObject jsonArgs(Map<String, Object> args) {
+        com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+        args.forEach((k, v) -> {
+            if (v instanceof Boolean b) {
+                o.addProperty(k, b);
+            } else {
+                o.addProperty(k, (Number) v);
+            }
+        });
+        return o;
+    }
+
+    /**
+     * The length and SHA-256 (hex, of its UTF-8) of the text of the page's latest chat stream (the one followed
+     * again after a reload when {@code discovered}), computed in the page: 10 MB need not cross the wire.
+     */
+    private JsonObject streamText(boolean discovered) {
+        return pageJson("""
+                async (discovered) => {
+                  const s = [...window.sluice.store.streams.values()]
+                    .filter(x => x.type === 'chat' && !!x.discovered === discovered).pop();
+                  const text = s.content.toString();
+                  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+                  const hex = [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, '0')).join('');
+                  return JSON.stringify({ length: text.length, sha256: hex });
+                }""", discovered);
+    }
+
+    private static String sha256(String text) throws Exception {
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        StringBuilder hex = new StringBuilder();
+        for (byte b : digest) {
+            hex.append(String.format("%02x", b));
+        }
+        return hex.toString();
+    }
+
     /** Builds a 1 MB Markdown text in the page, renders it as a stream would, and reports (as JSON). */
     private static final String MEGABYTE_SCRIPT = """
             async () => {
@@ -1249,8 +1567,12 @@ class BrowserIT extends BlackBoxTest {
     }
 
     private static void awaitEnd(Locator answer, String status) {
+        awaitEnd(answer, status, END_MS);
+    }
+
+    private static void awaitEnd(Locator answer, String status, double timeoutMs) {
         assertThat(answer).hasAttribute("data-status", status,
-                new LocatorAssertions.HasAttributeOptions().setTimeout(END_MS));
+                new LocatorAssertions.HasAttributeOptions().setTimeout(timeoutMs));
     }
 
     /** The conversation on screen, from the location hash. */

@@ -15,8 +15,10 @@ import java.util.concurrent.Executors;
 /**
  * A TCP relay between the browser and the deployed server, so that a browser test can cut the network under a
  * page: {@link #cut()} closes every open connection at once, as a lost network does. Chromium's offline
- * emulation alone only fails new requests; a response already streaming keeps flowing. Listens on a free port
- * of 127.0.0.1 and forwards bytes unchanged in both directions.
+ * emulation alone only fails new requests; a response already streaming keeps flowing. {@link #blackholeBusy}
+ * makes the connections that are streaming go silent without closing them (no FIN, no RST: packets dropped on a
+ * dead path), while new connections still pass. Listens on a free port of 127.0.0.1 and forwards bytes unchanged
+ * in both directions.
  */
 final class BrowserNetwork implements AutoCloseable {
 
@@ -28,6 +30,13 @@ final class BrowserNetwork implements AutoCloseable {
         return t;
     });
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Set<Link> links = ConcurrentHashMap.newKeySet();
+
+    /** One relayed connection: when the server last sent bytes on it, and whether it is blackholed. */
+    private static final class Link {
+        volatile long lastFromServerNanos;
+        volatile boolean blackholed;
+    }
 
     /** Starts relaying connections to {@code host:port}. */
     BrowserNetwork(String host, int port) throws IOException {
@@ -59,8 +68,10 @@ final class BrowserNetwork implements AutoCloseable {
                 upstream.setTcpNoDelay(true);
                 open.add(client);
                 open.add(upstream);
-                threads.execute(() -> pump(client, upstream));
-                threads.execute(() -> pump(upstream, client));
+                Link link = new Link();
+                links.add(link);
+                threads.execute(() -> pump(client, upstream, link, false));
+                threads.execute(() -> pump(upstream, client, link, true));
             } catch (IOException e) {
                 if (server.isClosed()) {
                     return;
@@ -69,11 +80,34 @@ final class BrowserNetwork implements AutoCloseable {
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    /**
+     * Blackholes the connections on which the server sent bytes within the last {@code recentMillis} ms (a
+     * response that is streaming): from now on they carry no byte either way, and stay open. Idle kept-alive
+     * connections and new ones still pass. Returns how many connections went silent.
+     */
+    int blackholeBusy(long recentMillis) {
+        long since = System.nanoTime() - java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(recentMillis);
+        int n = 0;
+        for (Link link : links) {
+            if (!link.blackholed && link.lastFromServerNanos - since > 0) {
+                link.blackholed = true;
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void pump(Socket from, Socket to, Link link, boolean fromServer) {
         byte[] buffer = new byte[16 * 1024];
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             int n;
             while ((n = in.read(buffer)) >= 0) {
+                if (link.blackholed) {
+                    continue; // read and dropped: the other side waits for bytes that never come
+                }
+                if (fromServer) {
+                    link.lastFromServerNanos = System.nanoTime();
+                }
                 out.write(buffer, 0, n);
                 out.flush();
             }
@@ -84,6 +118,7 @@ final class BrowserNetwork implements AutoCloseable {
             closeQuietly(to);
             open.remove(from);
             open.remove(to);
+            links.remove(link);
         }
     }
 

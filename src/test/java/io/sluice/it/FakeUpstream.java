@@ -30,7 +30,10 @@ import java.util.concurrent.TimeoutException;
  * finish reason instead of {@code stop}), {@code reason:N:MS} streams N reasoning chunks {@code "r<i> "} then N
  * content chunks, one every MS ms, {@code say:MS:TEXT} streams the URL-encoded TEXT cut into chunks at each
  * {@code |} (a literal bar is {@code %7C}), one every MS ms, {@code flood} streams 20 MB (reasoning, then content) as
- * fast as it can after a 1 s pause, then a slow 15 s tail, and ends normally; a request with no {@code model} gets
+ * fast as it can after a 1 s pause, then a slow 15 s tail, and ends normally, {@code big:N[:CHUNK[:MS]]} streams
+ * {@link #bigText}(N) in chunks of CHUNK characters (default 4096), MS ms apart (default 0: as fast as it can), and
+ * {@code bulk:N} does the same without recording the request (for seeding long conversations, whose requests carry
+ * long histories); a request with no {@code model} gets
  * {@link #NO_MODEL}. Each request is recorded under the
  * value of its last message, so that tests running one after another can find their own, and in
  * {@link #calls()}, in order.
@@ -128,9 +131,19 @@ final class FakeUpstream implements AutoCloseable {
         var messages = body.getJsonArray("messages");
         String marker = messages.getJsonObject(messages.size() - 1).getString("content");
         Call call = new Call(body, exchange.getRequestHeaders().getFirst("Authorization"));
+        String model = body.getString("model", "");
+        if (model.startsWith("bulk:")) {
+            try {
+                big(exchange, call, Integer.parseInt(model.substring(5)), 4096, 0);
+            } catch (IOException | InterruptedException e) {
+                // the client left: nothing recorded, nothing to tell
+            } finally {
+                exchange.close();
+            }
+            return;
+        }
         all.add(call);
         call(marker).complete(call);
-        String model = body.getString("model", "");
         if (model.isEmpty()) {
             model = NO_MODEL; // a request that names no model (the tests set no SLUICE_UPSTREAM_MODEL): seed bodies
         }
@@ -161,6 +174,10 @@ final class FakeUpstream implements AutoCloseable {
             } else if (model.startsWith("say:")) {
                 int colon = model.indexOf(':', 4);
                 say(exchange, call, Long.parseLong(model.substring(4, colon)), model.substring(colon + 1));
+            } else if (model.startsWith("big:")) {
+                String[] parts = model.split(":");
+                big(exchange, call, Integer.parseInt(parts[1]), parts.length > 2 ? Integer.parseInt(parts[2]) : 4096,
+                        parts.length > 3 ? Long.parseLong(parts[3]) : 0);
             } else if (model.equals("flood")) {
                 fast(exchange, call);
             } else {
@@ -352,6 +369,37 @@ final class FakeUpstream implements AutoCloseable {
             Thread.sleep(200);
             out.write(chunk("t" + i + " ").getBytes(StandardCharsets.UTF_8));
             out.flush();
+        }
+        out.write((finish("stop") + "data: [DONE]\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        call.finished.complete(null);
+    }
+
+    /**
+     * The text of {@code big:N}: N characters (ASCII) of Markdown paragraphs, each about 100 characters and
+     * numbered, separated by blank lines; the same for the same N.
+     */
+    static String bigText(int length) {
+        StringBuilder b = new StringBuilder(length + 128);
+        for (int i = 0; b.length() < length; i++) {
+            b.append("Paragraph ").append(i).append(": the quick brown fox jumps over the lazy dog, *again*, ")
+                    .append(i * 7919 % 10007).append(" times.\n\n");
+        }
+        b.setLength(length);
+        return b.toString();
+    }
+
+    /** {@code big:N:CHUNK:MS}: {@link #bigText}(N) in chunks of CHUNK characters, MS ms apart, then stop and [DONE]. */
+    private void big(HttpExchange exchange, Call call, int length, int chunkChars, long millis)
+            throws IOException, InterruptedException {
+        String text = bigText(length);
+        OutputStream out = new java.io.BufferedOutputStream(start(exchange), 64 * 1024);
+        for (int at = 0; at < text.length(); at += chunkChars) {
+            out.write(chunk(text.substring(at, Math.min(text.length(), at + chunkChars))).getBytes(StandardCharsets.UTF_8));
+            if (millis > 0) {
+                out.flush();
+                Thread.sleep(millis);
+            }
         }
         out.write((finish("stop") + "data: [DONE]\n\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
