@@ -18,7 +18,12 @@ import javax.transaction.xa.XAException;
  * "connection exception"), {@code 57P01}..{@code 57P03} (PostgreSQL shutting down or not yet accepting connections),
  * H2's {@code 90067} (connection broken), the JDBC connection and timeout exception types, a socket error, or a
  * transaction branch the database failed ({@link XAException} {@code XAER_RMFAIL} or {@code XAER_RMERR}: the database
- * is Sluice's one transactional resource).
+ * is Sluice's one transactional resource), or a container pool that could not hand out a connection: a Jakarta
+ * Connectors {@code jakarta.resource.ResourceException} (Payara's {@code ResourceAllocationException} "In-use
+ * connections equal max-pool-size and expired max-wait-time" when every connection stays busy past the pool's 5 s
+ * wait, as at 5,000 streams starting within 10 s on PostgreSQL; WildFly's IronJacamar "IJ000655: No managed
+ * connections available"). Such a request changed nothing (its transaction rolled back) and may be tried again: it is
+ * a 503, not a bug. The Connectors type is compared by name, as Tomcat has no Jakarta Connectors API.
  */
 public final class DatabaseFaults {
 
@@ -47,6 +52,9 @@ public final class DatabaseFaults {
                     && (xa.errorCode == XAException.XAER_RMFAIL || xa.errorCode == XAException.XAER_RMERR)) {
                 return true;
             }
+            if (isConnectorsResourceException(t.getClass())) {
+                return true;
+            }
             if (t instanceof SQLException sql) {
                 String state = sql.getSQLState();
                 if (state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
@@ -57,6 +65,16 @@ public final class DatabaseFaults {
                 if (next != null && next != sql && unavailable(next, seen)) {
                     return true;
                 }
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code type} is or extends {@code jakarta.resource.ResourceException} (Jakarta Connectors). */
+    private static boolean isConnectorsResourceException(Class<?> type) {
+        for (Class<?> c = type; c != null && c != Exception.class; c = c.getSuperclass()) {
+            if (c.getName().equals("jakarta.resource.ResourceException")) {
+                return true;
             }
         }
         return false;

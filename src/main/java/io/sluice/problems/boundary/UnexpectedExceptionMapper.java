@@ -11,8 +11,9 @@ import java.util.logging.Logger;
 /**
  * Last resort: any other exception is logged with a correlation id and answered 500 as
  * {@code application/problem+json} whose detail names only that id, never the exception's message. A database that
- * cannot be reached ({@link DatabaseFaults}) is not a bug: it is answered 503 {@code database-unavailable} with
- * {@code Retry-After} (issue 11, rule 5), and logged as a warning without a stack trace.
+ * cannot be reached, or whose pool has no free connection ({@link DatabaseFaults}), is not a bug: it is answered 503
+ * {@code database-unavailable} with {@code Retry-After} (issue 11, rule 5), and logged as a warning without a stack
+ * trace.
  */
 @Provider
 public class UnexpectedExceptionMapper implements ExceptionMapper<Exception> {
@@ -24,7 +25,7 @@ public class UnexpectedExceptionMapper implements ExceptionMapper<Exception> {
         if (DatabaseFaults.unavailable(e)) {
             LOG.warning(() -> "the database is unavailable: " + e);
             return Problems.response(503, "database-unavailable",
-                    "the database cannot be reached; nothing was changed, try again shortly",
+                    "the database cannot be reached or has no free connection; nothing was changed, try again shortly",
                     DatabaseFaults.RETRY_AFTER_SECONDS);
         }
         String incident = Ids.newId();

@@ -29,6 +29,16 @@ class DatabaseFaultsTest {
         XAException rmerr = new XAException("ResourceException: the physical connection is not usable");
         rmerr.errorCode = XAException.XAER_RMERR;
         assertTrue(DatabaseFaults.unavailable(new RuntimeException("commit", rmerr)));
+        // Payara, every pooled connection busy past the pool's wait (5,000 streams starting at once on PostgreSQL):
+        // EJBException <- RollbackException <- PersistenceException <- SQLException (no SQLState) <-
+        // ResourceAllocationException <- PoolingException
+        SQLException exhausted = new SQLException("Error in allocating a connection. Cause: In-use connections equal"
+                + " max-pool-size and expired max-wait-time. Cannot allocate more connections.",
+                new jakarta.resource.spi.ResourceAllocationException("In-use connections equal max-pool-size"));
+        assertTrue(DatabaseFaults.unavailable(new RuntimeException("Transaction aborted",
+                new RuntimeException("Transaction marked for rollback", exhausted))));
+        assertTrue(DatabaseFaults.unavailable(new SQLException("IJ000453: Unable to get managed connection",
+                new jakarta.resource.ResourceException("IJ000655: No managed connections available"))));
     }
 
     @Test
