@@ -52,12 +52,12 @@ import java.util.logging.Logger;
  *       another one. The thread is recognized by its class, compared by name, as Sluice does not depend on XNIO.</li>
  *   <li><b>Nothing touches the sink before the request thread has left the dispatch</b> ({@link DispatchFilter},
  *       {@link #whenOpen}, {@link #close}; Tomcat). After a resource method with an {@code SseEventSink} returns,
- *       Jersey flushes the sink on the request thread to send the headers
- *       ({@code JavaResourceMethodDispatcherProvider.SseEventSinkInvoker}), and its {@code ChunkedOutput} is not safe
- *       against a write or close from another thread meanwhile: the same flush from {@code setContext} as in Jersey
- *       issues 4493 (an unsynchronized close, fixed in 2.32) and 5439 (the request's message workers gone, open). A
- *       follower of an ended stream, which wrote every event and closed within that window, made the flush fail with
- *       "Response is closed", and the client got the headers and then the end of the connection. So the filter
+ *       Jersey flushes the sink on the request thread to send the headers ({@code JerseyEventSink.flush} from
+ *       {@code JavaResourceMethodDispatcherProvider.SseEventSinkInvoker}), and its {@code ChunkedOutput.flushQueue} is
+ *       not safe against a write or close from another thread meanwhile (races in the same method: Jersey issues 4493,
+ *       a close outside its lock, fixed by pull request 4571, and 5439, open). A follower of an ended stream, which
+ *       wrote every event and closed within that window, made the flush fail with "Response is closed", and the
+ *       client got the headers and then the end of the connection (Tomcat, {@code StreamsIT}). So the filter
  *       brackets every {@code /api} dispatch, and this sink opens, and closes, only at its end; the headers still leave
  *       at once, with Jersey's flush. Jersey issue 2964 (the context set too late) describes the window; waiting for
  *       Jersey's context alone did not fix it.</li>
