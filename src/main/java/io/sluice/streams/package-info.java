@@ -9,7 +9,8 @@
  * {@code Pump} (the one drainer loop), {@code SseConnection} with {@code Followers} and {@code ConnectionGuard} (SSE
  * followers, their delivery and their reaping), {@code SseEdge}/{@code SseEvents} (entries rendered at the edge),
  * {@code StreamCluster}, {@code NodeLeases} and {@code Takeovers} (the cluster), {@code Reason} and
- * {@code StreamType}; {@code boundary.StreamsResource} ({@code /api/streams}); the {@code entity.StreamRecord}.
+ * {@code StreamType}; {@code boundary.StreamsResource} ({@code /api/streams}) and {@code boundary.ApiEventSink} (the
+ * {@code /api} SSE sink, where every container workaround of the SSE path lives); the {@code entity.StreamRecord}.
  *
  * <p>The seams to the components above it, each an interface defined here and implemented there:
  * {@code StreamStarter} (who starts the streams of {@code POST /api/streams}: {@code io.sluice.chat}),

@@ -18,6 +18,7 @@ import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.platform.control.JsonInput;
 import io.sluice.platform.control.ProblemException;
+import io.sluice.streams.boundary.ApiEventSink;
 import io.sluice.streams.control.Delivery;
 import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Stream;
@@ -130,7 +131,7 @@ public class ChatResource {
         followers.ensureRoomFor(owner);
         Stream stream = start(owner, input);
         followers.follow(owner, stream, Stream.Resumption.after(0), clientId != null ? clientId : clientIdHeader,
-                sink, sse, request, delivery);
+                new ApiEventSink(sink, sse, request), delivery);
     }
 
     /**
@@ -204,9 +205,9 @@ public class ChatResource {
         } catch (IllegalArgumentException e) {
             throw ProblemException.badRequest(e.getMessage());
         }
+        // metrics: resume, and its latency to the first replayed event
         followers.follow(owner, stream, from, clientId != null ? clientId : clientIdHeader,
-                metrics.resumedOver(sink), sse, request, delivery); // metrics: resume, and its latency to the first
-                                                                    // replayed event
+                new ApiEventSink(metrics.resumedOver(sink), sse, request), delivery);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.sluice.chat.control.Generations;
 import io.sluice.identity.control.Owners;
 import io.sluice.platform.boundary.JsonBodies;
 import io.sluice.platform.control.ManagedExecutors;
+import io.sluice.streams.boundary.ApiEventSink;
 import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Pump;
 import io.sluice.streams.control.Stream;
@@ -67,7 +68,7 @@ public class GenerateResource {
         followers.ensureRoomFor(owner);
         Stream stream = generations.start(owner, input.prompt(), input.model(), input.systemPrompt());
         followers.follow(owner, stream, Stream.Resumption.after(0), clientId != null ? clientId : clientIdHeader,
-                sink, sse, request);
+                new ApiEventSink(sink, sse, request));
     }
 
     /**

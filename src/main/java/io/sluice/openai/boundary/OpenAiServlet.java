@@ -17,7 +17,6 @@ import io.sluice.providers.control.Route;
 import io.sluice.streams.control.Followers;
 import io.sluice.streams.control.Pump;
 import io.sluice.streams.control.Reason;
-import io.sluice.streams.control.ResponseLock;
 import io.sluice.streams.control.Stream;
 import jakarta.inject.Inject;
 import jakarta.json.JsonArrayBuilder;
@@ -142,26 +141,21 @@ public class OpenAiServlet extends HttpServlet {
     /**
      * A non-streamed completion: follows the stream's log until its terminal entry, then answers once, on the
      * writers' executor, with the {@code chat.completion} object or the error. Holds no thread while it waits. The
-     * answer is written under a {@link ResponseLock} on the request's {@link AsyncContext}: not once the container
-     * has ended the response (the client left).
+     * answer is written through a {@link ServletEventSink}: not once the container has ended the response (the client
+     * left).
      */
     private final class Answer extends Pump {
         private final Stream stream;
         private final String model;
         private final long created;
-        private final AsyncContext async;
-        private final HttpServletResponse response;
-        private final ResponseLock lock;
+        private final ServletEventSink sink;
 
         Answer(Stream stream, String model, long created, AsyncContext async, HttpServletResponse response) {
             super(executors.writers());
             this.stream = stream;
             this.model = model;
             this.created = created;
-            this.async = async;
-            this.response = response;
-            this.lock = new ResponseLock(async::complete);
-            lock.watch(async);
+            this.sink = new ServletEventSink(async, response, stream.id());
         }
 
         @Override
@@ -169,20 +163,15 @@ public class OpenAiServlet extends HttpServlet {
             if (stream.terminated() && close()) {
                 Stream.End end = stream.end();
                 OpenAiError error = OpenAiError.of(end);
-                lock.write(() -> {
-                    try {
-                        if (error == null) {
-                            response.setHeader(STREAM_ID_HEADER, stream.id());
-                            write(response, 200, Completions.completion(stream, end, model, created));
-                        } else {
-                            write(response, error, stream.id());
-                        }
-                    } catch (IOException | RuntimeException e) {
-                        LOG.log(Level.FINE, "stream " + stream.id() + ": the /v1 answer could not be written", e);
-                    }
-                    return true;
-                });
-                lock.close();
+                if (error != null) {
+                    sink.answer(error);
+                } else {
+                    sink.answer(response -> {
+                        response.setHeader(STREAM_ID_HEADER, stream.id());
+                        write(response, 200, Completions.completion(stream, end, model, created));
+                    });
+                }
+                sink.close();
             }
         }
 

@@ -2,8 +2,8 @@ package io.sluice.openai.boundary;
 
 import io.sluice.openai.control.EarlyAnswer;
 import io.sluice.openai.control.OpenAiError;
+import io.sluice.streams.boundary.ApiEventSink.ResponseLock;
 import io.sluice.streams.control.EventSink;
-import io.sluice.streams.control.ResponseLock;
 import io.sluice.streams.control.StreamEvent;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletResponse;
@@ -18,9 +18,11 @@ import java.util.logging.Logger;
  * {@code X-Accel-Buffering: no}, {@code X-Sluice-Stream-Id}), so that until then the response can still become an
  * HTTP error ({@link EarlyAnswer}). Frames are written in SSE syntax (WHATWG HTML, "event stream interpretation"):
  * {@code data: …} lines and a blank line, or a comment line {@code : …}. Writes block (the servlet stream's blocking
- * mode) on the writers' executor, like every SSE write; a client that is gone makes them fail. Writes, the error answer
- * and the close go through a {@link ResponseLock} on the request's {@link AsyncContext}, so that none reaches the
- * response once the container has ended it.
+ * mode) on the writers' executor, like every SSE write; a client that is gone makes them fail. Writes, a whole answer
+ * instead of the stream (an error, or a non-streamed completion) and the close go through a {@link ResponseLock} on the
+ * request's {@link AsyncContext}, so that none reaches the response once the container has ended it: Tomcat hands an
+ * ended response's objects to the next connection (workaround 1 of {@code ApiEventSink}, which documents it, with
+ * Tomcat bug 61768). The {@code /v1} servlet is not JAX-RS, so {@code /api}'s other workarounds do not apply here.
  */
 final class ServletEventSink implements EventSink, EarlyAnswer {
 
@@ -87,19 +89,35 @@ final class ServletEventSink implements EventSink, EarlyAnswer {
 
     @Override
     public boolean answer(OpenAiError error) {
+        return answer(r -> OpenAiServlet.write(r, error, streamId));
+    }
+
+    /**
+     * Writes a whole answer instead of an event stream, if nothing was written yet and the response is still open.
+     *
+     * @param answer writes the status, headers and body
+     * @return whether it ran
+     */
+    boolean answer(WholeAnswer answer) {
         if (committed || lock.isClosed()) {
             return false;
         }
         committed = true;
         lock.write(() -> {
             try {
-                OpenAiServlet.write(response, error, streamId);
+                answer.writeTo(response);
             } catch (IOException | RuntimeException e) {
-                LOG.log(Level.FINE, "stream " + streamId + ": a /v1 error answer failed", e);
+                LOG.log(Level.FINE, "stream " + streamId + ": a /v1 answer failed", e);
             }
             return true;
         });
         return true;
+    }
+
+    /** A whole answer, written to the response once. */
+    @FunctionalInterface
+    interface WholeAnswer {
+        void writeTo(HttpServletResponse response) throws IOException;
     }
 
     @Override

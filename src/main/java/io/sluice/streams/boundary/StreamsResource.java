@@ -274,7 +274,7 @@ public class StreamsResource {
             sink = metrics.resumedOver(sink); // metrics: resume, and its latency to the first replayed event
         }
         followers.follow(owner, stream, Stream.Resumption.after(after),
-                clientId != null ? clientId : clientIdHeader, sink, sse, request, delivery);
+                clientId != null ? clientId : clientIdHeader, new ApiEventSink(sink, sse, request), delivery);
     }
 
     /** Stops the stream: 202 with its state; {@code stopped} reaches every follower. */

@@ -6,9 +6,6 @@ import io.sluice.platform.control.SluiceConfig;
 import io.sluice.platform.control.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.servlet.ServletRequest;
-import jakarta.ws.rs.sse.Sse;
-import jakarta.ws.rs.sse.SseEventSink;
 
 /** Opens SSE connections that follow streams, through the {@link ConnectionGuard}. */
 @ApplicationScoped
@@ -45,36 +42,30 @@ public class Followers {
     /**
      * Follows {@code stream} on {@code sink} from {@code from} at the stream's own rate.
      *
-     * @see #follow(String, Stream, Stream.Resumption, String, SseEventSink, Sse, ServletRequest, Delivery)
+     * @see #follow(String, Stream, Stream.Resumption, String, EventSink, Delivery)
      */
-    public void follow(String owner, Stream stream, Stream.Resumption from, String clientId, SseEventSink sink,
-                       Sse sse, ServletRequest request) {
-        follow(owner, stream, from, clientId, sink, sse, request, Delivery.DEFAULT);
+    public void follow(String owner, Stream stream, Stream.Resumption from, String clientId, EventSink sink) {
+        follow(owner, stream, from, clientId, sink, Delivery.DEFAULT);
     }
 
     /**
-     * Follows {@code stream} on {@code sink} from {@code from}.
+     * Follows {@code stream} on {@code sink} (an {@code /api} sink) from {@code from}, with the events of API.md
+     * section 2.
      *
      * @param clientId the tab's id ({@code clientId} query parameter or {@code X-Sluice-Client-Id}), or {@code null}
      *                 for a connection that replaces no other
-     * @param request  the servlet request of the resource method that got {@code sink}: the connection's first write
-     *                 waits for the end of its dispatch ({@link DispatchEnd}), and its writes stop when the container
-     *                 ends its response ({@link ResponseLock})
      * @param delivery how this connection groups deltas into events ({@link #delivery})
      * @throws ProblemException 400 for an over-long client id, 429 at the per-owner connection cap; both before
      *                          anything is written
      */
-    public void follow(String owner, Stream stream, Stream.Resumption from, String clientId, SseEventSink sink,
-                       Sse sse, ServletRequest request, Delivery delivery) {
+    public void follow(String owner, Stream stream, Stream.Resumption from, String clientId, EventSink sink,
+                       Delivery delivery) {
         String tab = clientId == null || clientId.isBlank() ? "anonymous-" + Ids.newId() : clientId.strip();
         if (tab.length() > MAX_CLIENT_ID) {
             throw ProblemException.badRequest("clientId is longer than " + MAX_CLIENT_ID + " characters");
         }
-        DispatchEnd dispatch = DispatchEnd.of(request); // before guard.open, which may close another sink here
-        SseConnection connection = new SseConnection(stream, from, tab, SseEvents.EDGE,
-                new JaxRsEventSink(sink, sse, request), executors.writers(), true, delivery, executors.timers());
-        guard.open(owner, connection);
-        DispatchEnd.after(dispatch, connection::release);
+        guard.open(owner, new SseConnection(stream, from, tab, SseEvents.EDGE, sink, executors.writers(), delivery,
+                executors.timers()));
     }
 
     /**

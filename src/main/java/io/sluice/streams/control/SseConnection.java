@@ -22,10 +22,7 @@ import java.util.logging.Logger;
  * <p>It closes itself after the terminal event, when a write fails (the client is gone: that is not a stop, the
  * stream goes on), or when the {@link ConnectionGuard} replaces or reaps it.
  *
- * <p>A connection made {@code held} touches its sink only after {@link #release()}: neither a write nor the close of
- * the sink happens before, though it follows its stream and may be closed meanwhile (the close of the sink then happens
- * at the release). {@link Followers} holds a JAX-RS connection until the request's dispatch has ended
- * ({@link DispatchEnd}).
+ * <p>It follows its stream from {@link #start()}, and writes once its sink is open ({@link EventSink#whenOpen}).
  *
  * <p>A connection with a grouping {@link Delivery} (API.md section 13, adaptive delivery) sends consecutive deltas of
  * one kind as one {@code message} event, under the id of the last; its group, at most {@code minChunk} plus one delta,
@@ -56,7 +53,7 @@ public final class SseConnection extends Pump implements GuardedConnection {
     private volatile boolean pingDue;
     private volatile boolean abandoned;
     private volatile long writeStartedNanos;
-    private volatile boolean held;
+    private volatile boolean open;
     // touched by pump() only, which never runs concurrently with itself
     private EventLog.Logged<StreamEntry> first;
     private long cursor;
@@ -78,32 +75,22 @@ public final class SseConnection extends Pump implements GuardedConnection {
      */
     public SseConnection(Stream stream, Stream.Resumption from, String clientId, SseEdge edge, EventSink sink,
                          Executor writers) {
-        this(stream, from, clientId, edge, sink, writers, false);
-    }
-
-    /**
-     * @param held whether the sink waits for {@link #release()} before its first write or its close
-     * @see #SseConnection(Stream, Stream.Resumption, String, SseEdge, EventSink, Executor)
-     */
-    public SseConnection(Stream stream, Stream.Resumption from, String clientId, SseEdge edge, EventSink sink,
-                         Executor writers, boolean held) {
-        this(stream, from, clientId, edge, sink, writers, held, Delivery.DEFAULT, null);
+        this(stream, from, clientId, edge, sink, writers, Delivery.DEFAULT, null);
     }
 
     /**
      * @param delivery how deltas are grouped into events on this connection
      * @param timers   wakes the pump at a group's deadline; may be {@code null} for {@link Delivery#DEFAULT}
-     * @see #SseConnection(Stream, Stream.Resumption, String, SseEdge, EventSink, Executor, boolean)
+     * @see #SseConnection(Stream, Stream.Resumption, String, SseEdge, EventSink, Executor)
      */
     public SseConnection(Stream stream, Stream.Resumption from, String clientId, SseEdge edge, EventSink sink,
-                         Executor writers, boolean held, Delivery delivery, ScheduledExecutorService timers) {
+                         Executor writers, Delivery delivery, ScheduledExecutorService timers) {
         super(writers);
         if (delivery.groups() && timers == null) {
             throw new IllegalArgumentException("a grouping delivery needs timers");
         }
         this.delivery = delivery;
         this.timers = timers;
-        this.held = held;
         this.stream = stream;
         this.clientId = clientId;
         this.edge = edge;
@@ -118,10 +105,14 @@ public final class SseConnection extends Pump implements GuardedConnection {
         this.onClose = onClose;
     }
 
-    /** Starts following: attaches to the stream, which wakes this connection. */
+    /** Starts following: attaches to the stream, and writes once the sink is open. */
     @Override
     public void start() {
         stream.follow(this);
+        sink.whenOpen(() -> {
+            open = true;
+            wake();
+        });
     }
 
     public Stream stream() {
@@ -181,29 +172,10 @@ public final class SseConnection extends Pump implements GuardedConnection {
         close();
     }
 
-    /**
-     * Lets a held connection use its sink: it writes what its stream has, or closes the sink when the connection was
-     * closed meanwhile. Idempotent; nothing for a connection that was never held.
-     */
-    public void release() {
-        if (!held) {
-            return;
-        }
-        held = false;
-        if (isClosed()) {
-            closeSink(); // closed() left it while held; a second close of the sink is harmless
-        } else {
-            wake();
-        }
-    }
-
     @Override
     protected void closed() {
         stream.unfollow(this);
         onClose.run();
-        if (held) {
-            return; // release() closes the sink
-        }
         if (abandoned) {
             writers.execute(this::closeSink);
         } else {
@@ -221,8 +193,8 @@ public final class SseConnection extends Pump implements GuardedConnection {
 
     @Override
     protected void pump() {
-        if (held) {
-            return; // release() wakes it
+        if (!open) {
+            return; // the sink's whenOpen wakes it
         }
         EventLog.Logged<StreamEntry> head = first;
         if (head != null) {

@@ -11,6 +11,7 @@ import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.Redis;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.platform.control.ProblemException;
+import io.sluice.streams.boundary.ApiEventSink;
 import jakarta.json.Json;
 import jakarta.ws.rs.core.GenericType;
 import jakarta.ws.rs.core.MediaType;
@@ -91,44 +92,44 @@ class ConnectionGuardTest {
     }
 
     private SseConnection connection(String clientId, FakeSink sink) {
-        return connection(clientId, sink, false);
+        return connection(clientId, new ApiEventSink(sink, new FakeSse(), null));
     }
 
-    private SseConnection connection(String clientId, FakeSink sink, boolean held) {
-        return new SseConnection(stream, Stream.Resumption.after(0), clientId, SseEvents.EDGE,
-                new JaxRsEventSink(sink, new FakeSse(), null), work, held);
+    private SseConnection connection(String clientId, EventSink sink) {
+        return new SseConnection(stream, Stream.Resumption.after(0), clientId, SseEvents.EDGE, sink, work);
     }
 
     @Test
-    void aHeldConnectionTouchesItsSinkOnlyOnceReleased() throws Exception {
+    void aConnectionWritesOnlyOnceItsSinkIsOpen() throws Exception {
         FakeSink sink = new FakeSink();
-        SseConnection held = connection("tab-1", sink, true);
-        guard.open("anon:a", held);
+        LateSink late = new LateSink(new ApiEventSink(sink, new FakeSse(), null));
+        guard.open("anon:a", connection("tab-1", late));
         Thread.sleep(500); // two heartbeats and the stream's first event are due meanwhile
-        assertTrue(sink.sent.isEmpty(), "nothing is written before the release: " + sink.sent);
+        assertTrue(sink.sent.isEmpty(), "nothing is written before the sink opens: " + sink.sent);
         assertEquals(1, stream.followerCount(), "it follows its stream meanwhile");
-        held.release();
+        late.open();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         while (sink.sent.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertFalse(sink.sent.isEmpty(), "the release lets it write what its stream has");
+        assertFalse(sink.sent.isEmpty(), "once open, it writes what its stream has");
         assertFalse(sink.isClosed());
     }
 
     @Test
-    void aHeldConnectionReplacedMeanwhileClosesItsSinkAtTheRelease() throws Exception {
+    void aConnectionReplacedBeforeItsSinkOpenedNeverWritesToIt() throws Exception {
         FakeSink first = new FakeSink();
-        SseConnection held = connection("tab-1", first, true);
-        guard.open("anon:a", held);
+        LateSink late = new LateSink(new ApiEventSink(first, new FakeSse(), null));
+        SseConnection replaced = connection("tab-1", late);
+        guard.open("anon:a", replaced);
         guard.open("anon:a", connection("tab-1", new FakeSink()));
-        assertTrue(held.isClosed(), "the replaced connection is closed at once");
+        assertTrue(replaced.isClosed(), "the replaced connection is closed at once");
         assertEquals(1, guard.connectionCount("anon:a"));
-        assertFalse(first.isClosed(), "but its sink waits for the release");
-        held.release();
-        assertTrue(first.closed.await(2, TimeUnit.SECONDS), "the release closes the sink");
-        assertTrue(first.sent.isEmpty(), "without writing to it: " + first.sent);
-        held.release(); // idempotent
+        assertTrue(first.closed.await(2, TimeUnit.SECONDS), "its sink is told to close (the /api sink waits for the "
+                + "end of its dispatch: ApiEventSinkTest)");
+        late.open();
+        Thread.sleep(100);
+        assertTrue(first.sent.isEmpty(), "nothing was written to it: " + first.sent);
     }
 
     @Test
@@ -310,6 +311,40 @@ class ConnectionGuardTest {
         guard.beat();
         assertEquals(0, guard.connectionCount(), "no leaked connection");
         assertEquals(0, guard.connectionCount("anon:b"), "no leaked per-owner count");
+    }
+
+    /** A sink that opens when the test says, as the {@code /api} sink opens at the end of its request's dispatch. */
+    static final class LateSink implements EventSink {
+        private final EventSink sink;
+        private volatile Runnable start;
+
+        LateSink(EventSink sink) {
+            this.sink = sink;
+        }
+
+        void open() {
+            start.run();
+        }
+
+        @Override
+        public void whenOpen(Runnable start) {
+            this.start = start;
+        }
+
+        @Override
+        public boolean send(StreamEvent event) {
+            return sink.send(event);
+        }
+
+        @Override
+        public boolean isClosed() {
+            return sink.isClosed();
+        }
+
+        @Override
+        public void close() {
+            sink.close();
+        }
     }
 
     /** A sink that records events, can fail its writes, or block them until released. */

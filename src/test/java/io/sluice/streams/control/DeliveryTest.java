@@ -73,7 +73,7 @@ class DeliveryTest {
 
     private SseConnection follow(Sink sink, long after, Delivery delivery) {
         SseConnection connection = new SseConnection(stream, Stream.Resumption.after(after), "tab", SseEvents.EDGE,
-                sink, writers, false, delivery, timers);
+                sink, writers, delivery, timers);
         connection.start();
         return connection;
     }
@@ -183,10 +183,10 @@ class DeliveryTest {
         stream.onComplete("stop", null, null);
         await(sink, s -> !s.named("done").isEmpty());
         SseConnection late = new SseConnection(stream, Stream.Resumption.after(stream.lastEventId()), "tab2",
-                SseEvents.EDGE, idle, writers, true, Delivery.DEFAULT, null); // held: it writes nothing
+                SseEvents.EDGE, idle, writers); // not started: it writes nothing
         late.keepAlive(System.nanoTime() + 10 * second, second);
         Thread.sleep(100);
-        late.release();
+        late.start();
         Thread.sleep(100);
         assertTrue(idle.named("ping").isEmpty(), "no liveness ping once the generation has ended: " + idle.sent);
     }

@@ -1,9 +1,10 @@
-package io.sluice.streams.control;
+package io.sluice.streams.boundary;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.streams.boundary.ApiEventSink.ResponseLock;
 import jakarta.servlet.AsyncEvent;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
