@@ -1,6 +1,7 @@
 package io.sluice.platform.control;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
@@ -38,8 +39,10 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  * for commands, which pipelines them (every caller's commands go out in the order issued, without waiting for the
  * replies), and one for pub/sub. Without the setting, {@link #enabled()} is false and nothing connects.
  *
- * <p><b>Connected in the background</b> (issue 21). The first use starts connecting and returns at once; no caller
- * ever waits for a connection, so no request thread, and no stream's lock, is held while Redis is down. Until the
+ * <p><b>Connected in the background</b> (issue 21). The first use makes the client (Lettuce's threads, no network:
+ * at deployment, on the thread that deploys, as before; made on the timer pool instead, it never connected on Payara)
+ * and starts connecting, and returns; no caller ever waits for a connection, so no request thread, and no stream's
+ * lock, is held while Redis is down. Until the
  * first connection is made, {@link #commands()} fails at once, and the node tries again at least every
  * {@value #RECONNECT_MAX_MILLIS} ms (on the timer pool, without holding a thread); requests that need Redis then
  * answer 503 {@code cluster-unavailable} at once. Subscriptions made meanwhile are kept and take effect on connection.
@@ -134,8 +137,8 @@ public class Redis {
     }
 
     /**
-     * Starts the first connection, on the timer pool, unless it is made or being made; returns at once, without a
-     * lock (making the client takes a while: no caller waits for it).
+     * Starts the first connection unless it is made or being made; the first caller makes the client (Lettuce's
+     * threads, no network) and starts the first try, and no caller waits for Redis.
      *
      * @return Redis's address, for messages
      * @throws IllegalStateException when Redis is not configured, or the node is stopping
@@ -145,12 +148,11 @@ public class Redis {
             throw new IllegalStateException("the node is stopping");
         }
         RedisURI uri = uri();
-        if (connecting.compareAndSet(false, true)) {
-            try {
-                executors.timers().execute(() -> connect(uri));
-            } catch (RejectedExecutionException stopping) {
-                connecting.set(false);
-                throw new IllegalStateException("the node is stopping");
+        if (!connecting.get()) {
+            synchronized (this) {
+                if (connecting.compareAndSet(false, true)) {
+                    connect(uri);
+                }
             }
         }
         return uri;
@@ -175,6 +177,14 @@ public class Redis {
         if (closed) {
             return;
         }
+        try {
+            tryToConnect(uri);
+        } catch (RuntimeException | LinkageError e) {
+            retry(uri, e);
+        }
+    }
+
+    private void tryToConnect(RedisURI uri) {
         if (client == null) {
             // Lettuce's own threads, not the container's: Payara cannot make a managed thread from Netty's threads,
             // which start Lettuce's computation threads; nothing of Sluice's runs on them (see #subscribe)
@@ -199,8 +209,12 @@ public class Redis {
                 client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture();
         CompletableFuture.allOf(ps, commands).whenComplete((none, failure) -> {
             if (failure == null) {
-                connected(uri, ps.join(), commands.join());
-                return;
+                try {
+                    connected(uri, ps.join(), commands.join());
+                    return;
+                } catch (RuntimeException e) {
+                    failure = e;
+                }
             }
             ps.thenAccept(StatefulRedisPubSubConnection::closeAsync); // the half that was made, if one was
             commands.thenAccept(StatefulRedisConnection::closeAsync);
@@ -250,8 +264,10 @@ public class Redis {
     private void retry(RedisURI uri, Throwable failure) {
         if (!failureLogged) {
             failureLogged = true;
-            LOG.warning(() -> "Redis at " + uri.getHost() + ":" + uri.getPort() + " cannot be reached ("
-                    + failure.getMessage() + "); trying again every " + RECONNECT_MAX_MILLIS + " ms meanwhile");
+            LOG.log(Level.WARNING, "Redis at " + uri.getHost() + ":" + uri.getPort() + " cannot be reached ("
+                    + failure.getMessage() + "); trying again every " + RECONNECT_MAX_MILLIS + " ms meanwhile",
+                    failure instanceof RedisConnectionException || failure.getCause() instanceof RedisConnectionException
+                            ? null : failure);
         }
         try {
             executors.timers().schedule(() -> connect(uri), RECONNECT_MAX_MILLIS, TimeUnit.MILLISECONDS);
