@@ -14,6 +14,7 @@ import io.sluice.chat.control.Answers;
 import io.sluice.streams.control.EventLog;
 import io.sluice.streams.control.GroupCommit;
 import io.sluice.streams.control.MemoryEventLog;
+import io.sluice.streams.control.OwnerQuota;
 import io.sluice.streams.control.Reason;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamCluster;
@@ -41,6 +42,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
@@ -80,8 +82,8 @@ public class AgentRuns {
     static final String STOP_OP = "run_stop";
 
     private final ConcurrentHashMap<String, AgentRun> runs = new ConcurrentHashMap<>();
-    /** Running runs per owner. */
-    private final ConcurrentHashMap<String, Integer> runningByOwner = new ConcurrentHashMap<>();
+    /** Running runs per owner ({@code SLUICE_AGENTS_MAX_RUNS_PER_OWNER}), on this node. */
+    private final OwnerQuota runsPerOwner = new OwnerQuota(() -> config.agentRunsPerOwner());
     private final AtomicInteger running = new AtomicInteger();
     private final ConcurrentHashMap<String, OwnerSlots> slots = new ConcurrentHashMap<>();
     private volatile Roster roster;
@@ -300,30 +302,16 @@ public class AgentRuns {
      * @throws AgentException {@code TOO_MANY_RUNS} at the owner's cap
      */
     private void admit(String owner) {
-        int max = config.agentRunsPerOwner();
-        boolean[] admitted = {false};
-        runningByOwner.compute(owner, (o, n) -> {
-            int count = n == null ? 0 : n;
-            if (count >= max) {
-                return n;
-            }
-            admitted[0] = true;
-            return count + 1;
-        });
-        if (!admitted[0]) {
-            throw new AgentException("TOO_MANY_RUNS", "at most " + max + " running agent runs per user", null);
+        if (!runsPerOwner.tryOpen(owner)) {
+            throw new AgentException("TOO_MANY_RUNS", "at most " + runsPerOwner.max() + " running agent runs per user",
+                    null);
         }
         running.incrementAndGet();
     }
 
     private void release(String owner) {
-        runningByOwner.computeIfPresent(owner, (o, n) -> {
-            if (n <= 1) {
-                slots.remove(o); // an idle owner keeps no state; a run still draining holds its own reference
-                return null;
-            }
-            return n - 1;
-        });
+        // an idle owner keeps no state; a run still draining holds its own reference
+        runsPerOwner.close(owner, () -> slots.remove(owner));
         running.decrementAndGet();
     }
 
@@ -375,7 +363,7 @@ public class AgentRuns {
                 }
             }
             if (now) {
-                executors.work().execute(granted);
+                grant(granted);
             }
         }
 
@@ -389,7 +377,16 @@ public class AgentRuns {
                 }
             }
             if (next != null) {
-                executors.work().execute(next);
+                grant(next);
+            }
+        }
+
+        /** Runs a granted agent's start on the work pool, or here when that pool's queue is full or it stops. */
+        private void grant(Runnable granted) {
+            try {
+                executors.work().execute(granted);
+            } catch (RejectedExecutionException full) {
+                granted.run();
             }
         }
     }

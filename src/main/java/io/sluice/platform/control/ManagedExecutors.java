@@ -6,8 +6,10 @@ import jakarta.annotation.Resource;
 import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -37,6 +39,15 @@ import java.util.concurrent.TimeUnit;
  *       also take what the Redis client's own threads receive (issue 10).</li>
  * </ul>
  * Idle threads of the first three end after a minute.
+ *
+ * <p><b>Bounded queues.</b> Each of the first three queues at most {@code SLUICE_QUEUE_MAX} tasks (default
+ * {@value SluiceConfig#DEFAULT_QUEUE_MAX}); one more is refused with a {@link RejectedExecutionException}, as after
+ * shutdown. Requests are refused before that: {@link #ensureRoom()}, which new streams and connections call before
+ * they change anything, answers 503 once the work or writers queue is three quarters full, so that the rest of the
+ * queue is room for the work of what was admitted already. Where that room runs out anyway, the callers that hand
+ * work on run it themselves (a {@code Pump}, the simulated model's pace, a stream's start; the JDK's HTTP client falls
+ * back to its own pool), so nothing admitted is dropped. The timers' queue holds delayed tasks and is not bounded:
+ * it holds a few per stream and connection, which admission bounds.
  */
 @ApplicationScoped
 public class ManagedExecutors {
@@ -68,10 +79,32 @@ public class ManagedExecutors {
     }
 
     private ThreadPoolExecutor pool(int size) {
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(size, size, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                threads);
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(size, size, 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(config.queueMax()), threads);
         pool.allowCoreThreadTimeOut(true);
         return pool;
+    }
+
+    /**
+     * Refuses a request that would add work while the work or writers queue is three quarters full (issue 21, bounded
+     * queues); call it before the request changes anything.
+     *
+     * @throws ProblemException 503 {@code overloaded} with {@code Retry-After: 2}
+     */
+    public void ensureRoom() {
+        for (ExecutorService pool : new ExecutorService[] {work(), writers()}) {
+            if (pool instanceof ThreadPoolExecutor p && nearlyFull(p.getQueue())) {
+                throw new ProblemException(503, "overloaded", "this node has more work queued than it can take; "
+                        + "try again shortly", 2L);
+            }
+        }
+    }
+
+    /** Whether a queue is three quarters full. */
+    static boolean nearlyFull(BlockingQueue<?> queue) {
+        long size = queue.size();
+        long max = size + queue.remainingCapacity();
+        return size >= max - max / 4;
     }
 
     /** CPU work that never blocks. */

@@ -1,12 +1,14 @@
 package io.sluice.platform.control;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
@@ -18,12 +20,14 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -35,9 +39,16 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  * for commands, which pipelines them (every caller's commands go out in the order issued, without waiting for the
  * replies), and one for pub/sub. Without the setting, {@link #enabled()} is false and nothing connects.
  *
- * <p>Commands time out after {@value #COMMAND_TIMEOUT_MILLIS} ms. While Redis is unreachable, commands fail at once
- * (Lettuce's {@code REJECT_COMMANDS}) instead of queueing without bound, and Lettuce reconnects in the background,
- * trying at least every {@value #RECONNECT_MAX_MILLIS} ms; subscriptions are renewed on reconnect.
+ * <p><b>Connected in the background</b> (issue 21). The first use makes the client (Lettuce's threads, no network:
+ * at deployment, on the thread that deploys, as before; made on the timer pool instead, it never connected on Payara)
+ * and starts connecting, and returns; no caller ever waits for a connection, so no request thread, and no stream's
+ * lock, is held while Redis is down. Until the
+ * first connection is made, {@link #commands()} fails at once, and the node tries again at least every
+ * {@value #RECONNECT_MAX_MILLIS} ms (on the timer pool, without holding a thread); requests that need Redis then
+ * answer 503 {@code cluster-unavailable} at once. Subscriptions made meanwhile are kept and take effect on connection.
+ * Once connected, an outage is Lettuce's: commands fail at once (its {@code REJECT_COMMANDS}) instead of queueing
+ * without bound, and it reconnects in the background, trying at least every {@value #RECONNECT_MAX_MILLIS} ms;
+ * subscriptions are renewed on reconnect. Commands time out after {@value #COMMAND_TIMEOUT_MILLIS} ms.
  *
  * <p>Lettuce runs two I/O threads and two of its own; they are not the container's, so Sluice's work never runs on
  * them: messages are handed to the {@link ManagedExecutors#timers() timer pool}, and callers of {@link #commands()}
@@ -70,6 +81,10 @@ public class Redis {
     private volatile StatefulRedisConnection<String, String> connection;
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile boolean closed;
+    /** Whether a first connection is being made (or was made). */
+    private final AtomicBoolean connecting = new AtomicBoolean();
+    /** Whether a failed first try was logged: later ones are not. */
+    private volatile boolean failureLogged;
 
     /** Whether {@code SLUICE_REDIS_URL} is set (and not blank). */
     public boolean enabled() {
@@ -82,53 +97,94 @@ public class Redis {
     }
 
     /**
-     * The asynchronous commands of the shared connection, connecting on first use.
+     * The asynchronous commands of the shared connection; the first use starts connecting, in the background.
      *
-     * @throws IllegalStateException when Redis is not configured or cannot be reached now (the message says which,
-     *                               without the URL's password)
+     * @throws IllegalStateException at once when Redis is not configured or not connected yet (the message says
+     *                               which, without the URL's password)
      */
     public RedisAsyncCommands<String, String> commands() {
         StatefulRedisConnection<String, String> c = connection;
         if (c == null) {
-            c = connect();
+            RedisURI uri = startConnecting();
+            throw new IllegalStateException("Redis at " + uri.getHost() + ":" + uri.getPort()
+                    + " is not connected yet");
         }
         return c.async();
     }
 
     /**
      * Subscribes {@code listener} to {@code channel} (one listener per channel on this node); the listener is called
-     * on the timer pool and must return at once (hand longer work on).
+     * on the timer pool and must return at once (hand longer work on). Before the first connection is made, the
+     * subscription is kept and made when it is.
      *
-     * @throws IllegalStateException as {@link #commands()}
+     * @throws IllegalStateException when Redis is not configured, or the node is stopping
      */
     public void subscribe(String channel, Consumer<String> listener) {
-        connect();
+        startConnecting();
         subscriptions.put(channel, listener);
-        pubSub.async().subscribe(channel);
+        StatefulRedisPubSubConnection<String, String> ps = pubSub;
+        if (ps != null) {
+            ps.async().subscribe(channel); // a second SUBSCRIBE of a channel, if the connection just made one, is a no-op
+        }
     }
 
     /** Ends a subscription of {@link #subscribe}. Idempotent. */
     public void unsubscribe(String channel) {
-        if (subscriptions.remove(channel) != null && pubSub != null) {
-            pubSub.async().unsubscribe(channel);
+        StatefulRedisPubSubConnection<String, String> ps = pubSub;
+        if (subscriptions.remove(channel) != null && ps != null) {
+            ps.async().unsubscribe(channel);
         }
     }
 
-    private synchronized StatefulRedisConnection<String, String> connect() {
-        if (connection != null) {
-            return connection;
-        }
+    /**
+     * Starts the first connection unless it is made or being made; the first caller makes the client (Lettuce's
+     * threads, no network) and starts the first try, and no caller waits for Redis.
+     *
+     * @return Redis's address, for messages
+     * @throws IllegalStateException when Redis is not configured, or the node is stopping
+     */
+    private RedisURI startConnecting() {
         if (closed) {
             throw new IllegalStateException("the node is stopping");
         }
+        RedisURI uri = uri();
+        if (!connecting.get()) {
+            synchronized (this) {
+                if (connecting.compareAndSet(false, true)) {
+                    connect(uri);
+                }
+            }
+        }
+        return uri;
+    }
+
+    /** {@code SLUICE_REDIS_URL}, parsed. */
+    private RedisURI uri() {
         String value = url.map(String::strip).filter(s -> !s.isEmpty())
                 .orElseThrow(() -> new IllegalStateException("SLUICE_REDIS_URL is not set"));
-        RedisURI uri;
         try {
-            uri = RedisURI.create(value);
+            return RedisURI.create(value);
         } catch (RuntimeException e) {
             throw new IllegalStateException("SLUICE_REDIS_URL is not a redis:// URL");
         }
+    }
+
+    /**
+     * One try to make the pub/sub and command connections, without waiting: on success they are published and the
+     * kept subscriptions made; on failure it is tried again after {@value #RECONNECT_MAX_MILLIS} ms on the timer pool.
+     */
+    private synchronized void connect(RedisURI uri) {
+        if (closed) {
+            return;
+        }
+        try {
+            tryToConnect(uri);
+        } catch (RuntimeException | LinkageError e) {
+            retry(uri, e);
+        }
+    }
+
+    private void tryToConnect(RedisURI uri) {
         if (client == null) {
             // Lettuce's own threads, not the container's: Payara cannot make a managed thread from Netty's threads,
             // which start Lettuce's computation threads; nothing of Sluice's runs on them (see #subscribe)
@@ -147,35 +203,76 @@ public class Redis {
                             .connectTimeout(Duration.ofMillis(COMMAND_TIMEOUT_MILLIS)).build())
                     .build());
         }
-        try {
-            StatefulRedisPubSubConnection<String, String> ps = client.connectPubSub();
-            ps.addListener(new RedisPubSubAdapter<>() {
-                @Override
-                public void message(String channel, String message) {
-                    Consumer<String> listener = subscriptions.get(channel);
-                    if (listener == null) {
-                        return;
-                    }
-                    try {
-                        executors.timers().execute(() -> {
-                            try {
-                                listener.accept(message);
-                            } catch (RuntimeException e) {
-                                LOG.log(Level.WARNING, "a Redis message on " + channel + " could not be handled", e);
-                            }
-                        });
-                    } catch (RejectedExecutionException stopping) {
-                        // the node is going away
-                    }
+        CompletableFuture<StatefulRedisPubSubConnection<String, String>> ps =
+                client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
+        CompletableFuture<StatefulRedisConnection<String, String>> commands =
+                client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture();
+        CompletableFuture.allOf(ps, commands).whenComplete((none, failure) -> {
+            if (failure == null) {
+                try {
+                    connected(uri, ps.join(), commands.join());
+                    return;
+                } catch (RuntimeException e) {
+                    failure = e;
                 }
-            });
+            }
+            ps.thenAccept(StatefulRedisPubSubConnection::closeAsync); // the half that was made, if one was
+            commands.thenAccept(StatefulRedisConnection::closeAsync);
+            retry(uri, failure);
+        });
+    }
+
+    /** Publishes the connections of a try, and makes the subscriptions kept meanwhile; on a Lettuce thread. */
+    private void connected(RedisURI uri, StatefulRedisPubSubConnection<String, String> ps,
+                           StatefulRedisConnection<String, String> commands) {
+        ps.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+                Consumer<String> listener = subscriptions.get(channel);
+                if (listener == null) {
+                    return;
+                }
+                try {
+                    executors.timers().execute(() -> {
+                        try {
+                            listener.accept(message);
+                        } catch (RuntimeException e) {
+                            LOG.log(Level.WARNING, "a Redis message on " + channel + " could not be handled", e);
+                        }
+                    });
+                } catch (RejectedExecutionException stopping) {
+                    // the node is going away
+                }
+            }
+        });
+        synchronized (this) {
+            if (closed) {
+                ps.closeAsync();
+                commands.closeAsync();
+                return;
+            }
             pubSub = ps;
-            connection = client.connect();
-            LOG.info(() -> "connected to Redis at " + uri.getHost() + ":" + uri.getPort() + " as node " + nodeId);
-            return connection;
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("Redis at " + uri.getHost() + ":" + uri.getPort()
-                    + " cannot be reached: " + e.getMessage());
+            connection = commands;
+        }
+        if (!subscriptions.isEmpty()) {
+            ps.async().subscribe(subscriptions.keySet().toArray(String[]::new));
+        }
+        LOG.info(() -> "connected to Redis at " + uri.getHost() + ":" + uri.getPort() + " as node " + nodeId);
+    }
+
+    /** A try failed: the node tries again in {@value #RECONNECT_MAX_MILLIS} ms. */
+    private void retry(RedisURI uri, Throwable failure) {
+        if (!failureLogged) {
+            failureLogged = true;
+            LOG.log(Level.WARNING, "Redis at " + uri.getHost() + ":" + uri.getPort() + " cannot be reached ("
+                    + failure.getMessage() + "); trying again every " + RECONNECT_MAX_MILLIS + " ms meanwhile",
+                    failure instanceof RedisConnectionException || failure.getCause() instanceof RedisConnectionException
+                            ? null : failure);
+        }
+        try {
+            executors.timers().schedule(() -> connect(uri), RECONNECT_MAX_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopping) {
+            // the node is going away
         }
     }
 

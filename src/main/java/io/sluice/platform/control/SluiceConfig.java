@@ -228,6 +228,29 @@ public class SluiceConfig {
         return positive("sluice.writer.threads", 32);
     }
 
+    /** Default of {@link #queueMax()}. */
+    public static final int DEFAULT_QUEUE_MAX = 1_000_000;
+    /** Default of {@link #saveQueueMax()}. */
+    public static final int DEFAULT_SAVE_QUEUE_MAX = 100_000;
+
+    /**
+     * Tasks each of the work, writers and database pools may queue ({@code SLUICE_QUEUE_MAX}); new streams and
+     * connections get 503 once the work or writers queue is three quarters full; default
+     * {@value #DEFAULT_QUEUE_MAX}.
+     */
+    public int queueMax() {
+        return positive("sluice.queue.max", DEFAULT_QUEUE_MAX);
+    }
+
+    /**
+     * Results waiting for the database ({@code SLUICE_SAVE_QUEUE_MAX}): the writes queued for the group commit and
+     * the results of ended streams that wait to be saved again; at this many new streams get 503; default
+     * {@value #DEFAULT_SAVE_QUEUE_MAX}.
+     */
+    public int saveQueueMax() {
+        return positive("sluice.save.queue.max", DEFAULT_SAVE_QUEUE_MAX);
+    }
+
     /** Agents of one multi-agent run generating at once; the others wait for a slot; default 3. */
     public int agentsMaxParallel() {
         return positive("sluice.agents.max.parallel", 3);

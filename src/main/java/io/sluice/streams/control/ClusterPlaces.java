@@ -4,6 +4,7 @@ import io.lettuce.core.ScriptOutputType;
 import io.sluice.platform.control.Redis;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.function.IntSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -29,8 +30,7 @@ public class ClusterPlaces {
 
     /*
      * KEYS[1] the owner's places of one kind, a hash: node -> places taken there. ARGV: this node, the cap, the lease
-     * key prefix, whether to take the place even at the cap (a replacement). Places of nodes without a lease are
-     * dropped: a crashed node's places free themselves.
+     * key prefix. Places of nodes without a lease are dropped: a crashed node's places free themselves.
      */
     private static final String TAKE_PLACE = """
             local total = 0
@@ -42,7 +42,7 @@ public class ClusterPlaces {
                 redis.call('HDEL', KEYS[1], held[i])
               end
             end
-            if ARGV[4] ~= '1' and total >= tonumber(ARGV[2]) then
+            if total >= tonumber(ARGV[2]) then
               return 0
             end
             redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
@@ -64,22 +64,42 @@ public class ClusterPlaces {
     }
 
     /**
-     * Takes one of {@code owner}'s places of a kind across the cluster (issue 10, cluster-wide limits): the places
-     * held on every node with a lease count, atomically (one Lua script). Without Redis, or while Redis cannot be
-     * reached (then logged), it takes nothing and says yes: the node's own cap still holds.
+     * A per-owner quota of {@code kind} ({@link #STREAM_PLACES}, {@link #CONNECTION_PLACES}) counted on this node and,
+     * in a cluster, across the nodes.
      *
-     * @param max   the cap
-     * @param force take it even at the cap (a connection that replaces another of the same tab)
+     * @param max the cap per owner, read at each open
+     */
+    public OwnerQuota quota(String kind, IntSupplier max) {
+        if (!redis.enabled()) {
+            return new OwnerQuota(max);
+        }
+        return new OwnerQuota(max, new OwnerQuota.Shared() {
+            @Override
+            public boolean take(String owner, int cap) {
+                return ClusterPlaces.this.take(kind, owner, cap);
+            }
+
+            @Override
+            public void give(String owner) {
+                ClusterPlaces.this.give(kind, owner);
+            }
+        });
+    }
+
+    /**
+     * Takes one of {@code owner}'s places of a kind across the cluster (issue 10, cluster-wide limits): the places
+     * held on every node with a lease count, atomically (one Lua script). While Redis cannot be reached (then
+     * logged; it fails at once while it is not connected, {@link Redis#commands()}), it takes nothing and says yes:
+     * the node's own cap still holds.
+     *
+     * @param max the cap
      * @return whether the owner was under the cap, and the place is taken
      */
-    public boolean take(String kind, String owner, int max, boolean force) {
-        if (!redis.enabled()) {
-            return true;
-        }
+    boolean take(String kind, String owner, int max) {
         try {
             Long taken = redis.await(() -> redis.commands().<Long>eval(TAKE_PLACE, ScriptOutputType.INTEGER,
                     new String[] {placesKey(kind, owner)}, redis.nodeId(), Integer.toString(max),
-                    StreamCluster.leaseKey(""), force ? "1" : "0"));
+                    StreamCluster.leaseKey("")));
             return taken != null && taken == 1;
         } catch (IllegalStateException e) {
             LOG.warning(() -> "the cluster-wide cap of " + kind + " could not be checked (" + e.getMessage()
@@ -89,10 +109,7 @@ public class ClusterPlaces {
     }
 
     /** Gives back a place of {@link #take}, without waiting. */
-    public void give(String kind, String owner) {
-        if (!redis.enabled()) {
-            return;
-        }
+    void give(String kind, String owner) {
         try {
             redis.commands().eval(GIVE_PLACE, ScriptOutputType.INTEGER, new String[] {placesKey(kind, owner)},
                     redis.nodeId());

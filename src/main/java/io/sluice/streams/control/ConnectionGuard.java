@@ -22,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
@@ -86,7 +85,8 @@ public class ConnectionGuard {
     Redis redis;
 
     private final ConcurrentHashMap<Key, GuardedConnection> connections = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Integer> perOwner = new ConcurrentHashMap<>();
+    /** Places per owner: one per key held, across the nodes of a cluster. */
+    private OwnerQuota perOwner;
     private ScheduledFuture<?> heartbeat;
     private ScheduledFuture<?> liveness;
     private long heartbeatNanos;
@@ -94,6 +94,7 @@ public class ConnectionGuard {
 
     @PostConstruct
     void start() {
+        perOwner = clusterPlaces.quota(ClusterPlaces.CONNECTION_PLACES, config::maxConnectionsPerOwner);
         long period = config.heartbeat().toMillis();
         heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(period);
         heartbeat = executors.timers().scheduleAtFixedRate(this::beat, period, period, TimeUnit.MILLISECONDS);
@@ -125,15 +126,16 @@ public class ConnectionGuard {
 
     /**
      * Refuses early, before a request changes anything, when the owner already holds the maximum of
-     * connections; {@link #open} checks again atomically.
+     * connections, or when the node's writer queue is full; {@link #open} checks the cap again atomically.
      *
-     * @throws ProblemException 429
+     * @throws ProblemException 429; 503 {@code overloaded} with {@code Retry-After} when the writers' queue is full
+     *                          ({@link ManagedExecutors#ensureRoom()})
      */
     public void ensureRoomFor(String owner) {
-        int max = config.maxConnectionsPerOwner();
-        if (connectionCount(owner) >= max) {
-            throw tooMany(max);
+        if (!perOwner.hasRoom(owner)) {
+            throw tooMany(perOwner.max());
         }
+        executors.ensureRoom();
     }
 
     private static ProblemException tooMany(int max) {
@@ -146,44 +148,30 @@ public class ConnectionGuard {
      * connection is told how to forget itself before it is published, so that a close at any moment after (a failed
      * heartbeat, a replacement) removes it and its count.
      *
+     * <p>Each key held counts one place ({@link OwnerQuota}). A connection takes a place atomically; at the cap, only
+     * one that replaces the connection of its key passes, taking over that connection's place in the same atomic step
+     * (the replacement of the key's entry). So the owner's connections never pass the cap, whatever runs at once.
+     *
      * @throws ProblemException 429 when the owner already holds the maximum number of connections; the
      *                          connection is then not opened
      */
     public void open(String owner, GuardedConnection connection) {
         Key key = new Key(owner, connection.target(), connection.clientId());
-        int max = config.maxConnectionsPerOwner();
-        AtomicBoolean admitted = new AtomicBoolean();
-        boolean replacing = connections.containsKey(key);
-        perOwner.compute(owner, (k, n) -> {
-            int count = n == null ? 0 : n;
-            if (!replacing && count >= max) {
-                return n;
-            }
-            admitted.set(true);
-            return count + 1;
-        });
-        if (!admitted.get()) {
-            throw tooMany(max);
-        }
-        if (!clusterPlaces.take(ClusterPlaces.CONNECTION_PLACES, owner, max, replacing)) {
-            perOwner.computeIfPresent(owner, (k, n) -> n <= 1 ? null : n - 1);
-            throw tooMany(max);
+        connection.onClose(() -> forget(owner, key, connection));
+        GuardedConnection[] loser = {null}; // of two connections with the key, the one that goes
+        boolean placed = perOwner.tryOpen(owner);
+        if (placed) {
+            connections.compute(key, (k, existing) -> replace(existing, connection, loser));
+        } else if (connections.computeIfPresent(key, (k, existing) -> replace(existing, connection, loser)) == null) {
+            throw tooMany(perOwner.max()); // at the cap, and no connection of this key to replace
         }
         if (cluster.enabled() && !connection.clientId().startsWith("anonymous-")) {
             announce(key);
         }
-        connection.onClose(() -> forget(owner, key, connection));
-        GuardedConnection[] loser = {null}; // of two connections with the key, the one that goes
-        connections.compute(key, (k, existing) -> {
-            if (existing != null && existing.requestedNanos() > connection.requestedNanos()) {
-                loser[0] = connection; // asked for before the one already registered (its onOpen ran late)
-                return existing;
-            }
-            loser[0] = existing;
-            return connection;
-        });
         if (loser[0] != null) {
-            decrement(owner); // the key is counted once; the loser's own forget finds it gone or taken by the other
+            if (placed) {
+                perOwner.close(owner); // the key is counted once; the loser's own forget finds it taken by the other
+            }
             metrics.duplicateReplaced(); // metrics: duplicate replaced
             loser[0].disconnect();
         }
@@ -192,15 +180,24 @@ public class ConnectionGuard {
         }
     }
 
-    private void forget(String owner, Key key, GuardedConnection connection) {
-        if (connections.remove(key, connection)) {
-            decrement(owner);
+    /**
+     * Of a key's registered connection and a new one, the one that stays; the other goes into {@code loser[0]}. The
+     * later asked for wins ({@link GuardedConnection#requestedNanos()}).
+     */
+    private static GuardedConnection replace(GuardedConnection existing, GuardedConnection connection,
+                                             GuardedConnection[] loser) {
+        if (existing != null && existing.requestedNanos() > connection.requestedNanos()) {
+            loser[0] = connection; // asked for before the one already registered (its onOpen ran late)
+            return existing;
         }
+        loser[0] = existing;
+        return connection;
     }
 
-    private void decrement(String owner) {
-        perOwner.computeIfPresent(owner, (k, n) -> n <= 1 ? null : n - 1);
-        clusterPlaces.give(ClusterPlaces.CONNECTION_PLACES, owner);
+    private void forget(String owner, Key key, GuardedConnection connection) {
+        if (connections.remove(key, connection)) {
+            perOwner.close(owner);
+        }
     }
 
     /** Tells the other nodes that this node now holds the connection of {@code key}. */
@@ -228,7 +225,7 @@ public class ConnectionGuard {
         Key key = new Key(m.getString("owner", ""), m.getString("target", ""), m.getString("clientId", ""));
         GuardedConnection old = connections.remove(key);
         if (old != null) {
-            decrement(key.owner());
+            perOwner.close(key.owner());
             metrics.duplicateReplaced(); // metrics: duplicate replaced
             try {
                 executors.work().execute(old::disconnect); // off the timer thread that brought the message
@@ -267,6 +264,6 @@ public class ConnectionGuard {
 
     /** Live connections (SSE and WebSocket) of one owner. */
     public int connectionCount(String owner) {
-        return perOwner.getOrDefault(owner, 0);
+        return perOwner.count(owner);
     }
 }

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -26,6 +27,12 @@ import java.util.logging.Logger;
  * {@code @Observes(during = AFTER_SUCCESS)}).
  *
  * <p>Order: writes commit in the order they were submitted, so a record's start always commits before its end.
+ *
+ * <p><b>Bound</b> (issue 21, bounded queues). The queue is bounded where work is admitted, not by refusing writes:
+ * {@link StreamHub#reserve} answers 503 while {@link #pending()} writes, with the results that wait to be saved again,
+ * reach {@code SLUICE_SAVE_QUEUE_MAX}. A write of what was admitted (a stream's record, its result at its end, a
+ * run's end) is always queued, never dropped: each running stream or run adds at most two, so past the bound the queue
+ * grows by at most what {@code SLUICE_MAX_RUNNING_STREAMS} lets run, and an answer is never lost for want of room.
  */
 @ApplicationScoped
 public class GroupCommit {
@@ -47,6 +54,8 @@ public class GroupCommit {
     ManagedExecutors executors;
 
     private final ConcurrentLinkedQueue<Write<?>> queue = new ConcurrentLinkedQueue<>();
+    /** Writes queued or in the batch being committed (the queue's own size is not constant-time). */
+    private final AtomicInteger pending = new AtomicInteger();
     private volatile boolean committing;
     private Pump committer;
 
@@ -61,7 +70,7 @@ public class GroupCommit {
     }
 
     /**
-     * Queues {@code work} for the next batch; never blocks.
+     * Queues {@code work} for the next batch; never blocks, and never refuses (see "Bound" in the class comment).
      *
      * @param work database work (calls to the stores, which join the batch's transaction); it may run twice, see
      *             the class comment
@@ -70,9 +79,15 @@ public class GroupCommit {
      */
     public <T> CompletionStage<T> submit(Supplier<T> work) {
         Write<T> write = new Write<>(work, new CompletableFuture<>());
+        pending.incrementAndGet();
         queue.add(write);
         committer.wake();
         return write.done();
+    }
+
+    /** Writes submitted and not yet committed or failed. */
+    public int pending() {
+        return pending.get();
     }
 
     /**
@@ -108,7 +123,11 @@ public class GroupCommit {
                 if (batch.isEmpty()) {
                     return;
                 }
-                commit(batch);
+                try {
+                    commit(batch);
+                } finally {
+                    pending.addAndGet(-batch.size());
+                }
                 batch.clear();
             } finally {
                 committing = false;

@@ -45,7 +45,8 @@ import java.util.logging.Logger;
  * <p><b>Admission.</b> {@link #reserve} runs before a request changes anything: past
  * {@code SLUICE_MAX_RUNNING_STREAMS} running streams the node answers 503 with {@code Retry-After} at once; past
  * {@code SLUICE_MAX_STREAMS_PER_OWNER} (default 16) an owner gets 429, counted across the nodes of a cluster
- * ({@link ClusterPlaces}). Memory is bounded per stream
+ * ({@link OwnerQuota}, {@link ClusterPlaces}); while the pools' queues or the saves waiting for the database are full,
+ * 503 (issue 21, bounded queues). Memory is bounded per stream
  * ({@code SLUICE_STREAM_MAX_CHARS}) and per node: at most {@code SLUICE_MAX_STREAMS} streams are held (default
  * 20000); ended ones are evicted oldest first to make room, and when all are running a new one gets 503.
  *
@@ -131,8 +132,8 @@ public class StreamHub {
     private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
     /** Running streams by owner: listing costs O(the owner's streams), not O(the node's). */
     private final ConcurrentHashMap<String, Set<Stream>> runningByOwner = new ConcurrentHashMap<>();
-    /** Places taken per owner (reserved and running): the per-owner cap. */
-    private final ConcurrentHashMap<String, Integer> placesByOwner = new ConcurrentHashMap<>();
+    /** Places taken per owner (reserved and running): the per-owner cap, across the nodes of a cluster. */
+    private OwnerQuota perOwner;
     /** Places taken on the node: the admission limit. */
     private final AtomicInteger places = new AtomicInteger();
     /** Ended streams in the order they ended: eviction takes from the head, in O(1). */
@@ -146,18 +147,26 @@ public class StreamHub {
     @PostConstruct
     void init() {
         ticker = new FlushTicker(executors.timers(), FlushTicker.periodFor(config.flushMillis()));
+        perOwner = clusterPlaces.quota(ClusterPlaces.STREAM_PLACES, config::maxStreamsPerOwner);
         cluster.start(id -> Optional.ofNullable(streams.get(id)));
     }
 
     /**
      * Takes a place for one more running stream of {@code owner}; call it before a request changes anything.
      *
-     * @throws ProblemException 503 ({@code Retry-After}) when the node runs its maximum of streams or is shutting
-     *                          down; 429 when the owner does
+     * @throws ProblemException 503 ({@code Retry-After}) when the node runs its maximum of streams, is shutting
+     *                          down, or its queues are full (the pools', {@link ManagedExecutors#ensureRoom()}; the
+     *                          results waiting for the database, {@code SLUICE_SAVE_QUEUE_MAX}); 429 when the owner
+     *                          runs its maximum
      */
     public Slot reserve(String owner) {
         if (shuttingDown.get()) {
             throw new ProblemException(503, "unavailable", "the server is shutting down", 5L);
+        }
+        executors.ensureRoom();
+        if (commits.pending() + unsaved.get() >= config.saveQueueMax()) {
+            throw new ProblemException(503, "overloaded", "this node's saves are waiting for the database; "
+                    + "try again shortly", 5L);
         }
         makeRoom();
         int max = config.maxRunningStreams();
@@ -166,23 +175,10 @@ public class StreamHub {
             throw new ProblemException(503, "overloaded", "this node runs its maximum of " + max
                     + " streams; try again shortly", 2L);
         }
-        int perOwner = config.maxStreamsPerOwner();
-        boolean[] admitted = {false};
-        placesByOwner.compute(owner, (o, n) -> {
-            int count = n == null ? 0 : n;
-            if (count >= perOwner) {
-                return n;
-            }
-            admitted[0] = true;
-            return count + 1;
-        });
-        if (!admitted[0] || !clusterPlaces.take(ClusterPlaces.STREAM_PLACES, owner, perOwner, false)) {
-            if (admitted[0]) {
-                placesByOwner.computeIfPresent(owner, (o, n) -> n <= 1 ? null : n - 1);
-            }
+        if (!perOwner.tryOpen(owner)) {
             places.decrementAndGet();
-            throw new ProblemException(429, "too-many-streams", "at most " + perOwner + " running streams per user",
-                    1L);
+            throw new ProblemException(429, "too-many-streams", "at most " + perOwner.max()
+                    + " running streams per user", 1L);
         }
         return new Slot(owner);
     }
@@ -253,11 +249,16 @@ public class StreamHub {
         JsonObject firstEvent = JSON.createObjectBuilder(first).add("streamId", spec.id())
                 .add("type", spec.type().wire()).build();
         StreamObserver.Watch probe = metrics.streamStarted(spec.type(), spec.route()); // metrics: stream started
-        executors.work().execute(() -> stream.start(firstEvent, () -> generate.apply(probe.listening(stream)),
+        Runnable begin = () -> stream.start(firstEvent, () -> generate.apply(probe.listening(stream)),
                 () -> {
                     terminated(stream);
                     probe.ended(stream.end(), stream.durationMs()); // metrics: stream ended (type/status/code/route)
-                }));
+                });
+        try {
+            executors.work().execute(begin);
+        } catch (RejectedExecutionException full) {
+            begin.run(); // the work queue is full (past admission) or stopping: the admitted stream starts here
+        }
         return stream;
     }
 
@@ -350,7 +351,8 @@ public class StreamHub {
     /**
      * A save that failed for good (the stream told {@code PERSISTENCE_FAILED}) is tried again every
      * {@value #RECOVERY_MILLIS} ms while the node runs, so the answer is written once the database is back (issue 11,
-     * rule 1). The stream, and so its text, is held until then.
+     * rule 1). The stream, and so its text, is held until then. These results are bounded with the group commit's
+     * queue: while both hold {@code SLUICE_SAVE_QUEUE_MAX}, {@link #reserve} admits no new stream.
      */
     private void recover(Stream stream, Stream.End end, Outcome outcome) {
         unsaved.incrementAndGet();
@@ -377,9 +379,8 @@ public class StreamHub {
     }
 
     private void unreserve(String owner) {
-        placesByOwner.computeIfPresent(owner, (o, n) -> n <= 1 ? null : n - 1);
+        perOwner.close(owner);
         places.decrementAndGet();
-        clusterPlaces.give(ClusterPlaces.STREAM_PLACES, owner);
     }
 
     /**

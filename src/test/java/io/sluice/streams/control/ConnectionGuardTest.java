@@ -313,6 +313,59 @@ class ConnectionGuardTest {
         assertEquals(0, guard.connectionCount("anon:b"), "no leaked per-owner count");
     }
 
+    @Test
+    void connectionsOpenedAtOnceAtTheCapNeverPassItAndATabReplacedAtTheCapKeepsItsPlace() throws Exception {
+        ExecutorService many = Executors.newFixedThreadPool(16);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<java.util.concurrent.Future<Boolean>> tries = new java.util.ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                String tab = "tab-" + i;
+                tries.add(many.submit(() -> {
+                    go.await();
+                    try {
+                        guard.open("anon:c", new ShortLived(tab, false));
+                        return true;
+                    } catch (ProblemException e) {
+                        assertEquals(429, e.status());
+                        return false;
+                    }
+                }));
+            }
+            go.countDown();
+            int admitted = 0;
+            for (var t : tries) {
+                admitted += t.get(10, TimeUnit.SECONDS) ? 1 : 0;
+            }
+            assertEquals(3, admitted, "the cap of the tests' configuration, 3");
+            assertEquals(3, guard.connectionCount("anon:c"));
+            assertEquals(3, guard.connectionCount());
+            // at the cap, tabs that reconnect (replacing their own connection) all pass, and the count stays
+            int first = 0;
+            while (!tries.get(first).get()) {
+                first++;
+            }
+            String tab = "tab-" + first;
+            CountDownLatch again = new CountDownLatch(1);
+            List<java.util.concurrent.Future<?>> reopened = new java.util.ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                reopened.add(many.submit(() -> {
+                    again.await();
+                    guard.open("anon:c", new ShortLived(tab, false));
+                    return null;
+                }));
+            }
+            again.countDown();
+            for (var r : reopened) {
+                r.get(10, TimeUnit.SECONDS);
+            }
+            assertEquals(3, guard.connectionCount("anon:c"));
+            assertEquals(3, guard.connectionCount());
+        } finally {
+            many.shutdownNow();
+        }
+    }
+
     /** A sink that opens when the test says, as the {@code /api} sink opens at the end of its request's dispatch. */
     static final class LateSink implements EventSink {
         private final EventSink sink;

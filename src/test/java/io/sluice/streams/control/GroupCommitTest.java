@@ -119,4 +119,22 @@ class GroupCommitTest {
         assertEquals(expected, committed.get(1), "in the order submitted");
         assertTrue(commits.awaitIdle(1000));
     }
+
+    @Test
+    void pendingCountsTheWritesNotYetCommittedOrFailed() throws Exception {
+        CompletableFuture<String> first = write("first", false);
+        assertTrue(firstBatchRunning.await(5, TimeUnit.SECONDS));
+        List<CompletableFuture<String>> queued = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            queued.add(write("w" + i, i == 1));
+        }
+        assertEquals(4, commits.pending(), "the batch being committed and the three queued");
+        releaseFirstBatch.countDown();
+        first.get(5, TimeUnit.SECONDS);
+        for (CompletableFuture<String> f : queued) {
+            f.handle((v, e) -> v).get(5, TimeUnit.SECONDS);
+        }
+        assertTrue(commits.awaitIdle(1000));
+        assertEquals(0, commits.pending(), "committed or failed, none is pending");
+    }
 }

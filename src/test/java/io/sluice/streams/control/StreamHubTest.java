@@ -20,9 +20,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,6 +43,8 @@ class StreamHubTest {
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
     private final Map<String, GenerationListener> listeners = new ConcurrentHashMap<>();
     private StreamHub hub;
+    /** SLUICE_SAVE_QUEUE_MAX of the hub. */
+    private volatile int saveQueueMax = 100;
 
     @BeforeEach
     void start() {
@@ -139,6 +143,11 @@ class StreamHubTest {
             public long retentionMillis() {
                 return 60_000;
             }
+
+            @Override
+            public int saveQueueMax() {
+                return saveQueueMax;
+            }
         };
         hub.cluster = new StreamCluster(); // one node: no Redis
         hub.cluster.redis = new Redis();
@@ -176,6 +185,43 @@ class StreamHubTest {
         assertEquals(503, node.status());
         assertEquals(2L, node.retryAfterSeconds());
         assertEquals(4, hub.runningCount(), "refusals took no place");
+    }
+
+    @Test
+    void whileTheSavesWaitingForTheDatabaseFillTheirQueueANewStreamGets503AndTheSavesStillHappen() throws Exception {
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        hub.commits.submit(() -> { // the database hangs
+            blocked.countDown();
+            try {
+                release.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        });
+        assertTrue(blocked.await(5, TimeUnit.SECONDS));
+        saveQueueMax = 3;
+        Stream first = start("a", "s1"); // its record: 2 waiting
+        start("b", "s2"); // 3 waiting: the queue is full
+        ProblemException refused = assertThrows(ProblemException.class, () -> start("c", "s3"));
+        assertEquals(503, refused.status());
+        assertEquals("overloaded", refused.type());
+        assertEquals(5L, refused.retryAfterSeconds());
+        assertEquals(2, hub.runningCount(), "the refusal took no place");
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (listeners.size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        listeners.get("s1").onComplete("stop", null, "m"); // an admitted stream's save joins the full queue
+        release.countDown();
+        while (!first.terminated() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(1, saved.size(), "saved, not dropped: " + saved);
+        assertTrue(saved.get(0).startsWith("s1:completed:"), saved.get(0));
+        assertTrue(hub.commits.awaitIdle(1000));
+        start("c", "s3"); // room again
     }
 
     @Test
