@@ -442,7 +442,13 @@ public final class AgentRun implements RunFrames {
                     : schedule.all(AgentStatus.COMPLETED) ? RunStatus.COMPLETED
                     : schedule.all(AgentStatus.ERROR) ? RunStatus.ERROR
                     : RunStatus.PARTIAL;
-            executor.execute(this::recordAndTerminate);
+            try {
+                executor.execute(this::recordAndTerminate);
+            } catch (java.util.concurrent.RejectedExecutionException full) {
+                // the work pool's queue is full (SLUICE_QUEUE_MAX) or it is shutting down: the run's end must still be
+                // recorded, and not here, under the run's lock
+                java.util.concurrent.CompletableFuture.runAsync(this::recordAndTerminate);
+            }
         }
         return launch;
     }
