@@ -63,7 +63,7 @@ class ReplicationTest {
         List<Copied> redis = new ArrayList<>();
         CountDownLatch terminated = new CountDownLatch(1);
         EventLog<StreamEntry> log = new ReplicatedEventLog<>(new MemoryEventLog<>(60_000),
-                (id, entry, last) -> redis.add(new Copied(id, EntryCodec.encode(entry), last)));
+                (id, entry, last) -> redis.add(new Copied(id, EntryCodec.STREAMS.encode(entry), last)));
         Stream origin = new Stream("s-1", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", log, timers, ticker,
                 new Stream.Settings(10_000, 4, 1 << 20), (s, end) -> CompletableFuture.completedFuture("msg-1"));
         origin.start(Json.createObjectBuilder().add("streamId", "s-1").add("conversationId", "c-1").build(),
@@ -83,10 +83,11 @@ class ReplicationTest {
         for (Copied copied : redis) {
             assertEquals(expected++, copied.id(), "copied in id order, without gaps");
             assertEquals(copied.last(), copied.id() == redis.size(), "only the last entry ends the log");
-            mirror.replicate(EntryCodec.decode(copied.encoded()));
+            mirror.replicate(EntryCodec.STREAMS.decode(copied.encoded()));
             // GET /api/streams reads only the last entry of another node's log: the status a mirror has
             assertEquals(mirror.terminated() ? java.util.Optional.empty() : java.util.Optional.of(mirror.status()),
-                    StreamCluster.runningStatus(EntryCodec.decode(copied.encoded())), "status after " + copied.id());
+                    RemoteSummaries.runningStatus(EntryCodec.STREAMS.decode(copied.encoded())),
+                    "status after " + copied.id());
         }
 
         assertEquals(origin.lastEventId(), mirror.lastEventId());
@@ -139,7 +140,7 @@ class ReplicationTest {
                 new StreamEntry.Ended(new Stream.End(StreamStatus.ERROR, MessageStatus.PARTIAL, "RATE_LIMITED", null,
                         null, "m", new UpstreamException(FailureCode.RATE_LIMITED, "slow down", 429, 7L)), "msg", 5));
         for (StreamEntry entry : entries) {
-            StreamEntry back = EntryCodec.decode(EntryCodec.encode(entry));
+            StreamEntry back = EntryCodec.STREAMS.decode(EntryCodec.STREAMS.encode(entry));
             if (entry instanceof StreamEntry.Ended e && e.end().failure() != null) {
                 StreamEntry.Ended b = (StreamEntry.Ended) back;
                 UpstreamException f = b.end().failure();
@@ -152,8 +153,8 @@ class ReplicationTest {
                 assertEquals(entry, back);
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> EntryCodec.decode("{\"t\":\"x\"}"));
-        assertThrows(IllegalArgumentException.class, () -> EntryCodec.decode("not json"));
-        assertThrows(IllegalArgumentException.class, () -> EntryCodec.decode("{\"t\":\"d\"}"));
+        assertThrows(IllegalArgumentException.class, () -> EntryCodec.STREAMS.decode("{\"t\":\"x\"}"));
+        assertThrows(IllegalArgumentException.class, () -> EntryCodec.STREAMS.decode("not json"));
+        assertThrows(IllegalArgumentException.class, () -> EntryCodec.STREAMS.decode("{\"t\":\"d\"}"));
     }
 }

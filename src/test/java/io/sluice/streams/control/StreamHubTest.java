@@ -140,10 +140,9 @@ class StreamHubTest {
                 return 60_000;
             }
         };
-        hub.cluster = new StreamCluster(); // one node: no Redis
-        hub.cluster.redis = new Redis();
+        hub.transport = new LocalTransport(); // one node: no Redis
         hub.clusterPlaces = new ClusterPlaces();
-        hub.clusterPlaces.redis = hub.cluster.redis;
+        hub.clusterPlaces.redis = new Redis();
         hub.init();
     }
 
