@@ -3,8 +3,10 @@
  * stream's log, and every reader (an SSE connection, a WebSocket session, a poll) follows that log with a cursor of its
  * own, from any position, on this node or, through Redis, on another.
  *
- * <p>Main classes: {@code control.Stream} (one generation: the {@code GenerationListener} a provider tells, writing
- * {@code StreamEntry}s through {@code DeltaCoalescer} into an {@code EventLog}), {@code StreamHub} (admission, start,
+ * <p>Main classes: {@code control.Stream} (a stream as its readers see it), of two kinds: {@code LocalStream} (one
+ * generation here: the {@code GenerationListener} a provider tells, writing {@code StreamEntry}s through
+ * {@code DeltaCoalescer} into an {@code EventLog}) and {@code FollowedStream} (one that another node generates, its
+ * log filled from the transport, its stop sent there); {@code StreamHub} (admission, start,
  * saving, retention, shutdown), {@code Pump} (the one drainer loop), {@code SseConnection} with {@code Followers} and
  * {@code ConnectionGuard} (SSE followers, their delivery and their reaping), {@code SseEdge}/{@code SseEvents}
  * (entries rendered at the edge), {@code StreamTransport} and its parts (below), {@code NodeLeases} and
@@ -18,7 +20,7 @@
  * keys and channels ({@code StreamCluster}); the writer that copies a log generated here to Redis as it grows
  * ({@code LogPublisher} behind a {@code ReplicatedEventLog}, each entry written by a {@code LogCodec}:
  * {@code EntryCodec} for a stream, the agents' {@code FrameCodec} for a run); the registry of other nodes' logs
- * followed here ({@code Mirrors}: each a {@code LogCopy}, a stream's {@code Stream.mirror} or a run's frames); the
+ * followed here ({@code Mirrors}: each a {@code LogCopy}, a {@code FollowedStream} or a run's frames); the
  * summaries of other nodes' running streams ({@code RemoteSummaries}); the typed messages between nodes
  * ({@code Control}: stop, unload, attend, a run's stop, one codec) on the {@code ControlBus}; the reports of who
  * follows what ({@code Attention}) and the drop of copies nobody follows ({@code IdleSweep}). To change how streams

@@ -79,7 +79,7 @@ public class Mirrors {
                 || StreamType.fromWire(meta.get().get("type")).isEmpty()) {
             return Optional.empty();
         }
-        Stream stream = mirrorOf(id, meta.get());
+        FollowedStream stream = mirrorOf(id, meta.get());
         LogCopy<?> copy = follow(id, meta.get().get("node"), new StreamCopy(stream));
         return copy instanceof StreamCopy c && c.stream.lastEventId() > 0 ? Optional.of(c.stream) : Optional.empty();
     }
@@ -119,7 +119,7 @@ public class Mirrors {
         if (meta.isEmpty() || StreamType.fromWire(meta.get().get("type")).isEmpty()) {
             return Optional.empty();
         }
-        Stream stream = mirrorOf(id, meta.get());
+        FollowedStream stream = mirrorOf(id, meta.get());
         load(new Followed<>(id, meta.get().get("node"), new StreamCopy(stream)));
         return stream.lastEventId() == 0 ? Optional.empty() : Optional.of(stream);
     }
@@ -223,7 +223,7 @@ public class Mirrors {
         }
     }
 
-    private Stream mirrorOf(String id, Map<String, String> meta) {
+    private FollowedStream mirrorOf(String id, Map<String, String> meta) {
         String node = meta.get("node");
         String owner = meta.get("owner");
         return Stream.mirror(id, StreamType.fromWire(meta.get("type")).orElseThrow(), meta.get("relatedId"), owner,
@@ -238,9 +238,9 @@ public class Mirrors {
 
     /** A stream's mirror as a {@link LogCopy}. */
     private static final class StreamCopy implements LogCopy<StreamEntry> {
-        final Stream stream;
+        final FollowedStream stream;
 
-        StreamCopy(Stream stream) {
+        StreamCopy(FollowedStream stream) {
             this.stream = stream;
         }
 

@@ -224,7 +224,7 @@ public class StreamHub {
         int rawMaxBytes = spec.type() == StreamType.CHAT || spec.type() == StreamType.AGENT ? config.rawMaxBytes() : 0;
         Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
                 config.maxGenerationChars(), config.streamMaxMillis(), config.saveRetryMillis(), rawMaxBytes);
-        Stream stream = new Stream(spec.id(), spec.type(), spec.relatedId(), owner, spec.conversationId(),
+        LocalStream stream = new LocalStream(spec.id(), spec.type(), spec.relatedId(), owner, spec.conversationId(),
                 spec.model(), transport.streamLog(spec, owner, config.resumeGraceMillis()), executors.timers(), ticker,
                 settings,
                 new Stream.Saver() {
