@@ -8,7 +8,7 @@
  * agents' logs and keeps its own log of {@code AgentFrame}s), {@code AgentSchedule} (dependency order),
  * {@code AgentRuns} (registry, caps, saving the agents' messages through {@code chat}'s {@code Answers}),
  * {@code AgentSession} (one socket's cursors and sends), {@code RunFrames} and {@code RunMirror} (a run generated on
- * another node, read from Redis), {@code LostRuns} (a lost node's runs, through {@code streams}' {@code LostLogs}),
+ * another node, its typed frames read from Redis through {@code FrameCodec}), {@code LostRuns} (a lost node's runs, through {@code streams}' {@code LostLogs}),
  * {@code Roster}, {@code AgentPrompts}, {@code AgentStore}; the {@code entity.RunRecord}.
  *
  * <p>May import: {@code chat}, {@code openai}, {@code warmup}, {@code streams}, {@code conversations},

@@ -1,6 +1,7 @@
 package io.sluice.bench;
 
 import io.sluice.streams.control.FlushTicker;
+import io.sluice.streams.control.LocalStream;
 import io.sluice.streams.control.MemoryEventLog;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamType;
@@ -44,7 +45,8 @@ public final class StreamMemory {
         ScheduledExecutorService timers = Executors.newScheduledThreadPool(1);
         FlushTicker ticker = new FlushTicker(timers, FlushTicker.periodFor(50));
         long base = usedAfterGc();
-        Stream stream = new Stream("bench", StreamType.CHAT, null, "bench", null, "m", new MemoryEventLog<>(600_000),
+        LocalStream stream = new LocalStream("bench", StreamType.CHAT, null, "bench", null, "m",
+                new MemoryEventLog<>(600_000),
                 timers, ticker, new Stream.Settings(50, 512, 16 * 1024 * 1024),
                 (s, end) -> CompletableFuture.completedFuture(null));
         stream.start(Json.createObjectBuilder().build(), () -> () -> { }, () -> { });

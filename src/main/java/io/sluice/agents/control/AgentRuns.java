@@ -11,15 +11,17 @@ import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.Providers;
 import io.sluice.providers.control.Route;
 import io.sluice.chat.control.Answers;
+import io.sluice.streams.control.Control;
 import io.sluice.streams.control.EventLog;
+import io.sluice.streams.control.LogCopy;
 import io.sluice.streams.control.GroupCommit;
 import io.sluice.streams.control.MemoryEventLog;
 import io.sluice.streams.control.OwnerQuota;
 import io.sluice.streams.control.Reason;
 import io.sluice.streams.control.Stream;
-import io.sluice.streams.control.StreamCluster;
 import io.sluice.streams.control.StreamHub;
 import io.sluice.streams.control.StreamSpec;
+import io.sluice.streams.control.StreamTransport;
 import io.sluice.streams.control.StreamType;
 import io.sluice.platform.control.ShutdownSignal;
 import jakarta.annotation.PostConstruct;
@@ -30,7 +32,6 @@ import jakarta.enterprise.context.BeforeDestroyed;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.json.JsonReader;
-import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import java.io.StringReader;
 import java.time.Instant;
@@ -76,10 +77,7 @@ public class AgentRuns {
     @Inject
     GroupCommit commits;
     @Inject
-    StreamCluster cluster;
-
-    /** The control operation that stops a run, or one agent, on the node that runs it (issue 10). */
-    static final String STOP_OP = "run_stop";
+    StreamTransport transport;
 
     private final ConcurrentHashMap<String, AgentRun> runs = new ConcurrentHashMap<>();
     /** Running runs per owner ({@code SLUICE_AGENTS_MAX_RUNS_PER_OWNER}), on this node. */
@@ -155,10 +153,10 @@ public class AgentRuns {
             throw e;
         }
         OwnerSlots ownerSlots = slots.computeIfAbsent(owner, o -> new OwnerSlots());
-        // in a cluster the frames are copied to Redis as rendered, so a session on another node reads the same ones
-        EventLog<AgentFrame> frames = cluster.replicated(new MemoryEventLog<>(config.resumeGraceMillis()), id, owner,
-                Map.of("type", "run", "agents", String.join(",", names), StreamCluster.LOST_END, lostEnd(id)),
-                (sequence, frame) -> AgentFrames.render(id, sequence, frame));
+        // in a cluster the typed frames are copied to Redis, so a session on another node renders the same ones
+        EventLog<AgentFrame> frames = transport.replicated(new MemoryEventLog<>(config.resumeGraceMillis()), id,
+                owner, Map.of("type", "run", "agents", String.join(",", names)), FrameCodec.FRAMES,
+                new AgentFrame.Complete(AgentRun.RunStatus.PARTIAL));
         AgentRun run = new AgentRun(id, owner, task, specs, saved.conversationId(), effectiveModel, executors.work(),
                 executors.timers(), config.agentsMaxParallel(), frames,
                 (r, spec, request) -> startAgent(r, spec, request, saved.seqs().get(spec.name())),
@@ -194,8 +192,8 @@ public class AgentRuns {
      */
     public RunFrames frames(String owner, String runId) {
         AgentRun local = runId == null ? null : runs.get(runId);
-        if (local == null && cluster.enabled()) {
-            StreamCluster.Copy followed = cluster.followed(runId);
+        if (local == null) {
+            LogCopy<?> followed = transport.followed(runId);
             if (followed instanceof RunMirror mirror) {
                 if (mirror.owner().equals(owner)) {
                     return mirror;
@@ -203,7 +201,7 @@ public class AgentRuns {
             } else {
                 Optional<Map<String, String>> meta;
                 try {
-                    meta = cluster.meta(runId);
+                    meta = transport.meta(runId);
                 } catch (ProblemException e) {
                     throw new AgentException("RUN_NOT_FOUND", "the run could not be read from the cluster; try again",
                             runId);
@@ -211,8 +209,8 @@ public class AgentRuns {
                 if (meta.isPresent() && "run".equals(meta.get().get("type"))
                         && owner.equals(meta.get().get("owner"))) {
                     Set<String> agents = Set.of(meta.get().getOrDefault("agents", "").split(","));
-                    StreamCluster.Copy copy = cluster.follow(runId, meta.get().get("node"),
-                            new RunMirror(runId, owner, meta.get().get("node"), agents, cluster,
+                    LogCopy<?> copy = transport.follow(runId, meta.get().get("node"),
+                            new RunMirror(runId, owner, meta.get().get("node"), agents, transport,
                                     config.resumeGraceMillis()));
                     if (copy instanceof RunMirror mirror && mirror.lastSequence() > 0) {
                         return mirror;
@@ -223,34 +221,20 @@ public class AgentRuns {
         return require(owner, runId);
     }
 
-    /**
-     * The {@code run_complete} {@code partial} frame without its {@code sequence}: what a node that takes over this
-     * node's run after a crash appends to the run's frames in Redis (issue 10), with the next sequence.
-     */
-    private static String lostEnd(String runId) {
-        String frame = AgentFrames.render(runId, 0, new AgentFrame.Complete(AgentRun.RunStatus.PARTIAL));
-        return frame.substring(0, frame.lastIndexOf(",\"sequence\":")) + "}";
-    }
-
     /** In a cluster: stops and attention for this node's runs, sent from other nodes ({@link RunMirror}). */
     @PostConstruct
     void serveCluster() {
-        cluster.onControl(STOP_OP, m -> {
-            AgentRun run = runs.get(m.getString("id", ""));
-            if (run != null && run.owner().equals(m.getString("owner", null))) {
-                String agent = m.getString("agent", null);
-                if (agent == null || run.hasAgent(agent)) {
-                    run.stop(agent, m.getString("reason", Reason.USER.wire()));
-                }
+        transport.onControl(Control.StopRun.class, m -> {
+            AgentRun run = runs.get(m.id());
+            if (run != null && run.owner().equals(m.owner()) && (m.agent() == null || run.hasAgent(m.agent()))) {
+                run.stop(m.agent(), m.reason());
             }
         });
-        cluster.onControl("attend", m -> {
-            for (JsonValue v : m.getJsonArray("ids")) {
-                if (v instanceof JsonString id) {
-                    AgentRun run = runs.get(id.getString());
-                    if (run != null) {
-                        run.attended();
-                    }
+        transport.onControl(Control.Attend.class, m -> {
+            for (String id : m.ids()) {
+                AgentRun run = runs.get(id);
+                if (run != null) {
+                    run.attended();
                 }
             }
         });

@@ -1,46 +1,51 @@
 package io.sluice.agents.control;
 
-import static io.sluice.platform.control.JsonP.JSON;
-
+import io.sluice.streams.control.Control;
 import io.sluice.streams.control.EventLog;
 import io.sluice.streams.control.Follower;
+import io.sluice.streams.control.LogCodec;
+import io.sluice.streams.control.LogCopy;
 import io.sluice.streams.control.MemoryEventLog;
-import io.sluice.streams.control.StreamCluster;
+import io.sluice.streams.control.StreamTransport;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
 /**
- * A multi-agent run of another node of a cluster, followed on this one (issue 10): its frames, as the running node
- * rendered them (the JSON text frames of API.md section 5, sequence included), are read from Redis in sequence
- * order, so a session here resumes with {@code afterSequence} and goes on live with no gap. A {@code stop} goes to
- * the running node, which stops the run or one agent and cancels its upstream requests; the sessions here tell it
- * that the owner is still there, for its resume grace.
+ * A multi-agent run of another node of a cluster, followed on this one (issue 10): its typed frames are read from
+ * the cluster's store in sequence order ({@link FrameCodec}) and rendered here as the running node renders them, so a
+ * session here resumes with {@code afterSequence} and goes on live with no gap. A {@code stop} goes to the running
+ * node ({@link Control.StopRun}), which stops the run or one agent and cancels its upstream requests; the sessions here
+ * tell it that the owner is still there ({@link Control.Attend}), for its resume grace.
  *
- * <p>If Redis loses the frames (a restart without persistence), the sessions here get a {@code run_complete}
+ * <p>If the store loses the frames (a Redis restart without persistence), the sessions here get a {@code run_complete}
  * {@code partial}; the run goes on on its node.
  */
-public final class RunMirror implements RunFrames, StreamCluster.Copy {
+public final class RunMirror implements RunFrames, LogCopy<AgentFrame> {
+
+    /** Rendered frames kept for sessions at the same position: 4 slots, by sequence. */
+    private static final int RENDERED_SLOTS = 4;
 
     private final String id;
     private final String owner;
     private final String node;
     private final Set<String> agents;
-    private final StreamCluster cluster;
-    private final EventLog<String> frames;
+    private final StreamTransport transport;
+    private final EventLog<AgentFrame> frames;
+    private final AgentRun.RunFrame[] rendered = new AgentRun.RunFrame[RENDERED_SLOTS];
 
     /**
-     * @param node   the running node
-     * @param agents the run's agent names
+     * @param node        the running node
+     * @param agents      the run's agent names
      * @param graceMillis the resume grace period, in ms (kept for the log's contract; the running node decides)
      */
-    public RunMirror(String id, String owner, String node, Set<String> agents, StreamCluster cluster,
+    public RunMirror(String id, String owner, String node, Set<String> agents, StreamTransport transport,
                      long graceMillis) {
         this.id = id;
         this.owner = owner;
         this.node = node;
         this.agents = Set.copyOf(agents);
-        this.cluster = cluster;
+        this.transport = transport;
         this.frames = new MemoryEventLog<>(graceMillis);
     }
 
@@ -56,10 +61,16 @@ public final class RunMirror implements RunFrames, StreamCluster.Copy {
 
     @Override
     public List<AgentRun.RunFrame> framesAfter(long after, int max) {
-        List<EventLog.Logged<String>> logged = frames.after(after, max);
+        List<EventLog.Logged<AgentFrame>> logged = frames.after(after, max);
         List<AgentRun.RunFrame> out = new ArrayList<>(logged.size());
-        for (EventLog.Logged<String> l : logged) {
-            out.add(new AgentRun.RunFrame(l.id(), l.entry()));
+        for (EventLog.Logged<AgentFrame> l : logged) {
+            int slot = (int) (l.id() % RENDERED_SLOTS);
+            AgentRun.RunFrame cached = rendered[slot]; // a benign race: RunFrame is immutable
+            if (cached == null || cached.sequence() != l.id()) {
+                cached = new AgentRun.RunFrame(l.id(), AgentFrames.render(id, l.id(), l.entry()));
+                rendered[slot] = cached;
+            }
+            out.add(cached);
         }
         return out;
     }
@@ -77,8 +88,7 @@ public final class RunMirror implements RunFrames, StreamCluster.Copy {
     @Override
     public void follow(Follower follower) {
         frames.follow(follower);
-        cluster.send(node, JSON.createObjectBuilder().add("op", "attend").add("ids", JSON.createArrayBuilder().add(id))
-                .build());
+        transport.send(node, new Control.Attend(List.of(id)));
     }
 
     @Override
@@ -93,15 +103,15 @@ public final class RunMirror implements RunFrames, StreamCluster.Copy {
 
     @Override
     public void stop(String agent, String reason) {
-        var message = JSON.createObjectBuilder().add("op", AgentRuns.STOP_OP).add("id", id).add("owner", owner)
-                .add("reason", reason);
-        if (agent != null) {
-            message.add("agent", agent);
-        }
-        cluster.send(node, message.build());
+        transport.send(node, new Control.StopRun(id, owner, reason, agent));
     }
 
-    // --- StreamCluster.Copy
+    // --- LogCopy
+
+    @Override
+    public LogCodec<AgentFrame> codec() {
+        return FrameCodec.FRAMES;
+    }
 
     @Override
     public long lastId() {
@@ -113,29 +123,25 @@ public final class RunMirror implements RunFrames, StreamCluster.Copy {
         return frames.terminated();
     }
 
-    /** The next frame's JSON text; {@code run_complete} is the last. */
+    /** The next frame; {@code run_complete} is the last. */
     @Override
-    public void apply(String value) {
-        if (value == null || !value.startsWith("{")) {
-            throw new IllegalArgumentException("not a frame");
-        }
-        if (value.startsWith("{\"type\":\"run_complete\"")) {
-            frames.terminate(value);
+    public void apply(AgentFrame frame) {
+        if (FrameCodec.FRAMES.last(frame)) {
+            frames.terminate(frame);
         } else {
-            frames.append(value);
+            frames.append(frame);
         }
     }
 
     /**
-     * The frames cannot be followed on from here (Redis lost them): the sessions here get a {@code run_complete}
+     * The frames cannot be followed on from here (the store lost them): the sessions here get a {@code run_complete}
      * {@code partial} at the next sequence, so none waits forever; the run itself goes on on its node.
      */
     @Override
     public void lost(String why) {
         synchronized (frames) {
             if (!frames.terminated()) {
-                frames.terminate(AgentFrames.render(id, frames.lastId() + 1,
-                        new AgentFrame.Complete(AgentRun.RunStatus.PARTIAL)));
+                frames.terminate(new AgentFrame.Complete(AgentRun.RunStatus.PARTIAL));
             }
         }
     }

@@ -1,7 +1,7 @@
 package io.sluice.operations.boundary;
 
 import io.sluice.platform.control.Database;
-import io.sluice.platform.control.Redis;
+import io.sluice.streams.control.StreamTransport;
 import io.sluice.warmup.control.Warmup;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -29,7 +29,7 @@ public class ReadinessChecks {
     @Resource(lookup = Database.JNDI_NAME)
     DataSource dataSource;
     @Inject
-    Redis redis;
+    StreamTransport transport;
     @Inject
     Warmup warmup;
 
@@ -55,15 +55,18 @@ public class ReadinessChecks {
         };
     }
 
-    /** {@code redis}: when {@code SLUICE_REDIS_URL} is set, Redis answers {@code PING} within 1 s. */
+    /**
+     * {@code redis}: when {@code SLUICE_REDIS_URL} is set (the transport is shared), Redis answers {@code PING} within
+     * 1 s.
+     */
     @Produces
     @Readiness
     HealthCheck redis() {
         return () -> {
-            if (!redis.enabled()) {
+            if (!transport.shared()) {
                 return HealthCheckResponse.named("redis").up().withData("configured", false).build();
             }
-            Optional<String> failure = redis.ping(1000);
+            Optional<String> failure = transport.unreachable(1000);
             return failure.isEmpty() ? HealthCheckResponse.named("redis").up().withData("configured", true).build()
                     : HealthCheckResponse.named("redis").down().withData("error", failure.get()).build();
         };

@@ -68,7 +68,7 @@ public class Database {
     @Resource(lookup = JNDI_NAME)
     DataSource dataSource;
     @Inject
-    Redis redis;
+    SharedRecords records;
 
     @PostConstruct
     void migrate() {
@@ -91,13 +91,13 @@ public class Database {
      * endpoint agree: both say the stream has ended. Sluice without Redis is one node per database. In a cluster
      * ({@code SLUICE_REDIS_URL}, issue 10) the other nodes' streams are running: only records without a node (written
      * before the cluster issue) are closed here, and a node whose lease expired is taken over by another node
-     * ({@code StreamCluster}).
+     * ({@code NodeLeases} in {@code streams}). Which of the two holds, {@link SharedRecords} says.
      *
      * @throws IllegalStateException when the database refuses the update; the deployment then fails
      */
     private void closeOrphans() {
         try (Connection c = dataSource.getConnection()) {
-            int[] closed = closeOrphans(c, Instant.now(), redis.enabled());
+            int[] closed = closeOrphans(c, Instant.now(), records.shared());
             if (closed[0] + closed[1] > 0) {
                 LOG.warning(() -> "closed " + closed[0] + " stream records and " + closed[1]
                         + " agent runs left running by a crash, as " + CRASHED);

@@ -1,7 +1,7 @@
 package io.sluice.streams.boundary;
 
-import io.sluice.streams.control.StreamCluster;
 import io.sluice.streams.control.StreamHub;
+import io.sluice.streams.control.StreamTransport;
 import jakarta.inject.Inject;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
@@ -10,19 +10,19 @@ import jakarta.servlet.annotation.WebListener;
 /**
  * In a cluster ({@code SLUICE_REDIS_URL}, issue 10) the node joins at start-up, not at its first request: its
  * {@link StreamHub} starts, and with it the node's lease, its control channel and its look for lost nodes
- * ({@link StreamCluster#start}). Without Redis it does nothing.
+ * ({@link StreamTransport#start}). A node on its own shares nothing and starts its hub at the first request.
  */
 @WebListener
 public class ClusterMembership implements ServletContextListener {
 
     @Inject
-    StreamCluster cluster;
+    StreamTransport transport;
     @Inject
     StreamHub hub;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
-        if (cluster.enabled()) {
+        if (transport.shared()) {
             hub.runningCount(); // the hub's start joins the cluster
         }
     }

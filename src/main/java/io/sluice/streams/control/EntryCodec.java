@@ -23,13 +23,17 @@ import java.io.StringReader;
  *       "c":contentEnd}}, absent members for {@code null}s.</li>
  * </ul>
  */
-public final class EntryCodec {
+public final class EntryCodec implements LogCodec<StreamEntry> {
+
+    /** The codec of every stream's log. */
+    public static final EntryCodec STREAMS = new EntryCodec();
 
     private EntryCodec() {
     }
 
     /** The entry as JSON text. */
-    public static String encode(StreamEntry entry) {
+    @Override
+    public String encode(StreamEntry entry) {
         JsonObjectBuilder b = JSON.createObjectBuilder();
         if (entry instanceof StreamEntry.Opened o) {
             b.add("t", "o").add("d", o.data());
@@ -65,7 +69,8 @@ public final class EntryCodec {
      *
      * @throws IllegalArgumentException when {@code text} is not such an object
      */
-    public static StreamEntry decode(String text) {
+    @Override
+    public StreamEntry decode(String text) {
         JsonObject o;
         try {
             o = JSON.createReader(new StringReader(text)).readObject();
@@ -93,6 +98,12 @@ public final class EntryCodec {
         } catch (ClassCastException | NullPointerException e) {
             throw new IllegalArgumentException("not a logged entry", e);
         }
+    }
+
+    /** {@code Ended} is the last entry. */
+    @Override
+    public boolean last(StreamEntry entry) {
+        return entry instanceof StreamEntry.Ended;
     }
 
     private static void optional(JsonObjectBuilder b, String key, String value) {

@@ -21,7 +21,7 @@ public final class FlushTicker {
 
     private static final Logger LOG = Logger.getLogger(FlushTicker.class.getName());
 
-    private record Due(Stream stream, long deadlineNanos) {
+    private record Due(LocalStream stream, long deadlineNanos) {
     }
 
     private final ConcurrentLinkedQueue<Due> queue = new ConcurrentLinkedQueue<>();
@@ -43,7 +43,7 @@ public final class FlushTicker {
     }
 
     /** {@code stream} holds text that is due at {@code deadlineNanos} ({@link System#nanoTime()}). */
-    void due(Stream stream, long deadlineNanos) {
+    void due(LocalStream stream, long deadlineNanos) {
         queue.add(new Due(stream, deadlineNanos));
     }
 

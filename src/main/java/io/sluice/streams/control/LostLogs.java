@@ -15,7 +15,7 @@ public interface LostLogs {
      *
      * @param node the lost node's id
      * @return the ids of their logs in Redis, each of which then gets its lost writer's end entry
-     *         ({@link StreamCluster#LOST_END}); empty when there were none
+     *         (the one given to {@link StreamTransport#replicated}); empty when there were none
      */
     List<String> closeLost(String node);
 }

@@ -1,5 +1,6 @@
 package io.sluice.streams.control;
 
+import static io.sluice.streams.control.StreamCluster.entryId;
 import static io.sluice.streams.control.StreamCluster.leaseKey;
 import static io.sluice.streams.control.StreamCluster.logKey;
 import static io.sluice.streams.control.StreamCluster.metaKey;
@@ -78,7 +79,7 @@ public class NodeLeases {
     @Any
     Instance<LostLogs> lostLogs;
     @Inject
-    StreamCluster cluster;
+    Mirrors mirrors;
 
     /** Nodes with open streams whose lease was missing, and when that was first seen ({@link System#nanoTime()}). */
     private final ConcurrentHashMap<String, Long> suspects = new ConcurrentHashMap<>();
@@ -86,7 +87,10 @@ public class NodeLeases {
     private final AtomicBoolean leaseFailing = new AtomicBoolean();
     private final AtomicBoolean started = new AtomicBoolean();
 
-    /** Takes the lease now and renews it every {@value #RENEW_MILLIS} ms; looks for lost nodes. Once. */
+    /**
+     * Takes the lease now and renews it every {@value #RENEW_MILLIS} ms; looks for lost nodes. Once (the
+     * {@link RedisTransport}'s start).
+     */
     void start() {
         if (!started.compareAndSet(false, true)) {
             return;
@@ -187,7 +191,7 @@ public class NodeLeases {
         for (String id : takeovers.openStreams(node)) {
             Stream copy = null;
             try {
-                copy = cluster.read(id).orElse(null);
+                copy = mirrors.read(id).orElse(null);
             } catch (ProblemException e) {
                 LOG.warning(() -> "stream " + id + " of lost node " + node + " could not be read from Redis; it is "
                         + "closed without its text");
@@ -223,25 +227,25 @@ public class NodeLeases {
                 "the node that generated this answer was lost; the text so far is saved");
         StreamEntry ended = new StreamEntry.Ended(new Stream.End(StreamStatus.ERROR, MessageStatus.PARTIAL,
                 Reason.NODE_LOST.wire(), null, null, copy.model(), failure), messageId, copy.contentLength());
-        if (appendLast(copy.id(), copy.lastEventId() + 1, EntryCodec.encode(ended))) {
+        if (appendLast(copy.id(), copy.lastEventId() + 1, EntryCodec.STREAMS.encode(ended))) {
             redis.commands().zrem(runningKey(copy.owner()), copy.id());
         }
     }
 
     /**
-     * Appends a lost writer's {@value StreamCluster#LOST_END} entry to log {@code id} in Redis, at the id after the
-     * last one there, so its followers on every node see its end.
+     * Appends a lost writer's {@value StreamCluster#LOST_END} entry (its text as the writer stored it in the log's
+     * meta) to log {@code id} in Redis, at the id after the last one there, so its followers on every node see its end.
      */
     private void endLostLog(String id) {
         try {
             String end = redis.await(() -> redis.commands().hget(metaKey(id), StreamCluster.LOST_END));
-            if (end == null || !end.endsWith("}")) {
+            if (end == null) {
                 return;
             }
             List<StreamMessage<String, String>> last = redis.await(() -> redis.commands().xrevrange(logKey(id),
                     Range.create("-", "+"), Limit.from(1)));
             long next = last.isEmpty() ? 1 : StreamCluster.eventId(last.get(0).getId()) + 1;
-            appendLast(id, next, end.substring(0, end.length() - 1) + ",\"sequence\":" + next + "}");
+            appendLast(id, next, end);
         } catch (IllegalStateException e) {
             LOG.warning(() -> "log " + id + ": its end could not be written to Redis: " + e.getMessage());
         }
@@ -256,11 +260,11 @@ public class NodeLeases {
      */
     private boolean appendLast(String id, long n, String value) {
         try {
-            redis.await(() -> redis.commands().xadd(logKey(id), new XAddArgs().id(n + "-0"), Map.of("e", value)));
+            redis.await(() -> redis.commands().xadd(logKey(id), new XAddArgs().id(entryId(n)), Map.of("e", value)));
             RedisAsyncCommands<String, String> commands = redis.commands();
             commands.publish(newsChannel(id), Long.toString(n));
-            commands.expire(logKey(id), cluster.retentionSeconds());
-            commands.expire(metaKey(id), cluster.retentionSeconds());
+            commands.expire(logKey(id), StreamCluster.retentionSeconds(config));
+            commands.expire(metaKey(id), StreamCluster.retentionSeconds(config));
             return true;
         } catch (IllegalStateException e) {
             if (StreamCluster.idTaken(e)) {

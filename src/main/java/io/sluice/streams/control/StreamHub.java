@@ -125,7 +125,7 @@ public class StreamHub {
     @Inject
     StreamObserver metrics;
     @Inject
-    StreamCluster cluster;
+    StreamTransport transport;
     @Inject
     ClusterPlaces clusterPlaces;
 
@@ -148,7 +148,7 @@ public class StreamHub {
     void init() {
         ticker = new FlushTicker(executors.timers(), FlushTicker.periodFor(config.flushMillis()));
         perOwner = clusterPlaces.quota(ClusterPlaces.STREAM_PLACES, config::maxStreamsPerOwner);
-        cluster.start(id -> Optional.ofNullable(streams.get(id)));
+        transport.start(id -> Optional.ofNullable(streams.get(id)));
     }
 
     /**
@@ -220,8 +220,8 @@ public class StreamHub {
         int rawMaxBytes = spec.type() == StreamType.CHAT || spec.type() == StreamType.AGENT ? config.rawMaxBytes() : 0;
         Stream.Settings settings = new Stream.Settings(config.flushMillis(), config.flushChars(),
                 config.maxGenerationChars(), config.streamMaxMillis(), config.saveRetryMillis(), rawMaxBytes);
-        Stream stream = new Stream(spec.id(), spec.type(), spec.relatedId(), owner, spec.conversationId(),
-                spec.model(), cluster.logFor(spec, owner, config.resumeGraceMillis()), executors.timers(), ticker,
+        LocalStream stream = new LocalStream(spec.id(), spec.type(), spec.relatedId(), owner, spec.conversationId(),
+                spec.model(), transport.streamLog(spec, owner, config.resumeGraceMillis()), executors.timers(), ticker,
                 settings,
                 new Stream.Saver() {
                     @Override
@@ -279,7 +279,7 @@ public class StreamHub {
         if (stream != null) {
             return stream.owner().equals(owner) ? Optional.of(stream) : Optional.empty();
         }
-        return cluster.mirror(owner, id);
+        return transport.find(owner, id);
     }
 
     /**
@@ -300,7 +300,7 @@ public class StreamHub {
         }
         if (record.get().getEndedAt() == null) {
             // in a cluster, a stream that another node started a moment ago: its first entry may not be in Redis yet
-            found = cluster.awaitMirror(owner, id, START_WAIT_MILLIS);
+            found = transport.await(owner, id, START_WAIT_MILLIS);
             if (found.isPresent()) {
                 return found.get();
             }
@@ -311,13 +311,13 @@ public class StreamHub {
 
     /**
      * The owner's running streams, oldest first, summarized (no text): this node's and, in a cluster, the other nodes'
-     * ({@link StreamCluster#running}: from their meta and last entry in Redis, no mirror made).
+     * ({@link StreamTransport#running}: from their meta and last entry in Redis, no mirror made).
      *
      * @throws ProblemException 503 when the cluster's Redis does not answer
      */
     public List<StreamSummary> running(String owner) {
         Set<Stream> mine = runningByOwner.get(owner);
-        List<StreamSummary> all = new ArrayList<>(cluster.running(owner));
+        List<StreamSummary> all = new ArrayList<>(transport.running(owner));
         if (mine != null) {
             for (Stream stream : mine) {
                 all.add(StreamSummary.of(stream));

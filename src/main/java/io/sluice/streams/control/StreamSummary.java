@@ -5,7 +5,7 @@ import java.time.Instant;
 /**
  * A stream's state without its text (API.md section 3, {@code GET /api/streams}): what a list shows. Made from a
  * stream in memory ({@link #of}) or, for a stream another node generates, from its meta and the last entry of its log
- * in Redis ({@code StreamCluster.running}), without reading the rest of the log.
+ * in Redis ({@code RemoteSummaries}), without reading the rest of the log.
  *
  * @param id             the stream id
  * @param relatedId      what it is about, or {@code null}

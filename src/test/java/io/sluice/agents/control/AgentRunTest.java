@@ -8,6 +8,7 @@ import io.sluice.providers.control.CompletionRequest;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.UpstreamException;
 import io.sluice.streams.control.FlushTicker;
+import io.sluice.streams.control.LocalStream;
 import io.sluice.streams.control.MemoryEventLog;
 import io.sluice.streams.control.Stream;
 import io.sluice.streams.control.StreamType;
@@ -41,7 +42,7 @@ class AgentRunTest {
     private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(1);
     private final FlushTicker ticker = new FlushTicker(timers, TimeUnit.MILLISECONDS.toNanos(1));
     /** The stream of each started agent. */
-    private final Map<String, Stream> streams = new ConcurrentHashMap<>();
+    private final Map<String, LocalStream> streams = new ConcurrentHashMap<>();
     private final Map<String, CompletionRequest> requests = new ConcurrentHashMap<>();
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
     /** "agent:messageStatus" per saved agent message. */
@@ -59,7 +60,7 @@ class AgentRunTest {
 
     private AgentRun run(int maxParallel, long graceMillis) {
         AgentRun.Starter starter = (run, spec, request) -> {
-            Stream stream = new Stream("s-" + spec.name(), StreamType.AGENT, run.id(), "anon:me", "c-1", null,
+            LocalStream stream = new LocalStream("s-" + spec.name(), StreamType.AGENT, run.id(), "anon:me", "c-1", null,
                     new MemoryEventLog<>(600_000), timers, ticker, new Stream.Settings(10_000, 1, 1 << 20),
                     (s, end) -> {
                         running.decrementAndGet(); // saved: the agent's generation is over, before its Ended entry
@@ -101,7 +102,7 @@ class AgentRunTest {
         }
     }
 
-    private Stream started(String agent) throws InterruptedException {
+    private LocalStream started(String agent) throws InterruptedException {
         await(() -> streams.containsKey(agent), agent + " to start");
         return streams.get(agent);
     }
@@ -134,14 +135,14 @@ class AgentRunTest {
     @Test
     void agentsRunInDependencyOrderAndTheLogIsGapless() throws Exception {
         AgentRun run = run(3, 600_000);
-        Stream planner = started("planner");
+        LocalStream planner = started("planner");
         Thread.sleep(50);
         assertFalse(streams.containsKey("researcher"), "the researcher waits for the plan");
         planner.onDelta("1. Look ", null);
         planner.onDelta("things up.", null);
         planner.onComplete("stop", null, null);
-        Stream researcher = started("researcher");
-        Stream critic = started("critic");
+        LocalStream researcher = started("researcher");
+        LocalStream critic = started("critic");
         researcher.onDelta("GC ", null);
         critic.onDelta("Risk: ", null);
         researcher.onDelta("frees memory.", null);
@@ -150,7 +151,7 @@ class AgentRunTest {
         assertFalse(streams.containsKey("writer"), "the writer waits for both");
         researcher.onComplete("stop", null, null);
         critic.onComplete("stop", null, null);
-        Stream writer = started("writer");
+        LocalStream writer = started("writer");
         writer.onDelta("# Garbage collection\n", "thinking");
         writer.onComplete("stop", null, null);
         assertTrue(ended.await(5, TimeUnit.SECONDS));
@@ -180,8 +181,8 @@ class AgentRunTest {
     void stoppingOneAgentLetsTheOthersGoOn() throws Exception {
         AgentRun run = run(3, 600_000);
         started("planner").onComplete("stop", null, null);
-        Stream researcher = started("researcher");
-        Stream critic = started("critic");
+        LocalStream researcher = started("researcher");
+        LocalStream critic = started("critic");
         researcher.onDelta("half", null);
         await(() -> contents(frames(run)).containsKey("researcher"), "the researcher's output");
         run.stop("researcher", "user");
@@ -189,7 +190,7 @@ class AgentRunTest {
         await(() -> statuses(frames(run), "researcher").contains("stopped"), "researcher stopped");
         critic.onDelta("fine", null);
         critic.onComplete("stop", null, null);
-        Stream writer = started("writer");
+        LocalStream writer = started("writer");
         assertTrue(requests.get("writer").lastUserMessage().contains("<input from=\"researcher\">\nhalf\n"),
                 "the writer reads what the stopped agent wrote");
         writer.onComplete("stop", null, null);
@@ -257,7 +258,7 @@ class AgentRunTest {
         AgentRun run = run(3, 200);
         AtomicInteger wakes = new AtomicInteger();
         run.follow(wakes::incrementAndGet);
-        Stream planner = started("planner");
+        LocalStream planner = started("planner");
         planner.onDelta("a", null);
         Thread.sleep(400);
         assertEquals(AgentRun.RunStatus.RUNNING, run.status());

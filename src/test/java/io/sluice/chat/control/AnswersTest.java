@@ -10,6 +10,7 @@ import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.RawCapture;
 import io.sluice.providers.control.UpstreamException;
 import io.sluice.streams.control.FlushTicker;
+import io.sluice.streams.control.LocalStream;
 import io.sluice.streams.control.MemoryEventLog;
 import io.sluice.streams.control.Reason;
 import io.sluice.streams.control.Stream;
@@ -38,10 +39,11 @@ class AnswersTest {
     }
 
     /** Runs a stream to its end with {@code end}, and returns the message its save built. */
-    private Message answerOf(java.util.function.Consumer<Stream> end) throws Exception {
+    private Message answerOf(java.util.function.Consumer<LocalStream> end) throws Exception {
         List<Message> saved = new ArrayList<>();
         CountDownLatch terminated = new CountDownLatch(1);
-        Stream stream = new Stream("s-a", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", new MemoryEventLog<>(60_000),
+        LocalStream stream = new LocalStream("s-a", StreamType.CHAT, "c-1", "anon:me", "c-1", "m",
+                new MemoryEventLog<>(60_000),
                 timers, ticker, new Stream.Settings(10_000, 1, 1 << 20, 0, 30_000, 1 << 20), (s, how) -> {
                     saved.add(Answers.of("a-1", "c-1", 2, Instant.EPOCH, "{\"model\":\"m\"}", s, how));
                     return CompletableFuture.completedFuture("a-1");

@@ -40,7 +40,7 @@ class ConnectionGuardTest {
     private final ExecutorService work = Executors.newFixedThreadPool(4);
     private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(1);
     private ConnectionGuard guard;
-    private Stream stream;
+    private LocalStream stream;
 
     @BeforeEach
     void start() {
@@ -78,7 +78,8 @@ class ConnectionGuardTest {
         guard.clusterPlaces = new ClusterPlaces();
         guard.clusterPlaces.redis = guard.cluster.redis;
         guard.start();
-        stream = new Stream("s-1", StreamType.CHAT, null, "anon:a", null, "m", new MemoryEventLog<>(60_000), timers,
+        stream = new LocalStream("s-1", StreamType.CHAT, null, "anon:a", null, "m", new MemoryEventLog<>(60_000),
+                timers,
                 new FlushTicker(timers, TimeUnit.MILLISECONDS.toNanos(5)), new Stream.Settings(50, 1, 1 << 20),
                 (s, end) -> CompletableFuture.completedFuture(null));
         stream.start(Json.createObjectBuilder().build(), () -> () -> { }, () -> { });

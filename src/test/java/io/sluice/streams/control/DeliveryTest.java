@@ -28,12 +28,13 @@ class DeliveryTest {
 
     private final ExecutorService writers = Executors.newSingleThreadExecutor();
     private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(1);
-    private Stream stream;
+    private LocalStream stream;
 
     @BeforeEach
     void start() {
         // flushChars 1: every delta is logged at once, so the connection alone decides the grouping
-        stream = new Stream("s-1", StreamType.CHAT, null, "anon:a", null, "m", new MemoryEventLog<>(60_000), timers,
+        stream = new LocalStream("s-1", StreamType.CHAT, null, "anon:a", null, "m", new MemoryEventLog<>(60_000),
+                timers,
                 new FlushTicker(timers, TimeUnit.MILLISECONDS.toNanos(5)), new Stream.Settings(50, 1, 1 << 20),
                 (s, end) -> CompletableFuture.completedFuture(null));
         stream.start(Json.createObjectBuilder().build(), () -> () -> { }, () -> { });

@@ -149,10 +149,9 @@ class StreamHubTest {
                 return saveQueueMax;
             }
         };
-        hub.cluster = new StreamCluster(); // one node: no Redis
-        hub.cluster.redis = new Redis();
+        hub.transport = new LocalTransport(); // one node: no Redis
         hub.clusterPlaces = new ClusterPlaces();
-        hub.clusterPlaces.redis = hub.cluster.redis;
+        hub.clusterPlaces.redis = new Redis();
         hub.init();
     }
 

@@ -43,8 +43,8 @@ class StreamTest {
         timers.shutdownNow();
     }
 
-    private Stream stream(int flushChars, long graceMillis) {
-        Stream stream = new Stream("s-1", StreamType.CHAT, "c-1", "anon:me", "c-1", "m",
+    private LocalStream stream(int flushChars, long graceMillis) {
+        LocalStream stream = new LocalStream("s-1", StreamType.CHAT, "c-1", "anon:me", "c-1", "m",
                 new MemoryEventLog<>(graceMillis), timers, ticker, new Stream.Settings(10_000, flushChars, 1 << 20),
                 (s, end) -> {
                     saves.incrementAndGet();
@@ -58,7 +58,8 @@ class StreamTest {
     @Test
     void theRawRecordGoesToTheSaveFrozenThereAndIsDroppedOnceSaved() throws Exception {
         List<byte[]> saved = new ArrayList<>();
-        Stream stream = new Stream("s-r", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", new MemoryEventLog<>(60_000),
+        LocalStream stream = new LocalStream("s-r", StreamType.CHAT, "c-1", "anon:me", "c-1", "m",
+                new MemoryEventLog<>(60_000),
                 timers, ticker, new Stream.Settings(10_000, 1, 1 << 20, 0, 30_000, 4096), (s, end) -> {
                     saved.add(s.rawResponse());
                     return CompletableFuture.supplyAsync(() -> "msg-r", work);
@@ -81,7 +82,7 @@ class StreamTest {
 
     @Test
     void withoutABoundAStreamKeepsNoRawRecord() {
-        Stream stream = stream(1, 60_000);
+        LocalStream stream = stream(1, 60_000);
         assertNull(stream.rawCapture());
         assertNull(stream.rawResponse());
     }
@@ -89,7 +90,8 @@ class StreamTest {
     @Test
     void aGenerationPastItsDurationLimitIsCancelledAndEndsWithStreamTimeoutItsTextKeptAsPartial() throws Exception {
         List<Stream.End> ends = new ArrayList<>();
-        Stream stream = new Stream("s-2", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", new MemoryEventLog<>(60_000),
+        LocalStream stream = new LocalStream("s-2", StreamType.CHAT, "c-1", "anon:me", "c-1", "m",
+                new MemoryEventLog<>(60_000),
                 timers, ticker, new Stream.Settings(10_000, 1, 1 << 20, 300), (s, end) -> {
                     ends.add(end);
                     return CompletableFuture.completedFuture("msg-2");
@@ -117,7 +119,8 @@ class StreamTest {
 
     @Test
     void aStreamThatEndsInTimeCancelsItsDurationTimer() throws Exception {
-        Stream stream = new Stream("s-3", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", new MemoryEventLog<>(60_000),
+        LocalStream stream = new LocalStream("s-3", StreamType.CHAT, "c-1", "anon:me", "c-1", "m",
+                new MemoryEventLog<>(60_000),
                 timers, ticker, new Stream.Settings(10_000, 1, 1 << 20, 200), (s, end) -> {
                     saves.incrementAndGet();
                     return CompletableFuture.completedFuture("msg-3");
@@ -136,7 +139,8 @@ class StreamTest {
     @Test
     void aFailedSaveIsTriedAgainAndTheTerminalEventWaitsForIt() throws Exception {
         AtomicInteger tries = new AtomicInteger();
-        Stream stream = new Stream("s-4", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", new MemoryEventLog<>(60_000),
+        LocalStream stream = new LocalStream("s-4", StreamType.CHAT, "c-1", "anon:me", "c-1", "m",
+                new MemoryEventLog<>(60_000),
                 timers, ticker, new Stream.Settings(10_000, 1, 1 << 20, 0, 10_000), (s, end) ->
                 tries.incrementAndGet() < 3 ? CompletableFuture.failedFuture(new IllegalStateException("database down"))
                         : CompletableFuture.completedFuture("msg-4"));
@@ -158,7 +162,8 @@ class StreamTest {
     @Test
     void aSaveThatKeepsFailingEndsWithPersistenceFailedNeverCompletedAndIsHandedOnForLater() throws Exception {
         List<Stream.End> handedOn = new ArrayList<>();
-        Stream stream = new Stream("s-5", StreamType.CHAT, "c-1", "anon:me", "c-1", "m", new MemoryEventLog<>(60_000),
+        LocalStream stream = new LocalStream("s-5", StreamType.CHAT, "c-1", "anon:me", "c-1", "m",
+                new MemoryEventLog<>(60_000),
                 timers, ticker, new Stream.Settings(10_000, 1, 1 << 20, 0, 1_200), new Stream.Saver() {
                     @Override
                     public java.util.concurrent.CompletionStage<String> save(Stream s, Stream.End end) {
@@ -216,7 +221,7 @@ class StreamTest {
 
     @Test
     void eventIdsAreContiguousAndReadableFromAnyPosition() throws Exception {
-        Stream stream = stream(1, 60_000);
+        LocalStream stream = stream(1, 60_000);
         for (int i = 0; i < 50; i++) {
             stream.onDelta("w" + i + " ", null);
         }
@@ -242,7 +247,7 @@ class StreamTest {
 
     @Test
     void resumingAtEveryOffsetGivesExactlyTheRestOfTheContent() throws Exception {
-        Stream stream = stream(8, 60_000); // coalesced deltas: offsets fall inside them
+        LocalStream stream = stream(8, 60_000); // coalesced deltas: offsets fall inside them
         String[] pieces = {"Hé", "llo", " wör", "ld 🙂", " and", " more", " text", " here."};
         for (String piece : pieces) {
             stream.onDelta(piece, null);
@@ -267,7 +272,7 @@ class StreamTest {
 
     @Test
     void aStreamEndsExactlyOnceWhateverComesAfter() throws Exception {
-        Stream stream = stream(1, 60_000);
+        LocalStream stream = stream(1, 60_000);
         stream.onDelta("partial text", null);
         assertTrue(stream.stop("user", MessageStatus.STOPPED));
         assertFalse(stream.stop("user", MessageStatus.STOPPED));
@@ -288,7 +293,7 @@ class StreamTest {
 
     @Test
     void withNoFollowerPastTheResumeGraceTheGenerationIsCancelledAndSavedAsPartial() throws Exception {
-        Stream stream = stream(1, 200);
+        LocalStream stream = stream(1, 200);
         stream.onDelta("so far", null);
         assertTrue(terminated.await(5, TimeUnit.SECONDS));
         assertTrue(cancelled.get());
@@ -299,7 +304,7 @@ class StreamTest {
 
     @Test
     void anAttachedFollowerKeepsTheStreamAliveAndIsWokenByNews() throws Exception {
-        Stream stream = stream(1, 200);
+        LocalStream stream = stream(1, 200);
         AtomicInteger wakes = new AtomicInteger();
         Follower follower = wakes::incrementAndGet;
         stream.follow(follower);
@@ -315,7 +320,7 @@ class StreamTest {
 
     @Test
     void anUnloadAbortIsCancelledByAReattachWithinTheGrace() throws Exception {
-        Stream stream = stream(1, 60_000);
+        LocalStream stream = stream(1, 60_000);
         stream.abortOnUnload(300);
         Thread.sleep(100);
         stream.follow(() -> { });
@@ -328,7 +333,7 @@ class StreamTest {
 
     @Test
     void anUnloadAbortWithoutReattachStopsTheStream() throws Exception {
-        Stream stream = stream(1, 60_000);
+        LocalStream stream = stream(1, 60_000);
         stream.follow(() -> { }); // the closing tab's own connection, not yet noticed gone
         stream.abortOnUnload(200);
         assertTrue(terminated.await(5, TimeUnit.SECONDS));
@@ -339,7 +344,7 @@ class StreamTest {
 
     @Test
     void aFailureEndsInAnErrorEventWithItsCode() throws Exception {
-        Stream stream = stream(1, 60_000);
+        LocalStream stream = stream(1, 60_000);
         stream.onDelta("half", null);
         stream.onFailure(new UpstreamException(FailureCode.RATE_LIMITED, "slow down", 429, 7L));
         assertTrue(terminated.await(5, TimeUnit.SECONDS));
