@@ -15,8 +15,8 @@ import java.util.logging.Logger;
  *
  * <p>In Redis: a hash {@code sluice:places:<kind>:<owner>} of places per node. Taking a place is one Lua script that
  * sums the places of the nodes that hold a lease ({@code sluice:alive:<node>}, {@link StreamCluster}), drops those of
- * the others, so a crashed node's places free themselves, and takes one when the sum is under the cap. Without Redis
- * every call says yes and costs nothing.
+ * the others, so a crashed node's places free themselves, and takes one when the sum is under the cap. Used through
+ * {@link RedisTransport#quota}; a node on its own counts its places only ({@link LocalTransport#quota}).
  */
 @ApplicationScoped
 public class ClusterPlaces {
@@ -64,15 +64,12 @@ public class ClusterPlaces {
     }
 
     /**
-     * A per-owner quota of {@code kind} ({@link #STREAM_PLACES}, {@link #CONNECTION_PLACES}) counted on this node and,
-     * in a cluster, across the nodes.
+     * A per-owner quota of {@code kind} ({@link #STREAM_PLACES}, {@link #CONNECTION_PLACES}) counted on this node and
+     * across the nodes.
      *
      * @param max the cap per owner, read at each open
      */
-    public OwnerQuota quota(String kind, IntSupplier max) {
-        if (!redis.enabled()) {
-            return new OwnerQuota(max);
-        }
+    OwnerQuota quota(String kind, IntSupplier max) {
         return new OwnerQuota(max, new OwnerQuota.Shared() {
             @Override
             public boolean take(String owner, int cap) {

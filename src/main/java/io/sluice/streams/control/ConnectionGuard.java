@@ -1,6 +1,5 @@
 package io.sluice.streams.control;
 
-import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.Redis;
@@ -16,10 +15,7 @@ import jakarta.ejb.TransactionManagement;
 import jakarta.ejb.TransactionManagementType;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.json.JsonObject;
-import java.io.StringReader;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -36,8 +32,8 @@ import java.util.logging.Logger;
  *   <li><b>Per-owner cap.</b> An owner may hold at most {@code SLUICE_MAX_CONNECTIONS_PER_OWNER}
  *       connections (default 8); one more is refused with 429 before anything is written.</li>
  *   <li><b>In a cluster</b> ({@code SLUICE_REDIS_URL}, issue 10) the cap counts the owner's connections on every
- *       node ({@link ClusterPlaces}), and a connection with a client id closes the same tab's connection on
- *       the other nodes too (announced on {@value #REPLACED_CHANNEL}). Heartbeats and reaping stay per node.</li>
+ *       node ({@link StreamTransport#quota}), and a connection with a client id closes the same tab's connection on
+ *       the other nodes too ({@link Control.TabOpened}, sent to every node). Heartbeats and reaping stay per node.</li>
  *   <li><b>Heartbeats.</b> Every {@code SLUICE_HEARTBEAT_SECONDS} each connection is sent a {@code ping};
  *       a failed write closes and forgets the connection (no zombies).</li>
  *   <li><b>Liveness.</b> While a connection's stream is generating, a connection that wrote nothing for
@@ -65,11 +61,6 @@ public class ConnectionGuard {
     private record Key(String owner, String target, String clientId) {
     }
 
-    /**
-     * In a cluster, where each new connection with a client id is announced, so that a connection of the same tab on
-     * another node is closed: {@code {"node","owner","target","clientId"}}.
-     */
-    static final String REPLACED_CHANNEL = "sluice:guard:replaced";
 
     @Inject
     SluiceConfig config;
@@ -78,9 +69,7 @@ public class ConnectionGuard {
     @Inject
     StreamObserver metrics;
     @Inject
-    StreamCluster cluster;
-    @Inject
-    ClusterPlaces clusterPlaces;
+    StreamTransport transport;
     @Inject
     Redis redis;
 
@@ -94,7 +83,7 @@ public class ConnectionGuard {
 
     @PostConstruct
     void start() {
-        perOwner = clusterPlaces.quota(ClusterPlaces.CONNECTION_PLACES, config::maxConnectionsPerOwner);
+        perOwner = transport.quota(ClusterPlaces.CONNECTION_PLACES, config::maxConnectionsPerOwner);
         long period = config.heartbeat().toMillis();
         heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(period);
         heartbeat = executors.timers().scheduleAtFixedRate(this::beat, period, period, TimeUnit.MILLISECONDS);
@@ -104,13 +93,7 @@ public class ConnectionGuard {
             long tick = Math.max(10, silence / 4);
             liveness = executors.timers().scheduleAtFixedRate(this::keepAlive, tick, tick, TimeUnit.MILLISECONDS);
         }
-        if (cluster.enabled()) {
-            try {
-                redis.subscribe(REPLACED_CHANNEL, this::replacedElsewhere);
-            } catch (IllegalStateException e) {
-                LOG.warning(() -> "duplicate tabs on other nodes are not replaced: " + e.getMessage());
-            }
-        }
+        transport.onControl(Control.TabOpened.class, this::replacedElsewhere);
     }
 
     @PreDestroy
@@ -165,7 +148,7 @@ public class ConnectionGuard {
         } else if (connections.computeIfPresent(key, (k, existing) -> replace(existing, connection, loser)) == null) {
             throw tooMany(perOwner.max()); // at the cap, and no connection of this key to replace
         }
-        if (cluster.enabled() && !connection.clientId().startsWith("anonymous-")) {
+        if (!connection.clientId().startsWith("anonymous-")) {
             announce(key);
         }
         if (loser[0] != null) {
@@ -200,38 +183,25 @@ public class ConnectionGuard {
         }
     }
 
-    /** Tells the other nodes that this node now holds the connection of {@code key}. */
+    /** Tells the other nodes that this node now holds the connection of {@code key} (nothing on a node alone). */
     private void announce(Key key) {
-        try {
-            redis.commands().publish(REPLACED_CHANNEL, JSON.createObjectBuilder().add("node", redis.nodeId())
-                    .add("owner", key.owner()).add("target", key.target()).add("clientId", key.clientId()).build()
-                    .toString());
-        } catch (IllegalStateException e) {
-            LOG.fine(() -> "a new connection could not be announced: " + e.getMessage());
-        }
+        transport.broadcast(new Control.TabOpened(redis.nodeId(), key.owner(), key.target(), key.clientId()));
     }
 
-    /** Another node announced a connection of a tab: this node's connection of the same tab goes. */
-    private void replacedElsewhere(String message) {
-        JsonObject m;
-        try {
-            m = JSON.createReader(new StringReader(message)).readObject();
-        } catch (RuntimeException e) {
+    /**
+     * Another node announced a connection of a tab: this node's connection of the same tab goes. Runs on the work
+     * pool ({@link StreamTransport#onControl}); this node's own announcement, which comes back to it, is ignored.
+     */
+    private void replacedElsewhere(Control.TabOpened m) {
+        if (redis.nodeId().equals(m.node())) {
             return;
         }
-        if (redis.nodeId().equals(m.getString("node", null))) {
-            return;
-        }
-        Key key = new Key(m.getString("owner", ""), m.getString("target", ""), m.getString("clientId", ""));
+        Key key = new Key(m.owner(), m.target(), m.clientId());
         GuardedConnection old = connections.remove(key);
         if (old != null) {
             perOwner.close(key.owner());
             metrics.duplicateReplaced(); // metrics: duplicate replaced
-            try {
-                executors.work().execute(old::disconnect); // off the timer thread that brought the message
-            } catch (RejectedExecutionException stopping) {
-                old.disconnect();
-            }
+            old.disconnect();
         }
     }
 

@@ -21,7 +21,9 @@ import java.util.List;
  *   <li>{@link Stop}: {@code {"op":"stop","id","owner","reason","status"}};</li>
  *   <li>{@link Unload}: {@code {"op":"unload","id","owner","graceMillis"}};</li>
  *   <li>{@link Attend}: {@code {"op":"attend","ids":[...]}};</li>
- *   <li>{@link StopRun}: {@code {"op":"run_stop","id","owner","reason"[,"agent"]}}.</li>
+ *   <li>{@link StopRun}: {@code {"op":"run_stop","id","owner","reason"[,"agent"]}};</li>
+ *   <li>{@link TabOpened}, to every node: {@code {"op":"tab_opened","node","owner","target","clientId"}} (a node of an
+ *       earlier version sends it without {@code "op"}, which is read the same).</li>
  * </ul>
  */
 public sealed interface Control {
@@ -55,6 +57,15 @@ public sealed interface Control {
     record StopRun(String id, String owner, String reason, String agent) implements Control {
     }
 
+    /**
+     * A node now holds the live connection of a tab ({@link ConnectionGuard}): every other node closes its connection
+     * of the same tab (seed behaviour: one connection per tab, duplicates replaced).
+     *
+     * @param node the node that holds it
+     */
+    record TabOpened(String node, String owner, String target, String clientId) implements Control {
+    }
+
     /** The message as JSON text. */
     static String encode(Control message) {
         JsonObjectBuilder b = JSON.createObjectBuilder();
@@ -67,6 +78,9 @@ public sealed interface Control {
             JsonArrayBuilder ids = JSON.createArrayBuilder();
             a.ids().forEach(ids::add);
             b.add("op", "attend").add("ids", ids);
+        } else if (message instanceof TabOpened t) {
+            b.add("op", "tab_opened").add("node", t.node()).add("owner", t.owner()).add("target", t.target())
+                    .add("clientId", t.clientId());
         } else {
             StopRun r = (StopRun) message;
             b.add("op", "run_stop").add("id", r.id()).add("owner", r.owner()).add("reason", r.reason());
@@ -90,7 +104,7 @@ public sealed interface Control {
             throw new IllegalArgumentException("a control message that is not JSON", e);
         }
         try {
-            String op = m.getString("op", "");
+            String op = m.getString("op", m.containsKey("clientId") ? "tab_opened" : "");
             return switch (op) {
                 case "stop" -> new Stop(m.getString("id"), m.getString("owner"), m.getString("reason"),
                         MessageStatus.valueOf(m.getString("status")));
@@ -107,6 +121,8 @@ public sealed interface Control {
                 }
                 case "run_stop" -> new StopRun(m.getString("id"), m.getString("owner"),
                         m.getString("reason", Reason.USER.wire()), m.getString("agent", null));
+                case "tab_opened" -> new TabOpened(m.getString("node"), m.getString("owner"), m.getString("target"),
+                        m.getString("clientId"));
                 default -> throw new IllegalArgumentException("an unknown control operation: " + op);
             };
         } catch (ClassCastException | NullPointerException e) {

@@ -17,7 +17,8 @@ import java.util.logging.Logger;
 
 /**
  * The {@link Control} messages between the nodes of a cluster (issue 10): each node listens on its own channel
- * ({@link StreamCluster#nodeChannel}); a message is encoded and decoded with {@link Control}'s codec and handed, on the
+ * ({@link StreamCluster#nodeChannel}) and on the channel of messages to every node ({@link StreamCluster#BROADCAST});
+ * a message is encoded and decoded with {@link Control}'s codec and handed, on the
  * work pool, to every handler registered for its type. Sending never waits.
  */
 @ApplicationScoped
@@ -38,6 +39,7 @@ public class ControlBus {
     void listen() {
         try {
             redis.subscribe(nodeChannel(redis.nodeId()), this::received);
+            redis.subscribe(StreamCluster.BROADCAST, this::received);
         } catch (IllegalStateException e) {
             LOG.warning(() -> "the cluster's control channel is not subscribed yet (" + e.getMessage()
                     + "); trying again in 5 s");
@@ -63,6 +65,15 @@ public class ControlBus {
             redis.commands().publish(nodeChannel(node), Control.encode(message));
         } catch (IllegalStateException e) {
             LOG.warning(() -> "a control message could not be sent: " + e.getMessage());
+        }
+    }
+
+    /** Sends {@code message} to every node (this one too), without waiting; a failure is logged. */
+    void broadcast(Control message) {
+        try {
+            redis.commands().publish(StreamCluster.BROADCAST, Control.encode(message));
+        } catch (IllegalStateException e) {
+            LOG.warning(() -> "a control message to every node could not be sent: " + e.getMessage());
         }
     }
 

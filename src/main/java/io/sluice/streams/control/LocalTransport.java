@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 
 /**
  * The transport of a node on its own ({@code SLUICE_REDIS_URL} not set): every log lives in this node's memory, no
@@ -90,5 +91,16 @@ public class LocalTransport implements StreamTransport {
     /** Nothing arrives: there is no other node. */
     @Override
     public <C extends Control> void onControl(Class<C> type, Consumer<? super C> handler) {
+    }
+
+    /** Nothing: there is no other node. */
+    @Override
+    public void broadcast(Control message) {
+    }
+
+    /** This node's count only. */
+    @Override
+    public OwnerQuota quota(String kind, IntSupplier max) {
+        return new OwnerQuota(max);
     }
 }

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 
 /**
  * The transport of a cluster ({@code SLUICE_REDIS_URL} set, issue 10): each log generated here is kept in memory and
@@ -44,6 +45,8 @@ public class RedisTransport implements StreamTransport {
     Attention attention;
     @Inject
     IdleSweep sweep;
+    @Inject
+    ClusterPlaces places;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile Function<String, Optional<Stream>> local = id -> Optional.empty();
@@ -148,5 +151,16 @@ public class RedisTransport implements StreamTransport {
     @Override
     public <C extends Control> void onControl(Class<C> type, Consumer<? super C> handler) {
         bus.on(type, handler);
+    }
+
+    @Override
+    public void broadcast(Control message) {
+        bus.broadcast(message);
+    }
+
+    /** Counted across the nodes with a lease ({@link ClusterPlaces}). */
+    @Override
+    public OwnerQuota quota(String kind, IntSupplier max) {
+        return places.quota(kind, max);
     }
 }

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>channel {@code sluice:news:{id}} ({@link #newsChannel}): the id of each entry appended, for the nodes that
  *       follow the log;</li>
  *   <li>channel {@code sluice:node:<node>} ({@link #nodeChannel}): the node's {@link Control} messages;</li>
+ *   <li>channel {@value #BROADCAST}: the {@link Control} messages to every node (a tab's connection replaced);</li>
  *   <li>{@code sluice:alive:<node>} ({@link #leaseKey}) and {@code sluice:takeover:<node>} ({@link #takeoverKey}): a
  *       node's lease and the claim to take it over ({@link NodeLeases});</li>
  *   <li>{@code sluice:places:<kind>:<owner>}: per-owner places across nodes ({@link ClusterPlaces}).</li>
@@ -46,18 +47,8 @@ public class StreamCluster {
      * log's lost writer appends as the log's last entry, at the next id.
      */
     static final String LOST_END = "lostEnd";
-
-    @Inject
-    Redis redis;
-
-    /**
-     * Whether the node is part of a cluster ({@code SLUICE_REDIS_URL} is set). Only {@link ConnectionGuard} still
-     * asks (its rewrite for the per-owner quota is another change's); everything else gets its behaviour from the
-     * {@link StreamTransport} chosen at start.
-     */
-    public boolean enabled() {
-        return redis.enabled();
-    }
+    /** The channel of the {@link Control} messages to every node (its name predates the other control messages). */
+    static final String BROADCAST = "sluice:guard:replaced";
 
     static String logKey(String id) {
         return "sluice:log:{" + id + "}";

@@ -126,8 +126,6 @@ public class StreamHub {
     StreamObserver metrics;
     @Inject
     StreamTransport transport;
-    @Inject
-    ClusterPlaces clusterPlaces;
 
     private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
     /** Running streams by owner: listing costs O(the owner's streams), not O(the node's). */
@@ -147,7 +145,7 @@ public class StreamHub {
     @PostConstruct
     void init() {
         ticker = new FlushTicker(executors.timers(), FlushTicker.periodFor(config.flushMillis()));
-        perOwner = clusterPlaces.quota(ClusterPlaces.STREAM_PLACES, config::maxStreamsPerOwner);
+        perOwner = transport.quota(ClusterPlaces.STREAM_PLACES, config::maxStreamsPerOwner);
         transport.start(id -> Optional.ofNullable(streams.get(id)));
     }
 

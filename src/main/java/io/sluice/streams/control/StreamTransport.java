@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 
 /**
  * The one seam between the stream engine and where its logs live, chosen once at start from {@code SLUICE_REDIS_URL}
@@ -103,6 +104,20 @@ public interface StreamTransport extends SharedRecords {
     /** Sends {@code message} to {@code node}, without waiting. */
     void send(String node, Control message);
 
-    /** Hands the messages of type {@code type} that other nodes send here to {@code handler}, on the work pool. */
+    /** Sends {@code message} to every node, this one included, without waiting; nothing without other nodes. */
+    void broadcast(Control message);
+
+    /**
+     * A per-owner cap of {@code kind} ({@link ClusterPlaces#STREAM_PLACES}, {@link ClusterPlaces#CONNECTION_PLACES}):
+     * counted on this node and, where nodes share the transport, across them (issue 10, cluster-wide limits).
+     *
+     * @param max the cap per owner, read at each open
+     */
+    OwnerQuota quota(String kind, IntSupplier max);
+
+    /**
+     * Hands the messages of type {@code type} that nodes send here (or to every node) to {@code handler}, on the work
+     * pool.
+     */
     <C extends Control> void onControl(Class<C> type, Consumer<? super C> handler);
 }

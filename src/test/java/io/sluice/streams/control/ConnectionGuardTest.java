@@ -73,10 +73,8 @@ class ConnectionGuardTest {
             }
         };
         guard.metrics = new StreamMetrics();
-        guard.cluster = new StreamCluster(); // one node: no Redis
-        guard.cluster.redis = new Redis();
-        guard.clusterPlaces = new ClusterPlaces();
-        guard.clusterPlaces.redis = guard.cluster.redis;
+        guard.transport = new LocalTransport(); // one node: no Redis
+        guard.redis = new Redis();
         guard.start();
         stream = new LocalStream("s-1", StreamType.CHAT, null, "anon:a", null, "m", new MemoryEventLog<>(60_000),
                 timers,

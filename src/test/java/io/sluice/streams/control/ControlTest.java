@@ -19,7 +19,8 @@ class ControlTest {
                 new Control.Attend(List.of("s-1", "r-1")),
                 new Control.Attend(List.of()),
                 new Control.StopRun("r-1", "anon:me", "user", null),
-                new Control.StopRun("r-1", "anon:me", "client_disconnected", "writer"))) {
+                new Control.StopRun("r-1", "anon:me", "client_disconnected", "writer"),
+                new Control.TabOpened("n-1", "anon:me", "s-1", "tab-1"))) {
             assertEquals(message, Control.decode(Control.encode(message)));
         }
     }
@@ -35,6 +36,11 @@ class ControlTest {
                 Control.encode(new Control.StopRun("r", "o", "user", "w")));
         assertEquals(new Control.StopRun("r", "o", "user", null),
                 Control.decode("{\"op\":\"run_stop\",\"id\":\"r\",\"owner\":\"o\"}"), "a run's stop is the user's");
+        assertEquals("{\"op\":\"tab_opened\",\"node\":\"n\",\"owner\":\"o\",\"target\":\"s\",\"clientId\":\"t\"}",
+                Control.encode(new Control.TabOpened("n", "o", "s", "t")));
+        assertEquals(new Control.TabOpened("n", "o", "s", "t"),
+                Control.decode("{\"node\":\"n\",\"owner\":\"o\",\"target\":\"s\",\"clientId\":\"t\"}"),
+                "an earlier version's announcement, without op, on the same channel");
     }
 
     @Test

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.conversations.entity.MessageStatus;
 import io.sluice.operations.control.StreamMetrics;
 import io.sluice.platform.control.ManagedExecutors;
-import io.sluice.platform.control.Redis;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.platform.control.ProblemException;
 import io.sluice.providers.control.Generation;
@@ -150,8 +149,6 @@ class StreamHubTest {
             }
         };
         hub.transport = new LocalTransport(); // one node: no Redis
-        hub.clusterPlaces = new ClusterPlaces();
-        hub.clusterPlaces.redis = new Redis();
         hub.init();
     }
 
