@@ -3,7 +3,6 @@ package io.sluice.agents.control;
 import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.platform.control.JsonText;
-import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObjectBuilder;
 import java.util.List;
 import java.util.Map;
@@ -34,20 +33,24 @@ public final class AgentFrames {
                 json.add("code", s.code()).add("error", s.error());
             }
         } else if (frame instanceof AgentFrame.RunStarted r) {
-            JsonArrayBuilder names = JSON.createArrayBuilder();
-            r.agents().forEach(names::add);
-            JsonObjectBuilder dependsOn = JSON.createObjectBuilder();
-            for (Map.Entry<String, List<String>> e : r.dependsOn().entrySet()) {
-                JsonArrayBuilder deps = JSON.createArrayBuilder();
-                e.getValue().forEach(deps::add);
-                dependsOn.add(e.getKey(), deps);
-            }
-            json = start("run_started", runId).add("task", r.task()).add("agents", names).add("dependsOn", dependsOn)
-                    .add("conversationId", r.conversationId());
+            json = start("run_started", runId).add("task", r.task()).add("agents", JSON.createArrayBuilder(r.agents()))
+                    .add("dependsOn", dependsOn(r)).add("conversationId", r.conversationId());
         } else {
             json = start("run_complete", runId).add("status", ((AgentFrame.Complete) frame).status().wire());
         }
         return json.add("sequence", sequence).build().toString();
+    }
+
+    /**
+     * A run's dependencies as JSON, {@code {"agent":["agent it reads", ...], ...}}: the {@code dependsOn} of
+     * {@code run_started} here and of the replicated frame ({@link FrameCodec}).
+     */
+    static JsonObjectBuilder dependsOn(AgentFrame.RunStarted r) {
+        JsonObjectBuilder dependsOn = JSON.createObjectBuilder();
+        for (Map.Entry<String, List<String>> e : r.dependsOn().entrySet()) {
+            dependsOn.add(e.getKey(), JSON.createArrayBuilder(e.getValue()));
+        }
+        return dependsOn;
     }
 
     private static JsonObjectBuilder start(String type, String runId) {

@@ -445,9 +445,9 @@ public final class AgentRun implements RunFrames {
             try {
                 executor.execute(this::recordAndTerminate);
             } catch (java.util.concurrent.RejectedExecutionException full) {
-                // the work pool's queue is full (SLUICE_QUEUE_MAX) or it is shutting down: the run's end must still be
-                // recorded, and not here, under the run's lock
-                java.util.concurrent.CompletableFuture.runAsync(this::recordAndTerminate);
+                // the work pool's queue is full (SLUICE_QUEUE_MAX): the run's end must still be recorded, and not
+                // here, under the run's lock; the container's timer pool (its queue is not bounded) takes it
+                scheduler.execute(this::recordAndTerminate);
             }
         }
         return launch;

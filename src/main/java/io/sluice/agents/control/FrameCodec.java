@@ -4,7 +4,6 @@ import static io.sluice.platform.control.JsonP.JSON;
 
 import io.sluice.platform.control.JsonText;
 import io.sluice.streams.control.LogCodec;
-import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonString;
@@ -50,16 +49,8 @@ public final class FrameCodec implements LogCodec<AgentFrame> {
                 json.add("code", s.code()).add("error", s.error());
             }
         } else if (frame instanceof AgentFrame.RunStarted r) {
-            JsonArrayBuilder names = JSON.createArrayBuilder();
-            r.agents().forEach(names::add);
-            JsonObjectBuilder dependsOn = JSON.createObjectBuilder();
-            for (Map.Entry<String, List<String>> e : r.dependsOn().entrySet()) {
-                JsonArrayBuilder deps = JSON.createArrayBuilder();
-                e.getValue().forEach(deps::add);
-                dependsOn.add(e.getKey(), deps);
-            }
-            json.add("t", "s").add("task", r.task()).add("agents", names).add("dependsOn", dependsOn)
-                    .add("conversationId", r.conversationId());
+            json.add("t", "s").add("task", r.task()).add("agents", JSON.createArrayBuilder(r.agents()))
+                    .add("dependsOn", AgentFrames.dependsOn(r)).add("conversationId", r.conversationId());
         } else {
             json.add("t", "c").add("status", ((AgentFrame.Complete) frame).status().wire());
         }
