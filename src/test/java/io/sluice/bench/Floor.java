@@ -36,7 +36,9 @@ import java.util.function.Supplier;
  * </pre>
  *
  * against a running Sluice node whose upstream is the bench's fake upstream ({@code LoadBench --upstream-only}),
- * whose answer here is the sequential scenario's (3 chunks × 5 ms).
+ * whose answer here is the sequential scenario's (3 chunks × 5 ms). Start the node as {@code bench.sh} does, with
+ * {@code SLUICE_NEW_IDENTITIES_PER_MINUTE} raised: each {@code jaxrs} request comes without a cookie and gets a new
+ * identity, and a response that is not 2xx stops the program. With the defaults it runs about 3 minutes.
  * Each round runs, in an order that rotates, one request of each kind, and prints p50/p95/p99 in ms per kind:
  * <ul>
  *   <li>{@code direct}: a new connection to the fake upstream, {@code POST /v1/chat/completions}, to its first
@@ -147,11 +149,16 @@ public final class Floor {
             socket.connect(address);
             socket.getOutputStream().write(request);
             InputStream in = socket.getInputStream();
-            if (in.read() < 0) {
+            int first = in.read();
+            if (first < 0) {
                 throw new IOException("no response");
             }
             long nanos = System.nanoTime() - start;
-            in.transferTo(OutputStream.nullOutputStream());
+            byte[] rest = in.readAllBytes();
+            String status = (char) first + new String(rest, 0, Math.min(rest.length, 11), StandardCharsets.US_ASCII);
+            if (!status.startsWith("HTTP/1.1 2")) { // a refusal (a rate limit: 429) would be measured as a response
+                throw new IOException("answered " + status);
+            }
             return nanos;
         } catch (IOException e) {
             throw new IllegalStateException(address + ": " + e, e);
