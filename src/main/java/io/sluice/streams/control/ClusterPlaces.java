@@ -2,6 +2,7 @@ package io.sluice.streams.control;
 
 import io.lettuce.core.ScriptOutputType;
 import io.sluice.platform.control.Redis;
+import io.sluice.platform.control.ThrottledWarning;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.function.IntSupplier;
@@ -22,6 +23,8 @@ import java.util.logging.Logger;
 public class ClusterPlaces {
 
     private static final Logger LOG = Logger.getLogger(ClusterPlaces.class.getName());
+    /** Once per stream or connection that starts while Redis is down: written once a minute. */
+    private static final ThrottledWarning CAP_UNCHECKED = new ThrottledWarning(LOG);
 
     /** The per-owner places of running streams ({@code SLUICE_MAX_STREAMS_PER_OWNER}). */
     public static final String STREAM_PLACES = "streams";
@@ -99,7 +102,7 @@ public class ClusterPlaces {
                     StreamCluster.leaseKey("")));
             return taken != null && taken == 1;
         } catch (IllegalStateException e) {
-            LOG.warning(() -> "the cluster-wide cap of " + kind + " could not be checked (" + e.getMessage()
+            CAP_UNCHECKED.warn(() -> "the cluster-wide cap of " + kind + " could not be checked (" + e.getMessage()
                     + "); this node's own cap applies");
             return true;
         }

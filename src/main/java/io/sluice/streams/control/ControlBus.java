@@ -4,6 +4,7 @@ import static io.sluice.streams.control.StreamCluster.nodeChannel;
 
 import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.Redis;
+import io.sluice.platform.control.ThrottledWarning;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.List;
@@ -25,6 +26,8 @@ import java.util.logging.Logger;
 public class ControlBus {
 
     private static final Logger LOG = Logger.getLogger(ControlBus.class.getName());
+    /** Once per control message sent while Redis is down (a stop, a tab's connection): written once a minute. */
+    private static final ThrottledWarning SEND_FAILED = new ThrottledWarning(LOG);
 
     @Inject
     Redis redis;
@@ -64,7 +67,7 @@ public class ControlBus {
         try {
             redis.commands().publish(nodeChannel(node), Control.encode(message));
         } catch (IllegalStateException e) {
-            LOG.warning(() -> "a control message could not be sent: " + e.getMessage());
+            SEND_FAILED.warn(() -> "a control message could not be sent: " + e.getMessage());
         }
     }
 
@@ -73,7 +76,7 @@ public class ControlBus {
         try {
             redis.commands().publish(StreamCluster.BROADCAST, Control.encode(message));
         } catch (IllegalStateException e) {
-            LOG.warning(() -> "a control message to every node could not be sent: " + e.getMessage());
+            SEND_FAILED.warn(() -> "a control message to every node could not be sent: " + e.getMessage());
         }
     }
 

@@ -11,6 +11,7 @@ import static io.sluice.streams.control.StreamCluster.runningKey;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.sluice.platform.control.Redis;
+import io.sluice.platform.control.ThrottledWarning;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.logging.Logger;
@@ -31,6 +32,8 @@ import java.util.logging.Logger;
 final class LogPublisher<E> implements ReplicatedEventLog.Replica<E> {
 
     private static final Logger LOG = Logger.getLogger(LogPublisher.class.getName());
+    /** Once per stream that appends while Redis is down: written once a minute for all of them. */
+    private static final ThrottledWarning WRITE_FAILED = new ThrottledWarning(LOG);
 
     private final Redis redis;
     private final String id;
@@ -130,7 +133,7 @@ final class LogPublisher<E> implements ReplicatedEventLog.Replica<E> {
 
     /**
      * Marks the copy as missing entries, so that the next append copies the whole log again; logs the first failure
-     * of an outage only: the stream goes on here regardless.
+     * of an outage only (and of all streams' first failures, one a minute): the stream goes on here regardless.
      */
     private void failed(String what, Throwable e) {
         lost = true;
@@ -140,7 +143,7 @@ final class LogPublisher<E> implements ReplicatedEventLog.Replica<E> {
             }
             failed = true;
         }
-        LOG.warning(() -> "log " + id + ": " + what + " (" + e.getMessage()
+        WRITE_FAILED.warn(() -> "log " + id + ": " + what + " (" + e.getMessage()
                 + "); the stream goes on on this node, other nodes may not follow it to its end");
     }
 }

@@ -15,6 +15,7 @@ import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.ProblemException;
 import io.sluice.platform.control.Redis;
 import io.sluice.platform.control.SluiceConfig;
+import io.sluice.platform.control.ThrottledWarning;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.UpstreamException;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -47,6 +48,8 @@ import java.util.logging.Logger;
 public class Mirrors {
 
     private static final Logger LOG = Logger.getLogger(Mirrors.class.getName());
+    /** Once per request that reads Redis while it is down (each answered 503): written once a minute. */
+    private static final ThrottledWarning READ_FAILED = new ThrottledWarning(LOG);
 
     @Inject
     Redis redis;
@@ -202,7 +205,7 @@ public class Mirrors {
         try {
             return redis.await(command);
         } catch (IllegalStateException e) {
-            LOG.warning(() -> what + " could not be read from Redis: " + e.getMessage());
+            READ_FAILED.warn(() -> what + " could not be read from Redis: " + e.getMessage());
             throw new ProblemException(503, "cluster-unavailable",
                     "the stream could not be read from the cluster's Redis; try again shortly", 2L);
         }

@@ -19,6 +19,7 @@ import io.sluice.platform.control.ManagedExecutors;
 import io.sluice.platform.control.Redis;
 import io.sluice.platform.control.SluiceConfig;
 import io.sluice.platform.control.ProblemException;
+import io.sluice.platform.control.ThrottledWarning;
 import io.sluice.providers.control.FailureCode;
 import io.sluice.providers.control.UpstreamException;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -52,6 +53,8 @@ import java.util.logging.Logger;
 public class NodeLeases {
 
     private static final Logger LOG = Logger.getLogger(NodeLeases.class.getName());
+    /** Once per log that ends while Redis is down: written once a minute. */
+    private static final ThrottledWarning END_UNWRITTEN = new ThrottledWarning(LOG);
     /** A node's lease in Redis, in ms: renewed every {@value #RENEW_MILLIS} ms, it lapses when the node is gone. */
     static final long LEASE_MILLIS = 3_000;
     /** How often the lease is renewed, in ms. */
@@ -247,7 +250,7 @@ public class NodeLeases {
             long next = last.isEmpty() ? 1 : StreamCluster.eventId(last.get(0).getId()) + 1;
             appendLast(id, next, end);
         } catch (IllegalStateException e) {
-            LOG.warning(() -> "log " + id + ": its end could not be written to Redis: " + e.getMessage());
+            END_UNWRITTEN.warn(() -> "log " + id + ": its end could not be written to Redis: " + e.getMessage());
         }
     }
 
@@ -270,7 +273,7 @@ public class NodeLeases {
             if (StreamCluster.idTaken(e)) {
                 LOG.info(() -> "log " + id + ": its end was written already");
             } else {
-                LOG.warning(() -> "log " + id + ": its end could not be written to Redis: " + e.getMessage());
+                END_UNWRITTEN.warn(() -> "log " + id + ": its end could not be written to Redis: " + e.getMessage());
             }
             return false;
         }
